@@ -1,0 +1,63 @@
+import { describe, it } from 'vitest';
+import { gelu, geluBackward, silu, siluBackward, swiglu, swigluBackward } from './activation';
+import { geluBackwardRef, geluRef, siluBackwardRef, siluRef, swigluBackwardRef, swigluRef } from '../reference/activation';
+import { expectClose } from '../testing/compare';
+import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
+import { testEngine } from '../testing/gpu';
+import { randomArray } from '../testing/random';
+
+// Elementwise f32 math: each output is a handful of roundings of exp/tanh, so 1e-6 relative to the
+// largest value (about 8 ulp) is tight enough to catch any formula error and loose enough for exp.
+const F32_ELEMENTWISE = { rtol: 1e-6, atol: 1e-7 };
+const SIZES = [1, 7, 33, 129, 1000];
+
+describe('activations against the float64 reference', () => {
+  for (const n of SIZES) {
+    it(`gelu, silu forward and backward, n=${n}`, async () => {
+      const e = await testEngine();
+      const x = randomArray(n, n, 6);
+      const dy = randomArray(n, n + 1);
+      const xt = e.upload(x, [n]);
+      const dyt = e.upload(dy, [n]);
+      expectClose(await e.read(gelu(e, xt)), geluRef(x), F32_ELEMENTWISE, 'gelu');
+      expectClose(await e.read(geluBackward(e, xt, dyt)), geluBackwardRef(x, dy), F32_ELEMENTWISE, 'gelu backward');
+      expectClose(await e.read(silu(e, xt)), siluRef(x), F32_ELEMENTWISE, 'silu');
+      expectClose(await e.read(siluBackward(e, xt, dyt)), siluBackwardRef(x, dy), F32_ELEMENTWISE, 'silu backward');
+    });
+  }
+
+  it('swiglu forward and backward on a batch of rows', async () => {
+    const e = await testEngine();
+    const shape = [3, 7, 33];
+    const n = 3 * 7 * 33;
+    const [g, u, dy] = [randomArray(n, 1, 5), randomArray(n, 2, 2), randomArray(n, 3)];
+    const [gt, ut, dyt] = [e.upload(g, shape), e.upload(u, shape), e.upload(dy, shape)];
+    expectClose(await e.read(swiglu(e, gt, ut)), swigluRef(g, u), F32_ELEMENTWISE, 'swiglu');
+    const { dGate, dUp } = swigluBackward(e, gt, ut, dyt);
+    const ref = swigluBackwardRef(g, u, dy);
+    expectClose(await e.read(dGate), ref.dGate, F32_ELEMENTWISE, 'swiglu dGate');
+    expectClose(await e.read(dUp), ref.dUp, F32_ELEMENTWISE, 'swiglu dUp');
+  });
+
+  it('is finite at extreme inputs', async () => {
+    const e = await testEngine();
+    const x = [-1e4, -90, -20, 0, 20, 90, 1e4];
+    const xt = e.upload(x, [x.length]);
+    expectClose(await e.read(gelu(e, xt)), geluRef(x), F32_ELEMENTWISE, 'gelu tails');
+    expectClose(await e.read(silu(e, xt)), siluRef(x), F32_ELEMENTWISE, 'silu tails');
+  });
+});
+
+describe('activation backward references against central finite differences (float64)', () => {
+  const x = randomArray(17, 5, 4);
+  const w = randomArray(17, 6);
+  const FD = { rtol: 1e-7 };
+  it('gelu', () => expectClose(geluBackwardRef(x, w), finiteDifferenceGradient((v) => weightedSum(geluRef(v), w), x), FD));
+  it('silu', () => expectClose(siluBackwardRef(x, w), finiteDifferenceGradient((v) => weightedSum(siluRef(v), w), x), FD));
+  it('swiglu', () => {
+    const u = randomArray(17, 7);
+    const ref = swigluBackwardRef(x, u, w);
+    expectClose(ref.dGate, finiteDifferenceGradient((v) => weightedSum(swigluRef(v, u), w), x), FD, 'dGate');
+    expectClose(ref.dUp, finiteDifferenceGradient((v) => weightedSum(swigluRef(x, v), w), u), FD, 'dUp');
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * Central finite differences of a scalar function of one input array, in float64:
+ * (f(x + h e_i) - f(x - h e_i)) / 2h. With h = 1e-5 the truncation error is O(h^2) ~ 1e-10 and the
+ * rounding error O(eps/h) ~ 1e-11, so a correct analytic gradient agrees to about 1e-7 relative.
+ */
+export function finiteDifferenceGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-5): Float64Array {
+  const grad = new Float64Array(x.length);
+  const probe = Float64Array.from(x);
+  for (let i = 0; i < x.length; i++) {
+    probe[i] = x[i] + h;
+    const plus = f(probe);
+    probe[i] = x[i] - h;
+    const minus = f(probe);
+    probe[i] = x[i];
+    grad[i] = (plus - minus) / (2 * h);
+  }
+  return grad;
+}
+
+/** <weights, y>: turns a tensor-valued function into the scalar loss whose gradient is the weights' VJP. */
+export function weightedSum(y: ArrayLike<number>, weights: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += y[i] * weights[i];
+  return s;
+}
