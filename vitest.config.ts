@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     // Dawn holds a native device per process; forks keep each test file's device separate.
     pool: 'forks',
+    reporters: ['default', './scripts/summary-reporter.ts'],
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 300_000,

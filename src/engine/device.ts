@@ -58,7 +58,9 @@ export async function acquireDevice(gpu: GPU | undefined, powerPreference: GPUPo
   if (!adapter) {
     throw new WebGpuUnavailableError(
       'WebGPU is present but no GPU adapter was found. Check that hardware acceleration is on (chrome://settings/system) ' +
-        'and that your GPU driver is not blocklisted (chrome://gpu).',
+        'and that your GPU driver is not blocklisted (chrome://gpu). On Linux, WebGPU must be enabled: open ' +
+        'chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan, or start Chrome with ' +
+        '--enable-unsafe-webgpu --enable-features=Vulkan, then reload.',
     );
   }
   const requiredLimits: Record<string, number> = {};

@@ -1,0 +1,93 @@
+// Row-wise softmax over the last dimension and its backward pass. One workgroup per row: every
+// invocation strides over the row's columns, so rows of any length (1 to a 150k-word vocabulary)
+// work, and the partial results meet in a workgroup tree reduction.
+
+const WG: u32 = 256u;
+// Start of the running maximum; finite, so exp(LOWEST - m) is 0 rather than exp(-inf - -inf) = NaN.
+const LOWEST: f32 = -3.40282347e38;
+
+struct Params { rows: u32, cols: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+
+// Forward: y = softmax(x)
+@group(0) @binding(1) var<storage, read> fx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> fy: array<f32>;
+
+// Backward: dx = y * (dy - sum(y * dy))
+@group(0) @binding(1) var<storage, read> by: array<f32>;
+@group(0) @binding(2) var<storage, read> bdy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> bdx: array<f32>;
+
+var<workgroup> red_max: array<f32, WG>;
+var<workgroup> red_sum: array<f32, WG>;
+
+// Rows beyond 65535 spill into the grid's y dimension.
+fn row_index(wid: vec3u, nwg: vec3u) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Online max and sum of exp(x - max) in one read of the row; the pair is rescaled whenever the
+// maximum grows, so no exp ever sees a positive argument.
+fn row_max_sum(base: u32, lid: u32) -> vec2f {
+  var m = LOWEST;
+  var s = 0.0;
+  for (var j = lid; j < p.cols; j += WG) {
+    let x = fx[base + j];
+    if (x > m) {
+      s = s * exp(m - x) + 1.0;
+      m = x;
+    } else {
+      s += exp(x - m);
+    }
+  }
+  red_max[lid] = m;
+  red_sum[lid] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      let m2 = red_max[lid + stride];
+      let mm = max(m, m2);
+      s = s * exp(m - mm) + red_sum[lid + stride] * exp(m2 - mm);
+      m = mm;
+      red_max[lid] = m;
+      red_sum[lid] = s;
+    }
+    workgroupBarrier();
+  }
+  return vec2f(red_max[0], red_sum[0]);
+}
+
+@compute @workgroup_size(WG)
+fn softmax_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let ms = row_max_sum(base, lid);
+  let inv = 1.0 / ms.y;
+  for (var j = lid; j < p.cols; j += WG) {
+    fy[base + j] = exp(fx[base + j] - ms.x) * inv;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  var d = 0.0;
+  for (var j = lid; j < p.cols; j += WG) {
+    d += by[base + j] * bdy[base + j];
+  }
+  red_sum[lid] = d;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      red_sum[lid] += red_sum[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let dot = red_sum[0];
+  for (var j = lid; j < p.cols; j += WG) {
+    bdx[base + j] = by[base + j] * (bdy[base + j] - dot);
+  }
+}

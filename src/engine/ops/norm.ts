@@ -1,0 +1,150 @@
+import source from '../../../shaders/norm.wgsl?raw';
+import type { Engine } from '../engine';
+import { ShapeError } from '../errors';
+import { defineKernel, grid1d } from '../kernel';
+import { expectDType, expectShape, type Tensor } from '../tensor';
+
+const WG = 256;
+/** Rows per partial sum of the weight gradients: enough invocations to fill a GPU at a few thousand rows, short serial loops. */
+const GRAD_CHUNK = 32;
+const ROW = ['rows:u32', 'C:u32', 'eps:f32'] as const;
+const GRAD = ['rows:u32', 'C:u32', 'chunk:u32'] as const;
+
+const kernels = {
+  layerNorm: defineKernel({ name: 'layernorm_forward', source, entryPoint: 'layernorm_forward', params: ROW, bindings: ['read', 'read', 'read', 'write', 'write', 'write'] }),
+  layerNormBackward: defineKernel({
+    name: 'layernorm_backward',
+    source,
+    entryPoint: 'layernorm_backward',
+    params: ROW,
+    bindings: ['read', 'read', 'read', 'read', 'read', 'write'],
+  }),
+  rmsNorm: defineKernel({ name: 'rmsnorm_forward', source, entryPoint: 'rmsnorm_forward', params: ROW, bindings: ['read', 'read', 'write', 'write'] }),
+  rmsNormBackward: defineKernel({ name: 'rmsnorm_backward', source, entryPoint: 'rmsnorm_backward', params: ROW, bindings: ['read', 'read', 'read', 'read', 'write'] }),
+  layerNormParamGrads: defineKernel({
+    name: 'layernorm_param_grads',
+    source,
+    entryPoint: 'layernorm_param_grads',
+    params: GRAD,
+    bindings: ['read', 'read', 'read', 'read', 'write', 'write'],
+  }),
+  rmsNormParamGrads: defineKernel({ name: 'rmsnorm_param_grads', source, entryPoint: 'rmsnorm_param_grads', params: GRAD, bindings: ['read', 'read', 'read', 'write'] }),
+  columnSum: defineKernel({ name: 'column_sum', source, entryPoint: 'column_sum', params: ['rows:u32', 'C:u32'], bindings: ['read', 'write'] }),
+};
+
+export interface NormBackwardOptions {
+  /** Also compute the gradients of the (usually frozen) weight and bias: two extra launches. */
+  readonly needWeightGrads?: boolean;
+}
+
+/** x[..., C] with rows = product of the leading dims; checks a [C] parameter against it. */
+function rowsOf(op: string, x: Tensor, params: Record<string, Tensor>): { rows: number; C: number } {
+  expectDType(op, 'x', x, 'f32');
+  if (x.rank < 1) throw new ShapeError(op, `x has shape [${x.shape}], expected [..., C]`);
+  const C = x.shape[x.rank - 1];
+  for (const [name, t] of Object.entries(params)) {
+    expectDType(op, name, t, 'f32');
+    expectShape(op, name, t, [C]);
+  }
+  return { rows: C === 0 ? 0 : x.size / C, C };
+}
+
+function rowStats(op: string, rows: number, stats: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(stats)) {
+    expectDType(op, name, t, 'f32');
+    if (t.size !== rows) throw new ShapeError(op, `${name} has shape [${t.shape}] (${t.size} values), expected one value per row of x (${rows})`);
+  }
+}
+
+function sameAsX(op: string, x: Tensor, dy: Tensor): void {
+  expectDType(op, 'dy', dy, 'f32');
+  if (dy.shape.join() !== x.shape.join()) throw new ShapeError(op, `dy has shape [${dy.shape}], expected x's shape [${x.shape}]`);
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new Error(`${op}: eps = ${eps}, expected a positive finite number`);
+}
+
+/** Stats shape: x's leading dims, so mean[b, t] belongs to x[b, t, :]. */
+const statShape = (x: Tensor) => x.shape.slice(0, -1);
+
+/**
+ * Reduces per-chunk partial sums [chunks, C] to [C]; releases the partials. The fixed chunk
+ * order makes the gradient bit-identical from run to run.
+ */
+function sumChunks(e: Engine, partial: Tensor, chunks: number, C: number): Tensor {
+  const out = e.empty([C]);
+  e.run(kernels.columnSum, { params: { rows: chunks, C }, tensors: [partial, out], workgroups: [Math.ceil(C / WG)] });
+  partial.release();
+  return out;
+}
+
+/** GPT-2 LayerNorm over the last dim: y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps). */
+export function layerNorm(e: Engine, x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): { y: Tensor; mean: Tensor; rstd: Tensor } {
+  const { rows, C } = rowsOf('layerNorm', x, { weight, bias });
+  checkEps('layerNorm', eps);
+  const y = e.empty(x.shape);
+  const mean = e.empty(statShape(x));
+  const rstd = e.empty(statShape(x));
+  e.run(kernels.layerNorm, { params: { rows, C, eps }, tensors: [x, weight, bias, y, mean, rstd], workgroups: grid1d(rows, 1) });
+  return { y, mean, rstd };
+}
+
+export function layerNormBackward(
+  e: Engine,
+  x: Tensor,
+  weight: Tensor,
+  mean: Tensor,
+  rstd: Tensor,
+  dy: Tensor,
+  opts: NormBackwardOptions = {},
+): { dx: Tensor; dWeight?: Tensor; dBias?: Tensor } {
+  const op = 'layerNormBackward';
+  const { rows, C } = rowsOf(op, x, { weight });
+  rowStats(op, rows, { mean, rstd });
+  sameAsX(op, x, dy);
+  const dx = e.empty(x.shape);
+  // eps only enters the forward pass; rstd carries it here.
+  e.run(kernels.layerNormBackward, { params: { rows, C, eps: 0 }, tensors: [x, weight, mean, rstd, dy, dx], workgroups: grid1d(rows, 1) });
+  if (!opts.needWeightGrads) return { dx };
+  const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
+  const pw = e.zeros([chunks, C]);
+  const pb = e.zeros([chunks, C]);
+  e.run(kernels.layerNormParamGrads, {
+    params: { rows, C, chunk: GRAD_CHUNK },
+    tensors: [x, mean, rstd, dy, pw, pb],
+    workgroups: [Math.ceil(C / WG), chunks],
+  });
+  return { dx, dWeight: sumChunks(e, pw, chunks, C), dBias: sumChunks(e, pb, chunks, C) };
+}
+
+/** Llama RMSNorm over the last dim: y = x * rsqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps = 1e-6): { y: Tensor; rstd: Tensor } {
+  const { rows, C } = rowsOf('rmsNorm', x, { weight });
+  checkEps('rmsNorm', eps);
+  const y = e.empty(x.shape);
+  const rstd = e.empty(statShape(x));
+  e.run(kernels.rmsNorm, { params: { rows, C, eps }, tensors: [x, weight, y, rstd], workgroups: grid1d(rows, 1) });
+  return { y, rstd };
+}
+
+export function rmsNormBackward(
+  e: Engine,
+  x: Tensor,
+  weight: Tensor,
+  rstd: Tensor,
+  dy: Tensor,
+  opts: NormBackwardOptions = {},
+): { dx: Tensor; dWeight?: Tensor } {
+  const op = 'rmsNormBackward';
+  const { rows, C } = rowsOf(op, x, { weight });
+  rowStats(op, rows, { rstd });
+  sameAsX(op, x, dy);
+  const dx = e.empty(x.shape);
+  e.run(kernels.rmsNormBackward, { params: { rows, C, eps: 0 }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
+  if (!opts.needWeightGrads) return { dx };
+  const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
+  const pw = e.zeros([chunks, C]);
+  e.run(kernels.rmsNormParamGrads, { params: { rows, C, chunk: GRAD_CHUNK }, tensors: [x, rstd, dy, pw], workgroups: [Math.ceil(C / WG), chunks] });
+  return { dx, dWeight: sumChunks(e, pw, chunks, C) };
+}

@@ -1,0 +1,60 @@
+/**
+ * The UI side of the worker protocol: request/reply as promises, worker events to listeners.
+ */
+import type { WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void };
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: T }>;
+
+export class WorkerCallError extends Error {
+  constructor(readonly detail: WorkerError) {
+    super(detail.message);
+    this.name = 'WorkerCallError';
+  }
+}
+
+export class TrainerClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: WorkerEvent) => void>();
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.receive(event.data);
+    worker.onerror = (event) => this.failAll({ kind: 'failed', message: `The trainer worker crashed: ${event.message}` });
+  }
+
+  static start(): TrainerClient {
+    return new TrainerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' }));
+  }
+
+  request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>): Promise<ReplyOf<T>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject });
+      this.worker.postMessage({ ...body, id } as WorkerRequest);
+    });
+  }
+
+  onEvent(listener: (event: WorkerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private receive(message: WorkerMessage): void {
+    if (message.id === null) {
+      for (const l of this.listeners) l(message);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (message.type === 'error') pending.reject(new WorkerCallError(message.error));
+    else pending.resolve(message);
+  }
+
+  private failAll(error: WorkerError): void {
+    for (const p of this.pending.values()) p.reject(new WorkerCallError(error));
+    this.pending.clear();
+  }
+}
