@@ -36,7 +36,7 @@ const UNIFORM_ARENA_BYTES = 256 * 1024;
  * of all launches of a flush share one arena buffer written once before the submit.
  */
 export class Engine implements BufferOwner {
-  readonly pool: BufferPool;
+  private readonly pool: BufferPool;
   private readonly kernels = new Map<string, CompiledKernel>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -205,6 +205,12 @@ export class Engine implements BufferOwner {
 
   memory(): PoolStats {
     return this.pool.stats();
+  }
+
+  /** Gives the pool's free buffers back to the driver; launches still recorded are submitted first. */
+  trimMemory(): void {
+    this.flush();
+    this.pool.trim();
   }
 
   releaseBuffer(buffer: GPUBuffer): void {

@@ -1,4 +1,5 @@
 import source from '../../../shaders/norm.wgsl?raw';
+import { shapeToString } from '../dtype';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { defineKernel, grid1d } from '../kernel';
@@ -40,7 +41,7 @@ export interface NormBackwardOptions {
 /** x[..., C] with rows = product of the leading dims; checks a [C] parameter against it. */
 function rowsOf(op: string, x: Tensor, params: Record<string, Tensor>): { rows: number; C: number } {
   expectDType(op, 'x', x, 'f32');
-  if (x.rank < 1) throw new ShapeError(op, `x has shape [${x.shape}], expected [..., C]`);
+  if (x.rank < 1) throw new ShapeError(op, `x has shape ${shapeToString(x.shape)}, expected [..., C]`);
   const C = x.shape[x.rank - 1];
   for (const [name, t] of Object.entries(params)) {
     expectDType(op, name, t, 'f32');
@@ -52,13 +53,13 @@ function rowsOf(op: string, x: Tensor, params: Record<string, Tensor>): { rows: 
 function rowStats(op: string, rows: number, stats: Record<string, Tensor>): void {
   for (const [name, t] of Object.entries(stats)) {
     expectDType(op, name, t, 'f32');
-    if (t.size !== rows) throw new ShapeError(op, `${name} has shape [${t.shape}] (${t.size} values), expected one value per row of x (${rows})`);
+    if (t.size !== rows) throw new ShapeError(op, `${name} has shape ${shapeToString(t.shape)} (${t.size} values), expected one value per row of x (${rows})`);
   }
 }
 
 function sameAsX(op: string, x: Tensor, dy: Tensor): void {
   expectDType(op, 'dy', dy, 'f32');
-  if (dy.shape.join() !== x.shape.join()) throw new ShapeError(op, `dy has shape [${dy.shape}], expected x's shape [${x.shape}]`);
+  if (dy.shape.join() !== x.shape.join()) throw new ShapeError(op, `dy has shape ${shapeToString(dy.shape)}, expected x's shape ${shapeToString(x.shape)}`);
 }
 
 function checkEps(op: string, eps: number): void {
@@ -79,7 +80,10 @@ function sumChunks(e: Engine, partial: Tensor, chunks: number, C: number): Tenso
   return out;
 }
 
-/** GPT-2 LayerNorm over the last dim: y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps). */
+/**
+ * LayerNorm over the last dim: y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps)
+ * with the biased variance; eps defaults to GPT-2's layer_norm_epsilon.
+ */
 export function layerNorm(e: Engine, x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): { y: Tensor; mean: Tensor; rstd: Tensor } {
   const { rows, C } = rowsOf('layerNorm', x, { weight, bias });
   checkEps('layerNorm', eps);
@@ -108,8 +112,9 @@ export function layerNormBackward(
   e.run(kernels.layerNormBackward, { params: { rows, C, eps: 0 }, tensors: [x, weight, mean, rstd, dy, dx], workgroups: grid1d(rows, 1) });
   if (!opts.needWeightGrads) return { dx };
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
-  const pw = e.zeros([chunks, C]);
-  const pb = e.zeros([chunks, C]);
+  // Every (chunk, column) is written, so the partials need no clearing.
+  const pw = e.empty([chunks, C]);
+  const pb = e.empty([chunks, C]);
   e.run(kernels.layerNormParamGrads, {
     params: { rows, C, chunk: GRAD_CHUNK },
     tensors: [x, mean, rstd, dy, pw, pb],
@@ -118,8 +123,11 @@ export function layerNormBackward(
   return { dx, dWeight: sumChunks(e, pw, chunks, C), dBias: sumChunks(e, pb, chunks, C) };
 }
 
-/** Llama RMSNorm over the last dim: y = x * rsqrt(mean(x^2) + eps) * weight. */
-export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps = 1e-6): { y: Tensor; rstd: Tensor } {
+/**
+ * Llama RMSNorm over the last dim: y = x * rsqrt(mean(x^2) + eps) * weight. eps has no default
+ * because the family disagrees (1e-5 in Llama 2/3, 1e-6 in many others): take it from the config.
+ */
+export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
   const { rows, C } = rowsOf('rmsNorm', x, { weight });
   checkEps('rmsNorm', eps);
   const y = e.empty(x.shape);
@@ -144,7 +152,7 @@ export function rmsNormBackward(
   e.run(kernels.rmsNormBackward, { params: { rows, C, eps: 0 }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
   if (!opts.needWeightGrads) return { dx };
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
-  const pw = e.zeros([chunks, C]);
+  const pw = e.empty([chunks, C]);
   e.run(kernels.rmsNormParamGrads, { params: { rows, C, chunk: GRAD_CHUNK }, tensors: [x, rstd, dy, pw], workgroups: [Math.ceil(C / WG), chunks] });
   return { dx, dWeight: sumChunks(e, pw, chunks, C) };
 }

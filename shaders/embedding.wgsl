@@ -1,0 +1,52 @@
+// Row gather y[t, :] = table[ids[t], :] and its gradient, a scatter-add of dy rows into dTable.
+// An id outside [0, V) reads as a zero row and its gradient is dropped (the table has no row to
+// take it); the CPU validates ids before upload, this only keeps a bad id from reading out of bounds.
+//
+// The backward pass is deterministic without float atomics: invocation (c, block) owns column c of
+// the vocab rows [block * p.block, (block + 1) * p.block) and walks all N ids in token order, adding
+// dy[t, c] where ids[t] falls in its rows. Repeated ids therefore sum in a fixed order. Cost: every
+// invocation reads all N ids (one broadcast load per workgroup) for N * C adds in all, and its
+// serial chain is N long; the vocab blocks exist only to give the GPU C * blocks invocations.
+
+const WG: u32 = 256u;
+const WG_SCATTER: u32 = 64u;
+
+struct GatherParams { n: u32, C: u32, V: u32 }
+struct ScatterParams { N: u32, C: u32, V: u32, block: u32 }
+@group(0) @binding(0) var<uniform> gp: GatherParams;
+@group(0) @binding(0) var<uniform> sp: ScatterParams;
+
+// embedding_forward
+@group(0) @binding(1) var<storage, read> f_table: array<f32>;
+@group(0) @binding(2) var<storage, read> f_ids: array<i32>;
+@group(0) @binding(3) var<storage, read_write> f_y: array<f32>;
+
+// embedding_backward: adds into b_table, which the caller clears or keeps
+@group(0) @binding(1) var<storage, read> b_ids: array<i32>;
+@group(0) @binding(2) var<storage, read> b_dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> b_table: array<f32>;
+
+@compute @workgroup_size(WG)
+fn embedding_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= gp.n) { return; }
+  let c = i % gp.C;
+  let id = f_ids[i / gp.C];
+  var v = 0.0;
+  if (id >= 0 && u32(id) < gp.V) { v = f_table[u32(id) * gp.C + c]; }
+  f_y[i] = v;
+}
+
+@compute @workgroup_size(WG_SCATTER)
+fn embedding_backward(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= sp.C) { return; }
+  let lo = gid.y * sp.block;
+  let hi = min(lo + sp.block, sp.V);
+  for (var t = 0u; t < sp.N; t++) {
+    let id = b_ids[t];
+    if (id >= 0 && u32(id) >= lo && u32(id) < hi) {
+      b_table[u32(id) * sp.C + c] += b_dy[t * sp.C + c];
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { embedding, embeddingBackward } from './embedding';
+import { embeddingBackwardRef, embeddingRef } from '../reference/embedding';
+import { expectClose } from '../testing/compare';
+import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
+import { testEngine } from '../testing/gpu';
+import { randomArray, randomInts } from '../testing/random';
+
+// The forward pass copies f32 values: anything but an exact match is a bug.
+const EXACT = { rtol: 0 };
+// dTable sums <= ~15 dy rows per id (repeats below) in token order: <= 15 roundings of partial sums
+// no larger than 15 max|dy|, ~1e-6 of max|expected| at worst; lavapipe shows ~1e-7.
+const F32_REPEATED_SUM = { rtol: 2e-6 };
+
+/** ids over [0, V) including the last row, every 4th a repeat of ids[0], plus out-of-range ids on both sides. */
+function testIds(n: number, V: number, seed: number): Int32Array {
+  const ids = randomInts(n, V, seed);
+  for (let i = 4; i < n; i += 4) ids[i] = ids[0];
+  ids[1] = -1;
+  ids[2] = V - 1;
+  ids[n - 2] = V;
+  ids[n - 1] = 2 ** 31 - 1;
+  return ids;
+}
+
+describe('embedding against the float64 reference', () => {
+  // [V, C]: V = 301 with C = 129 splits the vocab into blocks of 4 rows, the last one partial.
+  const CASES: [number, number][] = [
+    [11, 1],
+    [11, 7],
+    [5, 33],
+    [301, 129],
+    [40, 300],
+  ];
+  for (const [V, C] of CASES) {
+    it(`gather and scatter-add, V=${V}, C=${C}, ids [2, 24]`, async () => {
+      const e = await testEngine();
+      const idShape = [2, 24];
+      const N = 48;
+      const table = randomArray(V * C, V + C);
+      const ids = testIds(N, V, C);
+      const dy = randomArray(N * C, V + C + 1);
+      const [tt, it_, dyt] = [e.upload(table, [V, C]), e.upload(ids, idShape, 'i32'), e.upload(dy, [N, C])];
+      const y = embedding(e, tt, it_);
+      expect(y.shape).toEqual([2, 24, C]);
+      expectClose(await e.read(y), embeddingRef(table, ids, C), EXACT, `V=${V} C=${C} y`);
+      const expected = embeddingBackwardRef(ids, dy, V, C);
+      const dTable = embeddingBackward(e, it_, dyt, V);
+      expectClose(await e.read(dTable), expected, F32_REPEATED_SUM, `V=${V} C=${C} dTable`);
+      // Same gradient again, in place: a stale `out` is overwritten, then accumulate doubles it.
+      e.write(dTable, randomArray(V * C, 7, 50));
+      embeddingBackward(e, it_, dyt.reshape([2, 24, C]), V, { out: dTable });
+      expectClose(await e.read(dTable), expected, F32_REPEATED_SUM, `V=${V} C=${C} dTable into out`);
+      embeddingBackward(e, it_, dyt, V, { out: dTable, accumulate: true });
+      expectClose(await e.read(dTable), expected.map((v) => 2 * v), F32_REPEATED_SUM, `V=${V} C=${C} dTable accumulated`);
+      for (const t of [tt, it_, dyt, y, dTable]) t.release();
+    });
+  }
+
+  it('is deterministic: repeated runs give identical bits', async () => {
+    const e = await testEngine();
+    const [V, C, N] = [3, 33, 200];
+    const ids = randomInts(N, V, 9);
+    const [it_, dyt] = [e.upload(ids, [N], 'i32'), e.upload(randomArray(N * C, 10, 100), [N, C])];
+    const first = await e.read(embeddingBackward(e, it_, dyt, V));
+    expect(Array.from(await e.read(embeddingBackward(e, it_, dyt, V)))).toEqual(Array.from(first));
+  });
+
+  it('rejects bad shapes, naming the argument', async () => {
+    const e = await testEngine();
+    const ids = e.zeros([2, 3], 'i32');
+    expect(() => embedding(e, e.zeros([4, 5]), e.zeros([2, 3]))).toThrow(/ids has dtype f32/);
+    expect(() => embedding(e, e.zeros([20]), ids)).toThrow(/table has shape \[20\]/);
+    expect(() => embeddingBackward(e, ids, e.zeros([5, 4]), 10)).toThrow(/dy has shape \[5, 4\], expected \[6, C\] for ids of shape \[2, 3\]/);
+    expect(() => embeddingBackward(e, ids, e.zeros([6, 4]), 10, { out: e.zeros([10, 5]) })).toThrow(/opts.out has shape \[10, 5\]/);
+    expect(() => embeddingBackward(e, ids, e.zeros([6, 4]), 10, { accumulate: true })).toThrow(/accumulate needs opts.out/);
+  });
+});
+
+describe('embedding backward reference against central finite differences (float64)', () => {
+  it('repeated and out-of-range ids', () => {
+    const [V, C] = [5, 3];
+    const ids = [0, 3, 3, -1, 4, 0, 5, 3];
+    const table = randomArray(V * C, 41);
+    const w = randomArray(ids.length * C, 42);
+    expectClose(embeddingBackwardRef(ids, w, V, C), finiteDifferenceGradient((v) => weightedSum(embeddingRef(v, ids, C), w), table), { rtol: 1e-7 });
+  });
+});
