@@ -4,7 +4,7 @@
 
 const WG: u32 = 256u;
 // Start of the running maximum; finite, so exp(LOWEST - m) is 0 rather than exp(-inf - -inf) = NaN.
-const LOWEST: f32 = -3.40282347e38;
+const LOWEST: f32 = -0x1.fffffep+127f;
 
 struct Params { rows: u32, cols: u32 }
 @group(0) @binding(0) var<uniform> p: Params;

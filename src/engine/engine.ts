@@ -46,6 +46,8 @@ export class Engine implements BufferOwner {
   private readonly uniformAlign: number;
   private lostError: GpuDeviceLostError | null = null;
   private readonly gpuErrors: string[] = [];
+  /** Compile results not yet known; awaited before reporting, so a shader error is named, not just "invalid pipeline". */
+  private pendingCompiles: Promise<void>[] = [];
   private profiler: Profiler | null = null;
   private destroyed = false;
 
@@ -129,6 +131,7 @@ export class Engine implements BufferOwner {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
+      await this.settleCompiles();
       return fromBytes(copy, t.dtype, t.size) as HostArray<D>;
     } finally {
       this.pool.release(staging);
@@ -186,6 +189,13 @@ export class Engine implements BufferOwner {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    await this.settleCompiles();
+  }
+
+  private async settleCompiles(): Promise<void> {
+    const pending = this.pendingCompiles;
+    this.pendingCompiles = [];
+    await Promise.all(pending);
     this.check();
   }
 
@@ -252,9 +262,11 @@ export class Engine implements BufferOwner {
       compute: { module, entryPoint },
       label: spec.name,
     });
-    void this.device.popErrorScope().then((error) => {
-      if (error) this.gpuErrors.push(`kernel ${spec.name} (${key}) failed to compile: ${error.message}`);
-    });
+    this.pendingCompiles.push(
+      this.device.popErrorScope().then((error) => {
+        if (error) this.gpuErrors.unshift(`kernel ${spec.name} (${key}) failed to compile: ${error.message}`);
+      }),
+    );
     const compiled = { pipeline, layout, paramFields };
     this.kernels.set(key, compiled);
     return compiled;

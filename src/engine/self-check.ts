@@ -5,7 +5,15 @@
  */
 import type { Engine } from './engine';
 import { gelu, geluBackward, swiglu } from './ops/activation';
+import { attention, attentionBackward, attentionProbs } from './ops/attention';
+import { embedding } from './ops/embedding';
+import { layerNorm, rmsNorm } from './ops/norm';
+import { rope, ropeInvFreq } from './ops/rope';
 import { geluBackwardRef, geluRef, swigluRef } from './reference/activation';
+import { attentionBackwardRef, attentionProbsRef, attentionRef, type AttentionDims } from './reference/attention';
+import { embeddingRef } from './reference/embedding';
+import { layerNormRef, rmsNormRef } from './reference/norm';
+import { ropeRef } from './reference/rope';
 import { randomArray } from './testing/random';
 
 export interface SelfCheckResult {
@@ -48,7 +56,105 @@ const CHECKS: Check[] = [
       return { actual: await e.read(swiglu(e, e.upload(g, [3, 100]), e.upload(u, [3, 100]))), expected: swigluRef(g, u) };
     },
   },
+  {
+    name: 'LayerNorm forward',
+    rtol: 1e-5,
+    async run(e) {
+      const [x, w, b] = [randomArray(5 * 77, 6, 3), randomArray(77, 7), randomArray(77, 8)];
+      const { y } = layerNorm(e, e.upload(x, [5, 77]), e.upload(w, [77]), e.upload(b, [77]), 1e-5);
+      return { actual: await e.read(y), expected: layerNormRef(x, w, b, 1e-5).y };
+    },
+  },
+  {
+    name: 'RMSNorm forward',
+    rtol: 1e-5,
+    async run(e) {
+      const [x, w] = [randomArray(5 * 77, 9, 3), randomArray(77, 10)];
+      const { y } = rmsNorm(e, e.upload(x, [5, 77]), e.upload(w, [77]), 1e-6);
+      return { actual: await e.read(y), expected: rmsNormRef(x, w, 1e-6).y };
+    },
+  },
+  {
+    name: 'RoPE (rotate-half)',
+    rtol: 2e-6,
+    async run(e) {
+      const [T, H, D] = [9, 2, 16];
+      const x = randomArray(T * H * D, 11);
+      const positions = Array.from({ length: T }, (_, t) => t + 3);
+      const invFreq = ropeInvFreq(10000, D);
+      const y = rope(e, e.upload(x, [1, T, H, D]), e.upload(positions, [1, T], 'i32'), e.upload(invFreq, [D / 2]), { layout: 'half' });
+      return { actual: await e.read(y), expected: ropeRef(x, positions, invFreq, { heads: H, headDim: D, layout: 'half' }) };
+    },
+  },
+  {
+    name: 'Embedding gather',
+    rtol: 0,
+    async run(e) {
+      const table = randomArray(11 * 13, 12);
+      const ids = [3, 0, 10, 3, 7];
+      return { actual: await e.read(embedding(e, e.upload(table, [11, 13]), e.upload(ids, [5], 'i32'))), expected: embeddingRef(table, ids, 13) };
+    },
+  },
+  ...attentionChecks(),
 ];
+
+/** Causal attention with grouped-query heads and a left-padded sequence: forward, last-row probabilities, backward. */
+function attentionChecks(): Check[] {
+  const dims: AttentionDims = { B: 2, T: 11, Hq: 4, Hkv: 2, D: 16 };
+  const { B, T, Hq, Hkv, D } = dims;
+  const q = randomArray(B * T * Hq * D, 13);
+  const k = randomArray(B * T * Hkv * D, 14);
+  const v = randomArray(B * T * Hkv * D, 15);
+  const mask = Array.from({ length: B * T }, (_, i) => (i >= T && i < T + 3 ? 0 : 1));
+  const rows = [T - 1, T - 1];
+  const dOut = randomArray(B * T * Hq * D, 16);
+  const probsGrad = randomArray(B * Hq * T, 17);
+  const upload = (e: Engine) => ({
+    q: e.upload(q, [B, T, Hq, D]),
+    k: e.upload(k, [B, T, Hkv, D]),
+    v: e.upload(v, [B, T, Hkv, D]),
+    keyMask: e.upload(mask, [B, T], 'u32'),
+  });
+  return [
+    {
+      name: 'Attention forward (GQA, padding)',
+      rtol: 1e-5,
+      async run(e) {
+        const t = upload(e);
+        const { out } = attention(e, t.q, t.k, t.v, t.keyMask);
+        return { actual: await e.read(out), expected: attentionRef(q, k, v, mask, dims).out };
+      },
+    },
+    {
+      name: 'Attention last-row probabilities',
+      rtol: 1e-5,
+      async run(e) {
+        const t = upload(e);
+        const { lse } = attention(e, t.q, t.k, t.v, t.keyMask);
+        const probs = attentionProbs(e, t.q, t.k, lse, t.keyMask, e.upload(rows, [B, 1], 'i32'));
+        return { actual: await e.read(probs), expected: attentionProbsRef(q, k, mask, rows, dims) };
+      },
+    },
+    {
+      name: 'Attention backward (dq, dk, dv)',
+      rtol: 2e-5,
+      async run(e) {
+        const t = upload(e);
+        const { out, lse } = attention(e, t.q, t.k, t.v, t.keyMask);
+        const grads = attentionBackward(e, {
+          ...t,
+          out,
+          lse,
+          dOut: e.upload(dOut, [B, T, Hq, D]),
+          probsGrad: { rows: e.upload(rows, [B, 1], 'i32'), grad: e.upload(probsGrad, [B, Hq, 1, T]) },
+        });
+        const ref = attentionBackwardRef({ q, k, v, keyMask: mask, dOut, probsGrad: { rows, grad: probsGrad } }, dims);
+        const actual = [...(await e.read(grads.dq)), ...(await e.read(grads.dk)), ...(await e.read(grads.dv))];
+        return { actual, expected: [...ref.dq, ...ref.dk, ...ref.dv] };
+      },
+    },
+  ];
+}
 
 export function relativeMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let scale = 0;

@@ -9,7 +9,13 @@ const MAX_WG = 256;
 const MIN_WG = 32;
 
 const kernels = {
-  forward: defineKernel({ name: 'softmax_forward', source, entryPoint: 'softmax_forward', params: ['rows:u32', 'cols:u32'], bindings: ['read', 'write'] }),
+  forward: defineKernel({
+    name: 'softmax_forward',
+    source,
+    entryPoint: 'softmax_forward',
+    params: ['rows:u32', 'cols:u32'],
+    bindings: ['read', 'write'],
+  }),
   backward: defineKernel({
     name: 'softmax_backward',
     source,

@@ -1,0 +1,302 @@
+import source from '../../../shaders/optimizer.wgsl?raw';
+import type { Engine } from '../engine';
+import { ShapeError } from '../errors';
+import { defineKernel, grid1d } from '../kernel';
+import { expectDType, type Tensor } from '../tensor';
+
+const WG = 256;
+// Must equal NORM_GROUPS in optimizer.wgsl: partial-sum slots each gradient gets in the clip pass.
+const NORM_GROUPS = 256;
+
+const kernels = {
+  adam: defineKernel({
+    name: 'adam_step',
+    source,
+    entryPoint: 'adam_step',
+    params: [
+      'n:u32',
+      'step_size:f32',
+      'bc2_sqrt:f32',
+      'beta2:f32',
+      'one_minus_beta1:f32',
+      'one_minus_beta2:f32',
+      'eps:f32',
+      'l2:f32',
+      'decay:f32',
+      'grad_scale:f32',
+    ],
+    bindings: ['write', 'read', 'write', 'write'],
+  }),
+  sgd: defineKernel({
+    name: 'sgd_step',
+    source,
+    entryPoint: 'sgd_step',
+    params: ['n:u32', 'lr:f32', 'momentum:f32', 'weight_decay:f32', 'grad_scale:f32', 'nesterov:u32'],
+    bindings: ['write', 'read'],
+  }),
+  sgdMomentum: defineKernel({
+    name: 'sgd_momentum_step',
+    source,
+    entryPoint: 'sgd_momentum_step',
+    params: ['n:u32', 'lr:f32', 'momentum:f32', 'weight_decay:f32', 'grad_scale:f32', 'nesterov:u32'],
+    bindings: ['write', 'read', 'write'],
+  }),
+  accumulate: defineKernel({ name: 'accumulate', source, entryPoint: 'accumulate', params: ['n:u32'], bindings: ['write', 'read'] }),
+  sumsq: defineKernel({ name: 'grad_sumsq', source, entryPoint: 'grad_sumsq', params: ['n:u32', 'slot:u32'], bindings: ['read', 'write'] }),
+  normTotal: defineKernel({
+    name: 'grad_norm_total',
+    source,
+    entryPoint: 'grad_norm_total',
+    params: ['slots:u32', 'scale:f32'],
+    bindings: ['read', 'write'],
+  }),
+  clip: defineKernel({ name: 'clip_by_norm', source, entryPoint: 'clip_by_norm', params: ['n:u32', 'max_norm:f32'], bindings: ['write', 'read'] }),
+};
+
+export interface AdamHyperparams {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** true: AdamW (param *= 1 - lr * weightDecay); false: Adam (weightDecay * param added to the gradient). */
+  readonly decoupledWeightDecay: boolean;
+  /** 1-based step number; the bias corrections 1 - beta^step are computed on the CPU from it. */
+  readonly step: number;
+  /** Multiplies the gradient first, e.g. 1 / micro-batches when `grad` holds an accumulated sum. Default 1. */
+  readonly gradScale?: number;
+}
+
+export interface SgdHyperparams {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov?: boolean;
+  /** As for Adam. Default 1. */
+  readonly gradScale?: number;
+}
+
+function expectFinite(op: string, name: string, value: number, ok: (v: number) => boolean, want: string): void {
+  if (!Number.isFinite(value) || !ok(value)) throw new Error(`${op}: ${name} is ${value}, expected ${want}`);
+}
+
+function expectLike(op: string, name: string, t: Tensor, param: Tensor): void {
+  expectDType(op, name, t, 'f32');
+  if (t.size !== param.size) {
+    throw new ShapeError(op, `${name} has shape [${t.shape}] (${t.size} elements), param has [${param.shape}] (${param.size})`);
+  }
+}
+
+function checkAdam(op: string, hp: AdamHyperparams): void {
+  expectFinite(op, 'lr', hp.lr, (v) => v >= 0, '>= 0');
+  expectFinite(op, 'beta1', hp.beta1, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  expectFinite(op, 'beta2', hp.beta2, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  expectFinite(op, 'eps', hp.eps, (v) => v > 0, '> 0');
+  expectFinite(op, 'weightDecay', hp.weightDecay, (v) => v >= 0, '>= 0');
+  expectFinite(op, 'step', hp.step, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  expectFinite(op, 'gradScale', hp.gradScale ?? 1, () => true, 'finite');
+}
+
+/**
+ * One Adam or AdamW step on `param`, `m` and `v` in place, in one kernel. Same update as PyTorch's
+ * torch.optim.Adam / AdamW (amsgrad off): m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
+ * param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
+ */
+export function adamStep(e: Engine, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamHyperparams): void {
+  const op = 'adamStep';
+  expectDType(op, 'param', param, 'f32');
+  expectLike(op, 'grad', grad, param);
+  expectLike(op, 'm', m, param);
+  expectLike(op, 'v', v, param);
+  checkAdam(op, hp);
+  const decoupled = hp.decoupledWeightDecay;
+  e.run(kernels.adam, {
+    params: {
+      n: param.size,
+      step_size: hp.lr / (1 - hp.beta1 ** hp.step),
+      bc2_sqrt: Math.sqrt(1 - hp.beta2 ** hp.step),
+      beta2: hp.beta2,
+      one_minus_beta1: 1 - hp.beta1,
+      one_minus_beta2: 1 - hp.beta2,
+      eps: hp.eps,
+      l2: decoupled ? 0 : hp.weightDecay,
+      decay: decoupled ? 1 - hp.lr * hp.weightDecay : 1,
+      grad_scale: hp.gradScale ?? 1,
+    },
+    tensors: [param, grad, m, v],
+    workgroups: grid1d(param.size, WG),
+  });
+}
+
+/**
+ * One SGD step in place, PyTorch's torch.optim.SGD with dampening 0: g += weightDecay * param;
+ * buf = momentum * buf + g; param -= lr * (nesterov ? g + momentum * buf : buf). A zeroed
+ * `momentumBuf` reproduces PyTorch's first step, which sets buf = g. Without momentum pass null.
+ */
+export function sgdStep(e: Engine, param: Tensor, grad: Tensor, momentumBuf: Tensor | null, hp: SgdHyperparams): void {
+  const op = 'sgdStep';
+  expectDType(op, 'param', param, 'f32');
+  expectLike(op, 'grad', grad, param);
+  expectFinite(op, 'lr', hp.lr, (v) => v >= 0, '>= 0');
+  expectFinite(op, 'momentum', hp.momentum, (v) => v >= 0, '>= 0');
+  expectFinite(op, 'weightDecay', hp.weightDecay, (v) => v >= 0, '>= 0');
+  expectFinite(op, 'gradScale', hp.gradScale ?? 1, () => true, 'finite');
+  if (hp.nesterov && hp.momentum === 0) throw new Error(`${op}: nesterov needs momentum > 0, momentum is 0`);
+  if (hp.momentum !== 0 && !momentumBuf) throw new Error(`${op}: momentum is ${hp.momentum} but momentumBuf is null`);
+  const params = {
+    n: param.size,
+    lr: hp.lr,
+    momentum: hp.momentum,
+    weight_decay: hp.weightDecay,
+    grad_scale: hp.gradScale ?? 1,
+    nesterov: hp.nesterov ? 1 : 0,
+  };
+  const workgroups = grid1d(param.size, WG);
+  if (hp.momentum === 0) {
+    e.run(kernels.sgd, { params, tensors: [param, grad], workgroups });
+  } else {
+    expectLike(op, 'momentumBuf', momentumBuf!, param);
+    e.run(kernels.sgdMomentum, { params, tensors: [param, grad, momentumBuf!], workgroups });
+  }
+}
+
+/** acc += g, for gradient accumulation over micro-batches; zero `acc` with `e.clear(acc)`. */
+export function accumulateInto(e: Engine, acc: Tensor, g: Tensor): void {
+  expectDType('accumulateInto', 'acc', acc, 'f32');
+  expectLike('accumulateInto', 'g', g, acc);
+  e.run(kernels.accumulate, { params: { n: acc.size }, tensors: [acc, g], workgroups: grid1d(acc.size, WG) });
+}
+
+/** Scratch for `clipGradNorm`: one partial-sum slot per workgroup per gradient. */
+function normPartials(e: Engine, count: number): Tensor {
+  return e.empty([count * NORM_GROUPS]);
+}
+
+function clipInto(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScale: number, partials: Tensor, norm: Tensor): void {
+  // Tensors with fewer than NORM_GROUPS workgroups leave slots unwritten; they must read as 0.
+  e.clear(partials);
+  grads.forEach((g, i) => {
+    const workgroups: [number] = [Math.min(NORM_GROUPS, Math.ceil(g.size / WG))];
+    e.run(kernels.sumsq, { params: { n: g.size, slot: i * NORM_GROUPS }, tensors: [g, partials], workgroups });
+  });
+  e.run(kernels.normTotal, { params: { slots: grads.length * NORM_GROUPS, scale: Math.abs(gradScale) }, tensors: [partials, norm], workgroups: [1] });
+  for (const g of grads) e.run(kernels.clip, { params: { n: g.size, max_norm: maxNorm }, tensors: [g, norm], workgroups: grid1d(g.size, WG) });
+}
+
+function checkClip(op: string, grads: readonly Tensor[], maxNorm: number, gradScale: number): void {
+  grads.forEach((g, i) => expectDType(op, `grads[${i}]`, g, 'f32'));
+  expectFinite(op, 'maxNorm', maxNorm, (v) => v > 0, '> 0');
+  expectFinite(op, 'gradScale', gradScale, () => true, 'finite');
+}
+
+/**
+ * PyTorch's clip_grad_norm_ on the GPU without a readback: scales every gradient in place by
+ * min(1, maxNorm / (||gradScale * grads||_2 + 1e-6)), the norm taken over all of them together.
+ * With `gradScale` the clip acts on the gradient the optimizer will see (e.g. the mean of an
+ * accumulated sum) while the buffers keep their unscaled values. Returns that norm, before
+ * clipping, as an f32 [1] tensor the caller owns.
+ */
+export function clipGradNorm(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScale = 1): Tensor {
+  checkClip('clipGradNorm', grads, maxNorm, gradScale);
+  const partials = normPartials(e, grads.length);
+  const norm = e.empty([1]);
+  clipInto(e, grads, maxNorm, gradScale, partials, norm);
+  partials.release();
+  return norm;
+}
+
+export interface AdamOptions extends Omit<AdamHyperparams, 'step' | 'gradScale'> {
+  /** Clip the global gradient norm to this before every step (as clip_grad_norm_); off when absent. */
+  readonly maxGradNorm?: number;
+}
+
+/** What a checkpoint needs to resume Adam: the moment buffers (live tensors, in parameter order) and the step count. */
+export interface AdamState {
+  readonly m: readonly Tensor[];
+  readonly v: readonly Tensor[];
+  readonly step: number;
+}
+
+/**
+ * Adam or AdamW over a fixed list of parameters. The moments (and the clip scratch) are allocated
+ * once, here, so a training step allocates no GPU memory: every step is launches only.
+ */
+export class AdamOptimizer {
+  private readonly m: Tensor[];
+  private readonly v: Tensor[];
+  private stepsTaken = 0;
+  private readonly clip: { readonly maxNorm: number; readonly partials: Tensor; readonly norm: Tensor } | null;
+
+  constructor(
+    private readonly e: Engine,
+    readonly params: readonly Tensor[],
+    private readonly options: AdamOptions,
+  ) {
+    const op = 'AdamOptimizer';
+    params.forEach((p, i) => expectDType(op, `params[${i}]`, p, 'f32'));
+    checkAdam(op, { ...options, step: 1 });
+    const maxNorm = options.maxGradNorm;
+    if (maxNorm !== undefined) expectFinite(op, 'maxGradNorm', maxNorm, (v) => v > 0, '> 0');
+    this.m = params.map((p) => e.zeros(p.shape));
+    this.v = params.map((p) => e.zeros(p.shape));
+    this.clip = maxNorm === undefined ? null : { maxNorm, partials: normPartials(e, params.length), norm: e.zeros([1]) };
+  }
+
+  get stepCount(): number {
+    return this.stepsTaken;
+  }
+
+  /** f32 [1]: the (scaled) gradient norm of the latest step before clipping; null without maxGradNorm. */
+  get gradNorm(): Tensor | null {
+    return this.clip?.norm ?? null;
+  }
+
+  /**
+   * One step of every parameter with `grads` (same order and shapes). `lr` overrides the learning
+   * rate for a schedule; `gradScale` as in `adamStep`. With maxGradNorm the grads are clipped in place.
+   */
+  step(grads: readonly Tensor[], overrides: { readonly lr?: number; readonly gradScale?: number } = {}): void {
+    const op = 'AdamOptimizer.step';
+    if (grads.length !== this.params.length) throw new Error(`${op}: ${grads.length} grads given for ${this.params.length} params`);
+    // Validate everything before the first launch, so a bad call leaves no half-applied step.
+    grads.forEach((g, i) => expectLike(op, `grads[${i}]`, g, this.params[i]));
+    const hp = { ...this.options, lr: overrides.lr ?? this.options.lr, step: this.stepsTaken + 1, gradScale: overrides.gradScale ?? 1 };
+    checkAdam(op, hp);
+    if (this.clip) clipInto(this.e, grads, this.clip.maxNorm, hp.gradScale, this.clip.partials, this.clip.norm);
+    this.params.forEach((p, i) => adamStep(this.e, p, grads[i], this.m[i], this.v[i], hp));
+    this.stepsTaken++;
+  }
+
+  /** The live moment tensors and step count; read them for a checkpoint, do not release them. */
+  state(): AdamState {
+    return { m: this.m, v: this.v, step: this.stepsTaken };
+  }
+
+  /** Copies a checkpoint's moments into this optimizer's buffers (no allocation) and resumes at its step. */
+  loadState(state: AdamState): void {
+    const op = 'AdamOptimizer.loadState';
+    expectFinite(op, 'state.step', state.step, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
+    const pairs = [
+      ['m', state.m, this.m],
+      ['v', state.v, this.v],
+    ] as const;
+    // All checks before the first copy, so a bad checkpoint leaves the optimizer as it was.
+    for (const [name, src, dst] of pairs) {
+      if (src.length !== dst.length) throw new Error(`${op}: state.${name} has ${src.length} tensors for ${dst.length} params`);
+      src.forEach((t, i) => expectLike(op, `state.${name}[${i}]`, t, dst[i]));
+    }
+    for (const [, src, dst] of pairs) {
+      src.forEach((t, i) => {
+        // Restoring an optimizer's own state() would copy a buffer onto itself, which WebGPU rejects.
+        if (t.buffer !== dst[i].buffer) this.e.copy(t, dst[i]);
+      });
+    }
+    this.stepsTaken = state.step;
+  }
+
+  release(): void {
+    for (const t of [...this.m, ...this.v]) t.release();
+    this.clip?.partials.release();
+    this.clip?.norm.release();
+  }
+}
