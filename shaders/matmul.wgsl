@@ -1,5 +1,7 @@
 // Batched matrix product C = alpha * op(A) op(B) (+ bias[n]) (+ C when accumulating), where op()
-// transposes or not per compile-time constant. Each workgroup computes a TM x TN tile of C, staging
+// transposes or not. Only the tiling is compile-time: transposition, accumulation and batch
+// reduction are uniform flags, which cost one uniform branch per staged element or output, and
+// spare a pipeline compilation per combination. Each workgroup computes a TM x TN tile of C, staging
 // TK-deep slices of A and B through workgroup memory; each invocation keeps an RM x RN block of C in
 // registers. Rows and columns of an invocation's block are interleaved with stride WG_Y / WG_X so
 // that neighbouring invocations touch neighbouring words of workgroup memory (no bank conflicts) and
@@ -11,11 +13,6 @@ const TN: u32 = 64u;
 const TK: u32 = 16u;
 const RM: u32 = 4u;
 const RN: u32 = 4u;
-const TRANS_A: bool = false;
-const TRANS_B: bool = false;
-const ACCUMULATE: bool = false;
-// Sums the products of all batches into one [M, N] result (weight gradients of broadcast operands).
-const REDUCE_BATCH: bool = false;
 
 // Operand element types; the f16-weight variant rewrites these two lines and enables f16.
 alias AElement = f32;
@@ -26,7 +23,21 @@ const WG_Y: u32 = TM / RM;
 const THREADS: u32 = WG_X * WG_Y;
 
 // strideA / strideB: elements between consecutive batches, 0 for an operand shared by all batches.
-struct Params { m: u32, n: u32, k: u32, batch: u32, strideA: u32, strideB: u32, alpha: f32 }
+// reduceBatch sums the products of all batches into one [M, N] result (the gradient of a shared
+// operand); flags are 0 or 1.
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  batch: u32,
+  strideA: u32,
+  strideB: u32,
+  alpha: f32,
+  transA: u32,
+  transB: u32,
+  accumulate: u32,
+  reduceBatch: u32,
+}
 @group(0) @binding(0) var<uniform> p: Params;
 
 @group(0) @binding(1) var<storage, read> a: array<AElement>;
@@ -38,34 +49,34 @@ struct Params { m: u32, n: u32, k: u32, batch: u32, strideA: u32, strideB: u32, 
 var<workgroup> tileA: array<f32, TK * TM>;
 var<workgroup> tileB: array<f32, TK * TN>;
 
-// A is [M, K] (or [K, M] when TRANS_A); the index walks the contiguous dimension fastest so that
+// A is [M, K] (or [K, M] when transposed); the index walks the contiguous dimension fastest so that
 // neighbouring invocations load neighbouring addresses.
 fn load_a(offset: u32, m0: u32, k0: u32, lidx: u32) {
   for (var l = lidx; l < TM * TK; l += THREADS) {
     var mm: u32;
     var kk: u32;
-    if (TRANS_A) { mm = l % TM; kk = l / TM; } else { kk = l % TK; mm = l / TK; }
+    if (p.transA != 0u) { mm = l % TM; kk = l / TM; } else { kk = l % TK; mm = l / TK; }
     let gm = m0 + mm;
     let gk = k0 + kk;
     var v = 0.0;
     if (gm < p.m && gk < p.k) {
-      if (TRANS_A) { v = f32(a[offset + gk * p.m + gm]); } else { v = f32(a[offset + gm * p.k + gk]); }
+      if (p.transA != 0u) { v = f32(a[offset + gk * p.m + gm]); } else { v = f32(a[offset + gm * p.k + gk]); }
     }
     tileA[kk * TM + mm] = v;
   }
 }
 
-// B is [K, N] (or [N, K] when TRANS_B, the nn.Linear weight layout).
+// B is [K, N] (or [N, K] when transposed, the nn.Linear weight layout).
 fn load_b(offset: u32, n0: u32, k0: u32, lidx: u32) {
   for (var l = lidx; l < TN * TK; l += THREADS) {
     var nn: u32;
     var kk: u32;
-    if (TRANS_B) { kk = l % TK; nn = l / TK; } else { nn = l % TN; kk = l / TN; }
+    if (p.transB != 0u) { kk = l % TK; nn = l / TK; } else { nn = l % TN; kk = l / TN; }
     let gn = n0 + nn;
     let gk = k0 + kk;
     var v = 0.0;
     if (gn < p.n && gk < p.k) {
-      if (TRANS_B) { v = f32(b[offset + gn * p.k + gk]); } else { v = f32(b[offset + gk * p.n + gn]); }
+      if (p.transB != 0u) { v = f32(b[offset + gn * p.k + gk]); } else { v = f32(b[offset + gk * p.n + gn]); }
     }
     tileB[kk * TN + nn] = v;
   }
@@ -78,8 +89,9 @@ fn tile_product(wid: vec3u, lid: vec3u) -> array<f32, RM * RN> {
   var acc: array<f32, RM * RN>;
   var ra: array<f32, RM>;
   var rb: array<f32, RN>;
-  let first = select(wid.z, 0u, REDUCE_BATCH);
-  let last = select(wid.z + 1u, p.batch, REDUCE_BATCH);
+  let reduce = p.reduceBatch != 0u;
+  let first = select(wid.z, 0u, reduce);
+  let last = select(wid.z + 1u, p.batch, reduce);
   for (var batch = first; batch < last; batch++) {
     let offA = batch * p.strideA;
     let offB = batch * p.strideB;
@@ -101,7 +113,7 @@ fn tile_product(wid: vec3u, lid: vec3u) -> array<f32, RM * RN> {
 }
 
 fn store(acc: array<f32, RM * RN>, colBias: array<f32, RN>, wid: vec3u, lid: vec3u) {
-  let base = select(wid.z, 0u, REDUCE_BATCH) * p.m * p.n;
+  let base = select(wid.z, 0u, p.reduceBatch != 0u) * p.m * p.n;
   for (var i = 0u; i < RM; i++) {
     let row = wid.y * TM + lid.y + i * WG_Y;
     if (row >= p.m) { break; }
@@ -110,7 +122,7 @@ fn store(acc: array<f32, RM * RN>, colBias: array<f32, RN>, wid: vec3u, lid: vec
       if (col >= p.n) { break; }
       let idx = base + row * p.n + col;
       var v = p.alpha * acc[i * RN + j] + colBias[j];
-      if (ACCUMULATE) { v += c[idx]; }
+      if (p.accumulate != 0u) { v += c[idx]; }
       c[idx] = v;
     }
   }

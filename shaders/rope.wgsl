@@ -6,10 +6,11 @@
 //
 // Precision: the angle is the f32 product f32(position) * invFreq[i], rounded once like HF's f32
 // `freqs`; at positions near 8k that rounding is up to 2^-11 rad, but it is the model's own
-// definition. cos/sin of a large angle are not accurate in WGSL (the builtins only promise
-// 2^-11 absolute on [-pi, pi]), so the angle is first reduced to [-pi, pi] with a two-part 2*pi
-// (Cody-Waite): k * TWO_PI_HI is exact for |k| < 2^16, leaving ~1e-7 * (1 + k / 1000) rad of
-// error (< 4e-7 rad up to position 8k), far below the product's own rounding.
+// definition. WGSL's sin and cos only promise 2^-11 absolute error on [-pi, pi] (SwiftShader is
+// that coarse: 1.6e-4 was measured), so sin and cos are computed here: reduction by pi/2 with a
+// two-part constant (Cody-Waite; k * PI_2_HI is exact for |k| < 2^16, angles up to ~1e5 rad), then
+// Taylor polynomials on [-pi/4, pi/4] whose truncation error is below 2e-9. Any GPU then agrees
+// with float64 to a few f32 roundings, ~2e-7.
 
 const WG: u32 = 256u;
 const INTERLEAVED: bool = false;
@@ -23,13 +24,23 @@ struct Params { n: u32, D: u32, H: u32, half: u32 }
 @group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-const INV_TWO_PI: f32 = 0.15915494309189535;
-const TWO_PI_HI: f32 = 6.28125; // 8 significant bits
-const TWO_PI_LO: f32 = 0.0019353071795864769; // 2 * pi - TWO_PI_HI
+const TWO_OVER_PI: f32 = 0.63661977236758134;
+const PI_2_HI: f32 = 1.5703125; // 8 significant bits
+const PI_2_LO: f32 = 4.8382679489661923e-4; // pi / 2 - PI_2_HI
 
-fn reduce_angle(theta: f32) -> f32 {
-  let k = round(theta * INV_TWO_PI);
-  return (theta - k * TWO_PI_HI) - k * TWO_PI_LO;
+// (sin, cos) of theta.
+fn sin_cos(theta: f32) -> vec2f {
+  let k = round(theta * TWO_OVER_PI);
+  let r = (theta - k * PI_2_HI) - k * PI_2_LO;
+  let r2 = r * r;
+  let s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))));
+  let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))));
+  switch (i32(k) & 3) {
+    case 0: { return vec2f(s, c); }
+    case 1: { return vec2f(c, -s); }
+    case 2: { return vec2f(-s, -c); }
+    default: { return vec2f(-c, s); }
+  }
 }
 
 // sin_sign = 1 rotates by +angle (forward), -1 by -angle (backward: the transpose of a rotation).
@@ -54,9 +65,9 @@ fn rotate(idx: u32, sin_sign: f32) {
     lo = i;
     hi = i + p.half;
   }
-  let angle = reduce_angle(f32(positions[token]) * inv_freq[i]);
-  let c = cos(angle);
-  let s = sin_sign * sin(angle);
+  let sc = sin_cos(f32(positions[token]) * inv_freq[i]);
+  let c = sc.y;
+  let s = sin_sign * sc.x;
   let a = x[head + lo];
   let b = x[head + hi];
   y[idx] = select(b * c + a * s, a * c - b * s, d == lo);

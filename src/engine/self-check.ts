@@ -7,11 +7,13 @@ import type { Engine } from './engine';
 import { gelu, geluBackward, swiglu } from './ops/activation';
 import { attention, attentionBackward, attentionProbs } from './ops/attention';
 import { embedding } from './ops/embedding';
+import { matmul, matmulBackward } from './ops/matmul';
 import { layerNorm, rmsNorm } from './ops/norm';
 import { rope, ropeInvFreq } from './ops/rope';
 import { geluBackwardRef, geluRef, swigluRef } from './reference/activation';
 import { attentionBackwardRef, attentionProbsRef, attentionRef, type AttentionDims } from './reference/attention';
 import { embeddingRef } from './reference/embedding';
+import { matmulBackwardRef, matmulRef } from './reference/matmul';
 import { layerNormRef, rmsNormRef } from './reference/norm';
 import { ropeRef } from './reference/rope';
 import { randomArray } from './testing/random';
@@ -32,6 +34,26 @@ interface Check {
 }
 
 const CHECKS: Check[] = [
+  {
+    name: 'Matmul (batched, bias, sizes off the tile)',
+    rtol: 1e-5,
+    async run(e) {
+      const [a, b, bias] = [randomArray(3 * 37 * 70, 20), randomArray(70 * 65, 21), randomArray(65, 22)];
+      const c = matmul(e, e.upload(a, [3, 37, 70]), e.upload(b, [70, 65]), { bias: e.upload(bias, [65]) });
+      return { actual: await e.read(c), expected: matmulRef(a, [3, 37, 70], b, [70, 65], { bias }).data };
+    },
+  },
+  {
+    name: 'Matmul backward (Linear layout, shared weight)',
+    rtol: 1e-5,
+    async run(e) {
+      const [a, w, dC] = [randomArray(2 * 33 * 40, 23), randomArray(29 * 40, 24), randomArray(2 * 33 * 29, 25)];
+      const grads = matmulBackward(e, e.upload(a, [2, 33, 40]), e.upload(w, [29, 40]), e.upload(dC, [2, 33, 29]), { transB: true, needBias: true });
+      const ref = matmulBackwardRef(a, [2, 33, 40], w, [29, 40], dC, { transB: true });
+      const actual = [...(await e.read(grads.dA!)), ...(await e.read(grads.dB!)), ...(await e.read(grads.dBias!))];
+      return { actual, expected: [...ref.dA, ...ref.dB, ...ref.dBias] };
+    },
+  },
   {
     name: 'GELU forward',
     rtol: 1e-6,
@@ -80,7 +102,7 @@ const CHECKS: Check[] = [
     async run(e) {
       const [T, H, D] = [9, 2, 16];
       const x = randomArray(T * H * D, 11);
-      const positions = Array.from({ length: T }, (_, t) => t + 3);
+      const positions = Array.from({ length: T }, (_, t) => t * 397 + 3);
       const invFreq = ropeInvFreq(10000, D);
       const y = rope(e, e.upload(x, [1, T, H, D]), e.upload(positions, [1, T], 'i32'), e.upload(invFreq, [D / 2]), { layout: 'half' });
       return { actual: await e.read(y), expected: ropeRef(x, positions, invFreq, { heads: H, headDim: D, layout: 'half' }) };

@@ -6,11 +6,10 @@ import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
 import { randomArray } from '../testing/random';
 
-// Each output is a*cos - b*sin of f32 inputs: a few roundings plus the cos/sin error on the reduced
-// angle (range reduction leaves < 4e-7 rad up to position 8k; lavapipe shows <= 1.1e-7 of max|x|).
-// 2e-6 leaves room for hardware sin/cos (~2^-21 absolute on [-pi, pi]) and is far below what a
-// wrong pair or sign produces. lavapipe's sin/cos stay accurate far outside [-pi, pi], so only a
-// hardware GPU can show a missing range reduction (errors ~1e-4 and up at position 8k).
+// Each output is a*cos - b*sin of f32 inputs: a few roundings plus the error of the shader's own
+// sin/cos (range reduction leaves < 4e-7 rad up to position 8k, the polynomials < 2e-9; lavapipe
+// shows <= 1.1e-7 of max|x|). 2e-6 is far below what a wrong pair or sign produces, and far below
+// what WGSL's builtin sin/cos may be off by (2^-11; SwiftShader's gave 1.6e-4 in the browser test).
 const F32_ROTATION = { rtol: 2e-6 };
 const LAYOUTS: RopeLayout[] = ['half', 'interleaved'];
 
