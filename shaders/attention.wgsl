@@ -21,6 +21,9 @@ struct Params {
   rows: u32,
   scale: f32,
   has_dout: u32,
+  // attention_probs only: how many heads it returns, and whether pr_heads lists them (else 0..n-1).
+  out_heads: u32,
+  head_list: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -39,6 +42,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> pr_mask: array<u32>;
 @group(0) @binding(5) var<storage, read> pr_rows: array<i32>;
 @group(0) @binding(6) var<storage, read_write> pr_probs: array<f32>;
+@group(0) @binding(7) var<storage, read> pr_heads: array<i32>;
 
 // Backward, token info: per (b, t) bit 0 = key t is real, bits 1.. = 1 + the first r with rows[b, r] == t
 // (0 when t is not a chosen row), so that later passes need one buffer instead of mask and rows.
@@ -187,14 +191,15 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
 @compute @workgroup_size(WG)
 fn attention_probs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let n = flat_index(gid, nwg);
-  if (n >= p.batch * p.q_heads * p.rows * p.seq) { return; }
+  if (n >= p.batch * p.out_heads * p.rows * p.seq) { return; }
   let j = n % p.seq;
   let r = (n / p.seq) % p.rows;
-  let h = (n / (p.seq * p.rows)) % p.q_heads;
-  let b = n / (p.seq * p.rows * p.q_heads);
+  let slot = (n / (p.seq * p.rows)) % p.out_heads;
+  let b = n / (p.seq * p.rows * p.out_heads);
+  let h = select(slot, u32(pr_heads[slot]), p.head_list != 0u);
   let row = pr_rows[b * p.rows + r];
   var prob = 0.0;
-  if (row >= 0 && u32(row) < p.seq && j <= u32(row) && pr_mask[b * p.seq + j] != 0u) {
+  if (h < p.q_heads && row >= 0 && u32(row) < p.seq && j <= u32(row) && pr_mask[b * p.seq + j] != 0u) {
     let i = u32(row);
     let q0 = q_offset(b, i, h);
     let k0 = kv_offset(b, j, kv_head(h));

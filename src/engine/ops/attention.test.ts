@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attention, attentionBackward, attentionFlops, attentionProbs } from './attention';
-import { attentionBackwardRef, attentionProbsRef, attentionRef, type AttentionDims } from '../reference/attention';
+import { attentionBackwardRef, attentionFullRef, attentionProbsRef, attentionRef, type AttentionDims } from '../reference/attention';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
@@ -126,6 +126,27 @@ describe('attention against the float64 reference', () => {
     const mask = keyMaskFor(3, 70, 'right');
     const rows = Int32Array.from([69, 69, 5, 12, 40, 40]);
     await checkAgainstReference(e, { B: 3, T: 70, Hq: 2, Hkv: 1, D: 8 }, mask, rows, 11);
+  });
+
+  it('returns every row of chosen heads only (the explorer\'s T x T view of one head), zeros for a head out of range', async () => {
+    const e = await testEngine();
+    const dims: AttentionDims = { B: 2, T: 9, Hq: 4, Hkv: 2, D: 8 };
+    const { B, T, Hq, Hkv, D } = dims;
+    const mask = Int32Array.from({ length: B * T }, (_, i) => (i >= T && i < T + 2 ? 0 : 1));
+    const [q, k, v] = [randomArray(B * T * Hq * D, 31, 2), randomArray(B * T * Hkv * D, 32, 2), randomArray(B * T * Hkv * D, 33)];
+    const [qt, kt, maskT] = [e.upload(q, [B, T, Hq, D]), e.upload(k, [B, T, Hkv, D]), e.upload(mask, [B, T], 'i32')];
+    const { lse } = attention(e, qt, kt, e.upload(v, [B, T, Hkv, D]), maskT);
+    const allRows = e.upload(Int32Array.from({ length: B * T }, (_, i) => i % T), [B, T], 'i32');
+    const heads = [3, 0, Hq];
+    const probs = attentionProbs(e, qt, kt, lse, maskT, allRows, { heads: e.upload(heads, [3], 'i32') });
+    expect(probs.shape).toEqual([B, 3, T, T]);
+    const full = attentionFullRef(q, k, mask, dims).probs;
+    const expected = new Float64Array(B * 3 * T * T);
+    heads.forEach((h, slot) => {
+      if (h >= Hq) return;
+      for (let b = 0; b < B; b++) expected.set(full.subarray((b * Hq + h) * T * T, (b * Hq + h + 1) * T * T), (b * 3 + slot) * T * T);
+    });
+    expectClose(await e.read(probs), expected, F32_FORWARD, 'probabilities of heads [3, 0, out of range]');
   });
 
   it('fully masked rows and sequences stay finite: zero output, zero probabilities, zero gradients', async () => {

@@ -10,12 +10,12 @@ const WG = 64;
 export const MAX_HEAD_DIM = 128;
 const WORKGROUP_BYTES = 16384;
 
-const PARAMS = ['batch:u32', 'seq:u32', 'q_heads:u32', 'kv_heads:u32', 'rows:u32', 'scale:f32', 'has_dout:u32'] as const;
+const PARAMS = ['batch:u32', 'seq:u32', 'q_heads:u32', 'kv_heads:u32', 'rows:u32', 'scale:f32', 'has_dout:u32', 'out_heads:u32', 'head_list:u32'] as const;
 const kernel = (entryPoint: string, bindings: Access[]) => defineKernel({ name: entryPoint, source, entryPoint, params: PARAMS, bindings });
 
 const kernels = {
   forward: kernel('attention_forward', ['read', 'read', 'read', 'read', 'write', 'write']),
-  probs: kernel('attention_probs', ['read', 'read', 'read', 'read', 'read', 'write']),
+  probs: kernel('attention_probs', ['read', 'read', 'read', 'read', 'read', 'write', 'read']),
   tokenInfo: kernel('attention_token_info', ['read', 'read', 'write']),
   mergeGrad: kernel('attention_merge_grad', ['read', 'read', 'write']),
   stats: kernel('attention_backward_stats', ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write']),
@@ -90,7 +90,7 @@ function expectRows(op: string, rows: Tensor, B: number): number {
 }
 
 function params(d: Dims, rows: number, hasDOut: boolean) {
-  return { batch: d.B, seq: d.T, q_heads: d.Hq, kv_heads: d.Hkv, rows, scale: d.scale, has_dout: hasDOut ? 1 : 0 };
+  return { batch: d.B, seq: d.T, q_heads: d.Hq, kv_heads: d.Hkv, rows, scale: d.scale, has_dout: hasDOut ? 1 : 0, out_heads: d.Hq, head_list: 0 };
 }
 
 function constants(d: Dims) {
@@ -118,20 +118,34 @@ export function attention(e: Engine, q: Tensor, k: Tensor, v: Tensor, keyMask: T
   return { out, lse };
 }
 
+export interface AttentionProbsOptions extends AttentionOptions {
+  /** i32 [H']: the query heads to return, in this order; all Hq heads when absent. */
+  readonly heads?: Tensor;
+}
+
 /**
- * Post-softmax probabilities [B, Hq, R, T] of the query rows `rows` ([B, R] i32, a position per sequence),
- * recomputed from q, k and the forward's lse. Masked and future keys get 0; a row outside [0, T) gives zeros.
+ * Post-softmax probabilities [B, H', R, T] of the query rows `rows` ([B, R] i32, a position per sequence)
+ * of the chosen heads (all by default), recomputed from q, k and the forward's lse: ABFT reads the last
+ * row of every head, the explorer every row of one head, and neither needs the T x T matrix of every head.
+ * Masked and future keys get 0; a row outside [0, T) or a head outside [0, Hq) gives zeros.
  */
-export function attentionProbs(e: Engine, q: Tensor, k: Tensor, lse: Tensor, keyMask: Tensor, rows: Tensor, opts: AttentionOptions = {}): Tensor {
-  const d = attentionDims('attentionProbs', q, k, keyMask, opts);
-  expectDType('attentionProbs', 'lse', lse, 'f32');
-  expectShape('attentionProbs', 'lse', lse, [d.B, d.Hq, d.T]);
-  const R = expectRows('attentionProbs', rows, d.B);
-  const probs = e.empty([d.B, d.Hq, R, d.T]);
+export function attentionProbs(e: Engine, q: Tensor, k: Tensor, lse: Tensor, keyMask: Tensor, rows: Tensor, opts: AttentionProbsOptions = {}): Tensor {
+  const op = 'attentionProbs';
+  const d = attentionDims(op, q, k, keyMask, opts);
+  expectDType(op, 'lse', lse, 'f32');
+  expectShape(op, 'lse', lse, [d.B, d.Hq, d.T]);
+  const R = expectRows(op, rows, d.B);
+  if (opts.heads) {
+    expectDType(op, 'heads', opts.heads, 'i32');
+    expectShape(op, 'heads', opts.heads, [-1]);
+  }
+  const outHeads = opts.heads ? opts.heads.size : d.Hq;
+  const probs = e.empty([d.B, outHeads, R, d.T]);
   e.run(kernels.probs, {
     constants: constants(d),
-    params: params(d, R, false),
-    tensors: [q, k, lse, keyMask, rows, probs],
+    params: { ...params(d, R, false), out_heads: outHeads, head_list: opts.heads ? 1 : 0 },
+    // Without a head list the binding is filled by `rows`, which the kernel then never reads as heads.
+    tensors: [q, k, lse, keyMask, rows, probs, opts.heads ?? rows],
     workgroups: grid1d(probs.size, WG),
   });
   return probs;
