@@ -3,17 +3,15 @@
 // tree reduction in workgroup memory combines the WG partial sums in a fixed order, so results
 // are deterministic for any C (1, odd, or many times WG).
 // Weight/bias gradients are sums over rows, done without atomics in two deterministic stages:
-// partial sums over chunks of CHUNK rows, then a column sum over the chunks.
+// partial sums over chunks of rows here, then a column sum over the chunks (reduce.wgsl).
 
 const WG: u32 = 256u;
 
 struct RowParams { rows: u32, C: u32, eps: f32 }
 struct GradParams { rows: u32, C: u32, chunk: u32 }
-struct SumParams { rows: u32, C: u32 }
 
 @group(0) @binding(0) var<uniform> p: RowParams;
 @group(0) @binding(0) var<uniform> gp: GradParams;
-@group(0) @binding(0) var<uniform> sp: SumParams;
 
 // layernorm_forward
 @group(0) @binding(1) var<storage, read> lf_x: array<f32>;
@@ -57,10 +55,6 @@ struct SumParams { rows: u32, C: u32 }
 @group(0) @binding(2) var<storage, read> rg_rstd: array<f32>;
 @group(0) @binding(3) var<storage, read> rg_dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rg_dw: array<f32>;
-
-// column_sum: out[c] = sum over rows r of inp[r, c], r ascending
-@group(0) @binding(1) var<storage, read> cs_in: array<f32>;
-@group(0) @binding(2) var<storage, read_write> cs_out: array<f32>;
 
 var<workgroup> red: array<vec2f, WG>;
 
@@ -193,13 +187,4 @@ fn rmsnorm_param_grads(@builtin(global_invocation_id) gid: vec3u) {
     dw += rg_dy[r * gp.C + c] * rg_x[r * gp.C + c] * rg_rstd[r];
   }
   rg_dw[gid.y * gp.C + c] = dw;
-}
-
-@compute @workgroup_size(WG)
-fn column_sum(@builtin(global_invocation_id) gid: vec3u) {
-  let c = gid.x;
-  if (c >= sp.C) { return; }
-  var s = 0.0;
-  for (var r = 0u; r < sp.rows; r++) { s += cs_in[r * sp.C + c]; }
-  cs_out[c] = s;
 }

@@ -1,4 +1,5 @@
-// Row-wise softmax over the last dimension and its backward pass. One workgroup per row: every
+// Row-wise softmax over the last dimension, its backward pass, and cross-entropy (which shares the
+// row reduction). One workgroup per row: every
 // invocation strides over the row's columns, so rows of any length (1 to a 150k-word vocabulary)
 // work, and the partial results meet in a workgroup tree reduction.
 
@@ -89,5 +90,71 @@ fn softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let dot = red_sum[0];
   for (var j = lid; j < p.cols; j += WG) {
     bdx[base + j] = by[base + j] * (bdy[base + j] - dot);
+  }
+}
+
+// Cross-entropy of logits [N, V] against targets i32 [N], loss and gradient in one pass over the
+// logits. V is whatever vocabulary subset the caller computed logits for (a few label words or a
+// full 150k vocabulary). A target outside [0, V), -1 included, marks the row as ignored: loss 0,
+// gradient 0, not counted for 'mean', and its logit is never read.
+
+// ce_scale: one workgroup turns the targets into the gradient scale, so 'mean' needs no readback.
+struct ScaleParams { rows: u32, cols: u32, mean: u32 }
+@group(0) @binding(0) var<uniform> sp: ScaleParams;
+@group(0) @binding(1) var<storage, read> s_targets: array<i32>;
+@group(0) @binding(2) var<storage, read_write> s_scale: array<f32>;
+
+// ce_forward_backward: one workgroup per row; the logits are bound as fx, like softmax's input.
+@group(0) @binding(2) var<storage, read> targets: array<i32>;
+@group(0) @binding(3) var<storage, read> scale: array<f32>;
+@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
+
+var<workgroup> counted: atomic<u32>;
+
+fn is_valid(t: i32, cols: u32) -> bool {
+  return t >= 0 && u32(t) < cols;
+}
+
+@compute @workgroup_size(WG)
+fn ce_scale(@builtin(local_invocation_index) lid: u32) {
+  var n = 0u;
+  for (var i = lid; i < sp.rows; i += WG) {
+    n += select(0u, 1u, is_valid(s_targets[i], sp.cols));
+  }
+  atomicAdd(&counted, n);
+  workgroupBarrier();
+  if (lid == 0u) {
+    // With no counted row every gradient is 0 anyway; max() only keeps 1/0 out of the buffer.
+    s_scale[0] = select(1.0, 1.0 / f32(max(atomicLoad(&counted), 1u)), sp.mean != 0u);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn ce_forward_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let t = targets[row];
+  let valid = is_valid(t, p.cols);
+
+  // Ignored rows run the reduction too, so the barriers stay in uniform control flow.
+  let ms = row_max_sum(base, lid);
+  let row_max = ms.x;
+  let row_sum = ms.y;
+
+  if (lid == 0u) {
+    var l = 0.0;
+    if (valid) {
+      // (max - x_t) first: both are logits of similar size, so the difference is exact before log(sum) is added.
+      l = (row_max - fx[base + u32(t)]) + log(row_sum);
+    }
+    loss[row] = l;
+  }
+  let g = select(0.0, scale[0], valid);
+  let inv = 1.0 / row_sum;
+  for (var j = lid; j < p.cols; j += WG) {
+    let onehot = select(0.0, 1.0, valid && j == u32(t));
+    dlogits[base + j] = select(0.0, (exp(fx[base + j] - row_max) * inv - onehot) * g, valid);
   }
 }

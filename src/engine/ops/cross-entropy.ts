@@ -1,4 +1,4 @@
-import source from '../../../shaders/cross_entropy.wgsl?raw';
+import source from '../../../shaders/softmax.wgsl?raw';
 import type { Engine } from '../engine';
 import { defineKernel, grid1d } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';

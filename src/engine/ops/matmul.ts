@@ -18,7 +18,7 @@ export interface MatmulTiling {
   readonly threadN: number;
 }
 
-/** Candidate tilings for benchmarks; `large` and `small` are the defaults, chosen by problem size. */
+/** Candidate tilings for benchmarks; `wide`, `large` and `small` are the defaults, chosen by problem size. */
 export const MATMUL_TILINGS = Object.freeze({
   /** 256 invocations of 4x4 outputs, 8 KiB of workgroup memory: the usual sweet spot on desktop GPUs. */
   large: { tileM: 64, tileN: 64, tileK: 16, threadM: 4, threadN: 4 },
@@ -28,10 +28,12 @@ export const MATMUL_TILINGS = Object.freeze({
   k8: { tileM: 64, tileN: 64, tileK: 8, threadM: 4, threadN: 4 },
   /** 8x4 outputs per invocation: more reuse per load where registers are plentiful. */
   tall: { tileM: 128, tileN: 64, tileK: 8, threadM: 8, threadN: 4 },
+  /** 8x8 outputs per invocation, 4 FMAs per workgroup-memory read: for large products on discrete GPUs. */
+  wide: { tileM: 128, tileN: 128, tileK: 8, threadM: 8, threadN: 8 },
 } satisfies Record<string, MatmulTiling>);
 
-// Below this many large tiles the GPU is mostly idle, and smaller tiles buy parallelism.
-const MIN_LARGE_TILES = 64;
+// Below this many workgroups the GPU is mostly idle, and smaller tiles buy parallelism.
+const MIN_TILES = 64;
 // WebGPU's guaranteed minimum of workgroup memory; staying under it keeps every adapter working.
 const MAX_WORKGROUP_BYTES = 16384;
 
@@ -247,8 +249,10 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
 }
 
 function autoTiling(m: number, n: number, batch: number): MatmulTiling {
-  const { large, small } = MATMUL_TILINGS;
-  return Math.ceil(m / large.tileM) * Math.ceil(n / large.tileN) * batch >= MIN_LARGE_TILES ? large : small;
+  const { wide, large, small } = MATMUL_TILINGS;
+  const tiles = (t: MatmulTiling) => Math.ceil(m / t.tileM) * Math.ceil(n / t.tileN) * batch;
+  if (tiles(wide) >= MIN_TILES) return wide;
+  return tiles(large) >= MIN_TILES ? large : small;
 }
 
 function checkTiling(e: Engine, t: MatmulTiling): void {

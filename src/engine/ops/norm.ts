@@ -4,6 +4,7 @@ import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { defineKernel, grid1d } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
+import { sumColumns } from './reduce';
 
 const WG = 256;
 /** Rows per partial sum of the weight gradients: enough invocations to fill a GPU at a few thousand rows, short serial loops. */
@@ -30,7 +31,6 @@ const kernels = {
     bindings: ['read', 'read', 'read', 'read', 'write', 'write'],
   }),
   rmsNormParamGrads: defineKernel({ name: 'rmsnorm_param_grads', source, entryPoint: 'rmsnorm_param_grads', params: GRAD, bindings: ['read', 'read', 'read', 'write'] }),
-  columnSum: defineKernel({ name: 'column_sum', source, entryPoint: 'column_sum', params: ['rows:u32', 'C:u32'], bindings: ['read', 'write'] }),
 };
 
 export interface NormBackwardOptions {
@@ -69,13 +69,9 @@ function checkEps(op: string, eps: number): void {
 /** Stats shape: x's leading dims, so mean[b, t] belongs to x[b, t, :]. */
 const statShape = (x: Tensor) => x.shape.slice(0, -1);
 
-/**
- * Reduces per-chunk partial sums [chunks, C] to [C]; releases the partials. The fixed chunk
- * order makes the gradient bit-identical from run to run.
- */
-function sumChunks(e: Engine, partial: Tensor, chunks: number, C: number): Tensor {
-  const out = e.empty([C]);
-  e.run(kernels.columnSum, { params: { rows: chunks, C }, tensors: [partial, out], workgroups: [Math.ceil(C / WG)] });
+/** Reduces per-chunk partial sums [chunks, C] to [C] in a fixed order (bit-identical runs); releases the partials. */
+function sumChunks(e: Engine, partial: Tensor): Tensor {
+  const out = sumColumns(e, partial);
   partial.release();
   return out;
 }
@@ -120,7 +116,7 @@ export function layerNormBackward(
     tensors: [x, mean, rstd, dy, pw, pb],
     workgroups: [Math.ceil(C / WG), chunks],
   });
-  return { dx, dWeight: sumChunks(e, pw, chunks, C), dBias: sumChunks(e, pb, chunks, C) };
+  return { dx, dWeight: sumChunks(e, pw), dBias: sumChunks(e, pb) };
 }
 
 /**
@@ -154,5 +150,5 @@ export function rmsNormBackward(
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
   const pw = e.empty([chunks, C]);
   e.run(kernels.rmsNormParamGrads, { params: { rows, C, chunk: GRAD_CHUNK }, tensors: [x, rstd, dy, pw], workgroups: [Math.ceil(C / WG), chunks] });
-  return { dx, dWeight: sumChunks(e, pw, chunks, C) };
+  return { dx, dWeight: sumChunks(e, pw) };
 }

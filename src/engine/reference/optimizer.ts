@@ -3,23 +3,14 @@
  * torch/optim/adam.py, adamw.py and sgd.py (amsgrad off, dampening 0, maximize off) and
  * torch.nn.utils.clip_grad_norm_. Pure: they return new arrays.
  */
-export interface AdamRefHyperparams {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly decoupledWeightDecay: boolean;
-  readonly step: number;
-  readonly gradScale?: number;
-}
+import type { AdamHyperparams, SgdHyperparams } from '../ops/optimizer';
 
 export function adamStepRef(
   param: ArrayLike<number>,
   grad: ArrayLike<number>,
   m: ArrayLike<number>,
   v: ArrayLike<number>,
-  hp: AdamRefHyperparams,
+  hp: AdamHyperparams,
 ): { param: Float64Array; m: Float64Array; v: Float64Array } {
   const n = param.length;
   const out = { param: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n) };
@@ -39,20 +30,12 @@ export function adamStepRef(
   return out;
 }
 
-export interface SgdRefHyperparams {
-  readonly lr: number;
-  readonly momentum: number;
-  readonly weightDecay: number;
-  readonly nesterov?: boolean;
-  readonly gradScale?: number;
-}
-
 /** `buf` null is PyTorch's state before the first momentum step (the buffer is then a copy of g). */
 export function sgdStepRef(
   param: ArrayLike<number>,
   grad: ArrayLike<number>,
   buf: ArrayLike<number> | null,
-  hp: SgdRefHyperparams,
+  hp: SgdHyperparams,
 ): { param: Float64Array; buf: Float64Array | null } {
   const n = param.length;
   const outParam = new Float64Array(n);
