@@ -1,0 +1,92 @@
+/**
+ * What the engine needs to know about a model, parsed from its config.json (see config.ts), and the
+ * weights of a loaded model on the GPU (see weights.ts). One shape for all supported architectures:
+ * GPT-2 (learned positions, LayerNorm, GELU MLP, biases everywhere), Llama-family (RoPE, RMSNorm,
+ * SwiGLU, grouped-query attention) and Qwen2 (Llama plus q/k/v biases).
+ */
+import type { Tensor } from '../engine/tensor';
+
+export type Architecture = 'gpt2' | 'llama' | 'qwen2';
+
+/** config.json `architectures[0]` values we load, and what each maps to. */
+export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, Architecture>> = {
+  GPT2LMHeadModel: 'gpt2',
+  LlamaForCausalLM: 'llama',
+  Qwen2ForCausalLM: 'qwen2',
+};
+
+export type PositionEncoding =
+  | { readonly kind: 'learned' }
+  | {
+      readonly kind: 'rope';
+      readonly theta: number;
+      /** Rotated dims per head (even, <= headDim); the rest pass through. */
+      readonly rotaryDim: number;
+      readonly layout: 'half' | 'interleaved';
+      /** theta^(-2i/rotaryDim) after any rope_scaling in the config, length rotaryDim / 2. */
+      readonly invFreq: Float32Array;
+    };
+
+export interface ModelSpec {
+  readonly architecture: Architecture;
+  /** As written in config.json, e.g. "LlamaForCausalLM". */
+  readonly hfArchitecture: string;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly intermediateSize: number;
+  readonly maxPositions: number;
+  readonly norm: { readonly kind: 'layernorm' | 'rmsnorm'; readonly eps: number };
+  /** 'gelu': GPT-2's tanh GELU (gelu_new) MLP; 'swiglu': down(silu(gate(x)) * up(x)). */
+  readonly mlp: 'gelu' | 'swiglu';
+  readonly positions: PositionEncoding;
+  /** Biases on the q, k, v projections (GPT-2, Qwen2, Llama with attention_bias). */
+  readonly qkvBias: boolean;
+  /** Bias on the attention output projection (GPT-2, Llama with attention_bias). */
+  readonly outputBias: boolean;
+  /** Biases on the MLP projections (GPT-2, Llama with mlp_bias). */
+  readonly mlpBias: boolean;
+  /** The LM head reuses the token embedding matrix. */
+  readonly tieWordEmbeddings: boolean;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+}
+
+export interface NormWeights {
+  readonly weight: Tensor;
+  /** LayerNorm only. */
+  readonly bias: Tensor | null;
+}
+
+/** y = x W + b with W stored [in, out] for every architecture (HF Linear weights are transposed on load). */
+export interface LinearWeights {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+}
+
+export interface LayerWeights {
+  readonly attentionNorm: NormWeights;
+  readonly q: LinearWeights;
+  readonly k: LinearWeights;
+  readonly v: LinearWeights;
+  readonly o: LinearWeights;
+  readonly mlpNorm: NormWeights;
+  /** GPT-2: up = c_fc, down = c_proj, gate null. Llama/Qwen2: gate_proj, up_proj, down_proj. */
+  readonly gate: LinearWeights | null;
+  readonly up: LinearWeights;
+  readonly down: LinearWeights;
+}
+
+export interface ModelWeights {
+  /** [vocab, hidden] */
+  readonly tokenEmbedding: Tensor;
+  /** [maxPositions, hidden], GPT-2 only. */
+  readonly positionEmbedding: Tensor | null;
+  readonly layers: readonly LayerWeights[];
+  readonly finalNorm: NormWeights;
+  /** [vocab, hidden]: one row per vocabulary word, so chosen rows can be gathered; the same tensor as tokenEmbedding when tied. */
+  readonly lmHead: Tensor;
+}
