@@ -90,3 +90,14 @@ export interface ModelWeights {
   /** [vocab, hidden]: one row per vocabulary word, so chosen rows can be gathered; the same tensor as tokenEmbedding when tied. */
   readonly lmHead: Tensor;
 }
+
+/** The tensors of a checkpoint by HF name, read one at a time (safetensors.ts implements it). */
+export interface TensorSource {
+  /** Where the tensors come from, for messages, e.g. "model.safetensors" or "model-00001-of-00002.safetensors". */
+  readonly label: string;
+  names(): readonly string[];
+  /** dtype as written in the file ("F32", "F16", "BF16"); undefined when the name is absent. */
+  info(name: string): { readonly dtype: string; readonly shape: readonly number[]; readonly file: string } | undefined;
+  /** The tensor's values widened to f32, in the file's layout (row-major over `shape`). */
+  read(name: string): Promise<Float32Array>;
+}
