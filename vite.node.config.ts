@@ -12,7 +12,7 @@ export default defineConfig({
     target: 'node20',
     emptyOutDir: true,
     rollupOptions: {
-      input: { 'bench-kernels': 'src/cli/bench-kernels.ts' },
+      input: { 'bench-kernels': 'src/cli/bench-kernels.ts', 'model-run': 'src/cli/model-run.ts' },
       output: { format: 'es', entryFileNames: '[name].mjs' },
       external: ['webgpu'],
     },

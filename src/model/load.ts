@@ -1,0 +1,74 @@
+/**
+ * A model folder (Hub cache, local folder, path) to a model on the GPU: config.json, a fit check
+ * against the adapter before any byte is uploaded, the safetensors weights, and the tokenizer.
+ */
+import type { Engine } from '../engine/engine';
+import { openCheckpoint } from './checkpoint';
+import { parseModelConfig } from './config';
+import { readText, type ModelFolder } from './files';
+import { checkFitsAdapter, countParameters, type FrozenDType } from './memory';
+import type { ModelSpec, ModelWeights } from './spec';
+import { loadTokenizer, type ModelTokenizer } from './tokenizer';
+import { loadWeights } from './weights';
+
+export interface LoadedModel {
+  readonly label: string;
+  readonly spec: ModelSpec;
+  readonly weights: ModelWeights;
+  /** null when the folder has no tokenizer.json and the caller allowed that (token ids given directly). */
+  readonly tokenizer: ModelTokenizer | null;
+  readonly parameters: number;
+  readonly gpuBytes: number;
+  readonly warnings: readonly string[];
+}
+
+export interface LoadModelOptions {
+  readonly frozenDType?: FrozenDType;
+  readonly requireTokenizer?: boolean;
+  /** Bytes of weights uploaded so far, and in all. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export async function readModelSpec(folder: ModelFolder): Promise<ModelSpec> {
+  const file = folder.get('config.json');
+  if (!file) throw new Error(`${folder.label} has no config.json; pick the folder that holds the model's config.json, model.safetensors and tokenizer.json.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readText(file));
+  } catch (e) {
+    throw new Error(`${folder.label}: config.json is not valid JSON (${(e as Error).message}); download it again.`);
+  }
+  return parseModelConfig(json, `${folder.label}: config.json`);
+}
+
+export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const spec = await readModelSpec(folder);
+  const frozenDType = opts.frozenDType ?? 'f32';
+  checkFitsAdapter(spec, e.limits, frozenDType);
+  const tokenizer = folder.get('tokenizer.json') || opts.requireTokenizer !== false ? await loadTokenizer(folder) : null;
+  const checkpoint = await openCheckpoint(folder);
+  const before = e.memory().allocatedBytes;
+  const { weights, warnings } = await loadWeights(e, spec, checkpoint, { frozenDType, onProgress: opts.onProgress });
+  return {
+    label: folder.label,
+    spec,
+    weights,
+    tokenizer,
+    parameters: countParameters(spec),
+    gpuBytes: e.memory().allocatedBytes - before,
+    warnings,
+  };
+}
+
+/** Gives the model's GPU buffers back (a tied LM head is the embedding, released once). */
+export function releaseModel(model: LoadedModel): void {
+  const { weights } = model;
+  const tensors = [weights.tokenEmbedding, weights.positionEmbedding, weights.lmHead, weights.finalNorm.weight, weights.finalNorm.bias];
+  for (const layer of weights.layers) {
+    for (const norm of [layer.attentionNorm, layer.mlpNorm]) tensors.push(norm.weight, norm.bias);
+    for (const linear of [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down]) {
+      if (linear) tensors.push(linear.weight, linear.bias);
+    }
+  }
+  for (const t of tensors) t?.release();
+}

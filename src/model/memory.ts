@@ -1,0 +1,95 @@
+/**
+ * GPU memory a model's weights take, worked out from config.json alone, so that a model that
+ * cannot fit is refused before hundreds of megabytes are downloaded or read. WebGPU cannot say how
+ * much memory a GPU has, but it does cap the size of one buffer, and every weight tensor is one buffer.
+ */
+import { formatBytes } from '../engine/pool';
+import type { ModelSpec } from './spec';
+
+/** Storage of the frozen Linear weights (v, o, MLP); q, k, biases, norms and embeddings are always f32. */
+export type FrozenDType = 'f32' | 'f16';
+
+export type BufferLimits = Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>;
+
+/** One kind of weight tensor: `count` tensors of this shape (one per layer, or one for the model). */
+export interface WeightTensorPlan {
+  readonly what: string;
+  readonly shape: readonly number[];
+  readonly dtype: 'f32' | 'f16';
+  readonly count: number;
+  /** Bytes of one tensor on the GPU (the engine rounds buffers up to 4 bytes). */
+  readonly bytes: number;
+}
+
+/** The tensors loadWeights creates for this spec, mirroring ModelWeights. */
+export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): WeightTensorPlan[] {
+  const H = spec.hiddenSize;
+  const q = spec.numHeads * spec.headDim;
+  const kv = spec.numKvHeads * spec.headDim;
+  const I = spec.intermediateSize;
+  const L = spec.numLayers;
+  const plans: WeightTensorPlan[] = [];
+  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1) => {
+    const elements = shape.reduce((p, d) => p * d, 1);
+    plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4 });
+  };
+  const norm = (what: string, count: number) => {
+    add(`${what} weight`, [H], 'f32', count);
+    if (spec.norm.kind === 'layernorm') add(`${what} bias`, [H], 'f32', count);
+  };
+  const linear = (what: string, shape: number[], dtype: 'f32' | 'f16', bias: boolean) => {
+    add(`each layer's ${what}`, shape, dtype, L);
+    if (bias) add(`each layer's ${what} bias`, [shape[1]], 'f32', L);
+  };
+  add('the token embedding', [spec.vocabSize, H], 'f32');
+  if (spec.positions.kind === 'learned') add('the position embedding', [spec.maxPositions, H], 'f32');
+  norm("each layer's attention norm", L);
+  linear('q projection', [H, q], 'f32', spec.qkvBias);
+  linear('k projection', [H, kv], 'f32', spec.qkvBias);
+  linear('v projection', [H, kv], frozenDType, spec.qkvBias);
+  linear('attention output projection', [q, H], frozenDType, spec.outputBias);
+  norm("each layer's MLP norm", L);
+  if (spec.mlp === 'swiglu') linear('MLP gate projection', [H, I], frozenDType, spec.mlpBias);
+  linear('MLP up projection', [H, I], frozenDType, spec.mlpBias);
+  linear('MLP down projection', [I, H], frozenDType, spec.mlpBias);
+  norm('the final norm', 1);
+  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32');
+  return plans;
+}
+
+export function estimateWeightBytes(spec: ModelSpec, frozenDType: FrozenDType): number {
+  return weightTensors(spec, frozenDType).reduce((sum, t) => sum + t.count * t.bytes, 0);
+}
+
+/** Parameters of the model, a tied LM head counted once. */
+export function countParameters(spec: ModelSpec): number {
+  return weightTensors(spec, 'f32').reduce((sum, t) => sum + (t.count * t.bytes) / 4, 0);
+}
+
+/** "134.5M parameters, 513.0 MiB of weights on the GPU" */
+export function formatModelSize(spec: ModelSpec, frozenDType: FrozenDType): string {
+  const n = countParameters(spec);
+  const count = n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : `${(n / 1e6).toFixed(1)}M`;
+  return `${count} parameters, ${formatBytes(estimateWeightBytes(spec, frozenDType))} of weights on the GPU`;
+}
+
+/**
+ * Throws when one weight tensor is larger than the adapter allows in one buffer (the engine binds
+ * whole tensors, so the smaller of the two limits counts). Returns the total bytes and the largest tensor.
+ */
+export function checkFitsAdapter(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType): { totalBytes: number; largest: WeightTensorPlan } {
+  const plans = weightTensors(spec, frozenDType);
+  const largest = plans.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const totalBytes = estimateWeightBytes(spec, frozenDType);
+  const binding = limits.maxStorageBufferBindingSize <= limits.maxBufferSize;
+  // The same rounding as the engine's buffer pool.
+  const maxBytes = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 256) * 256;
+  if (largest.bytes > maxBytes) {
+    throw new Error(
+      `${spec.hfArchitecture}: ${largest.what} [${largest.shape.join(', ')}] needs ${formatBytes(largest.bytes)} in one buffer; ` +
+        `this GPU allows at most ${formatBytes(maxBytes)} per buffer (${binding ? 'maxStorageBufferBindingSize' : 'maxBufferSize'}). ` +
+        `All the weights need ${formatBytes(totalBytes)}. Pick a smaller model, or a GPU and browser that allow larger buffers.`,
+    );
+  }
+  return { totalBytes, largest };
+}
