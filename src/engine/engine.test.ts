@@ -67,6 +67,14 @@ describe('buffer pool', () => {
     expect([1, 256, 257, 384, 385, 512, 513, 1000, 4096].map(bucketSize)).toEqual([256, 256, 384, 384, 512, 512, 768, 1024, 4096]);
   });
 
+  it('gives persistent tensors their exact size', async () => {
+    const e = await testEngine();
+    const before = e.memory().allocatedBytes;
+    const w = e.upload(new Float32Array(1000), [10, 100], 'f32', { persistent: true });
+    expect(e.memory().allocatedBytes - before).toBe(4000);
+    w.release();
+  });
+
   it('allocates nothing in steady state and counts current and peak bytes', async () => {
     const e = await testEngine();
     const x = e.upload(randomArray(1000, 1), [1000]);

@@ -12,6 +12,11 @@ export interface EngineOptions {
   readonly onDeviceLost?: (error: GpuDeviceLostError) => void;
 }
 
+export interface TensorOptions {
+  /** Lives as long as the model (weights, optimizer state): allocated at its exact size, not a pool bucket. */
+  readonly persistent?: boolean;
+}
+
 /** One kernel launch: its specialization, uniform values, bound tensors and grid. */
 export interface KernelCall {
   readonly constants?: Readonly<Record<string, ConstantValue>>;
@@ -84,17 +89,20 @@ export class Engine implements BufferOwner {
     return this.device.limits;
   }
 
-  /** A new tensor with undefined contents. */
-  empty<D extends DType = 'f32'>(shape: Shape, dtype: D = 'f32' as D): Tensor<D> {
+  /**
+   * A new tensor with undefined contents. `persistent` tensors (weights, optimizer state) get a
+   * buffer of their exact size instead of a pooled bucket.
+   */
+  empty<D extends DType = 'f32'>(shape: Shape, dtype: D = 'f32' as D, opts: TensorOptions = {}): Tensor<D> {
     this.check();
     const bytes = numElements(shape) * BYTES_PER_ELEMENT[dtype];
     if (dtype === 'f16' && !this.features.shaderF16) throw new Error('f16 tensors need the shader-f16 feature, which this adapter lacks; use f32');
-    const buffer = this.pool.acquire(Math.max(4, alignTo(bytes, 4)), TENSOR_USAGE, `${dtype}${shapeToString(shape)}`);
+    const buffer = this.pool.acquire(Math.max(4, alignTo(bytes, 4)), TENSOR_USAGE, `${dtype}${shapeToString(shape)}`, opts.persistent);
     return new Tensor(shape, dtype, buffer, this);
   }
 
-  zeros<D extends DType = 'f32'>(shape: Shape, dtype: D = 'f32' as D): Tensor<D> {
-    const t = this.empty(shape, dtype);
+  zeros<D extends DType = 'f32'>(shape: Shape, dtype: D = 'f32' as D, opts: TensorOptions = {}): Tensor<D> {
+    const t = this.empty(shape, dtype, opts);
     this.clear(t);
     return t;
   }
@@ -105,8 +113,8 @@ export class Engine implements BufferOwner {
     this.commandEncoder().clearBuffer(t.buffer, 0, alignTo(t.byteLength, 4));
   }
 
-  upload<D extends DType = 'f32'>(data: ArrayLike<number>, shape: Shape, dtype: D = 'f32' as D): Tensor<D> {
-    const t = this.empty(shape, dtype);
+  upload<D extends DType = 'f32'>(data: ArrayLike<number>, shape: Shape, dtype: D = 'f32' as D, opts: TensorOptions = {}): Tensor<D> {
+    const t = this.empty(shape, dtype, opts);
     this.write(t, data);
     return t;
   }

@@ -37,13 +37,18 @@ export class BufferPool {
     private readonly maxBufferSize: number,
   ) {}
 
-  acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
+  /**
+   * A buffer of `bytes` rounded to its bucket, reused from the free list when one is there. With
+   * `exact`, the size is only rounded to 4 bytes: for long-lived tensors such as weights, where the
+   * bucket's up to 33% of slack would be wasted for good.
+   */
+  acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string, exact = false): GPUBuffer {
     if (bytes > this.maxBufferSize) {
       throw new Error(
         `A GPU buffer of ${formatBytes(bytes)} was requested, but this adapter allows at most ${formatBytes(this.maxBufferSize)} per buffer. Use a smaller model, batch or sequence length.`,
       );
     }
-    const size = Math.min(bucketSize(Math.max(bytes, 4)), this.maxBufferSize);
+    const size = exact ? Math.ceil(Math.max(bytes, 4) / 4) * 4 : Math.min(bucketSize(Math.max(bytes, 4)), this.maxBufferSize);
     const buffer = this.free.get(key(size, usage))?.pop() ?? this.create(size, usage, label);
     this.inUse += size;
     this.peakInUse = Math.max(this.peakInUse, this.inUse);

@@ -164,7 +164,7 @@ class Loader {
         stored = 'f32';
       }
     }
-    const t = this.e.upload(values, shape, stored);
+    const t = this.e.upload(values, shape, stored, { persistent: true });
     this.created.push(t);
     return t;
   }

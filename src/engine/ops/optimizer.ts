@@ -237,8 +237,8 @@ export class AdamOptimizer {
     checkAdam(op, { ...options, step: 1 });
     const maxNorm = options.maxGradNorm;
     if (maxNorm !== undefined) expectFinite(op, 'maxGradNorm', maxNorm, (v) => v > 0, '> 0');
-    this.m = params.map((p) => e.zeros(p.shape));
-    this.v = params.map((p) => e.zeros(p.shape));
+    this.m = params.map((p) => e.zeros(p.shape, 'f32', { persistent: true }));
+    this.v = params.map((p) => e.zeros(p.shape, 'f32', { persistent: true }));
     this.clip = maxNorm === undefined ? null : { maxNorm, partials: normPartials(e, params.length), norm: e.zeros([1]) };
   }
 
