@@ -1,21 +1,34 @@
 import { defineConfig } from 'vite';
 
+/** Node entry points, each bundled into one self-contained dist-node/<name>.mjs. */
+export const NODE_ENTRIES = {
+  'bench-kernels': 'src/cli/bench-kernels.ts',
+  'model-run': 'src/cli/model-run.ts',
+  'tiny-model': 'src/cli/tiny-model.ts',
+} as const;
+
 /**
- * Bundles the Node entry points (benchmarks, later the CLI) into single .mjs files with only the
- * native `webgpu` package left external, so they run with plain `node`, here or on the GPU machine
- * through ../shared/gpu-kit.
+ * Bundles one Node entry (NODE_ENTRY) into a single .mjs with only the native `webgpu` package
+ * left external, so it runs with plain `node`, here or on the GPU machine through
+ * ../shared/gpu-kit, which carries one file per program (hence one build per entry: a multi-entry
+ * build would split shared code into chunks).
  */
-export default defineConfig({
-  build: {
-    ssr: true,
-    outDir: 'dist-node',
-    target: 'node20',
-    emptyOutDir: true,
-    rollupOptions: {
-      input: { 'bench-kernels': 'src/cli/bench-kernels.ts', 'model-run': 'src/cli/model-run.ts' },
-      output: { format: 'es', entryFileNames: '[name].mjs' },
-      external: ['webgpu'],
+export default defineConfig(() => {
+  const name = process.env.NODE_ENTRY as keyof typeof NODE_ENTRIES | undefined;
+  if (!name || !(name in NODE_ENTRIES)) throw new Error(`set NODE_ENTRY to one of ${Object.keys(NODE_ENTRIES).join(', ')}`);
+  return {
+    publicDir: false,
+    build: {
+      ssr: true,
+      outDir: 'dist-node',
+      target: 'node20',
+      emptyOutDir: false,
+      rollupOptions: {
+        input: { [name]: NODE_ENTRIES[name] },
+        output: { format: 'es', entryFileNames: '[name].mjs', inlineDynamicImports: true },
+        external: ['webgpu'],
+      },
     },
-  },
-  ssr: { noExternal: true, external: ['webgpu'] },
+    ssr: { noExternal: true, external: ['webgpu'] },
+  };
 });

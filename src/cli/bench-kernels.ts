@@ -11,6 +11,7 @@ import { attention, attentionBackward, attentionFlops } from '../engine/ops/atte
 import { matmul, matmulFlops, MATMUL_TILINGS, type MatmulTiling } from '../engine/ops/matmul';
 import type { Tensor } from '../engine/tensor';
 import { randomArray } from '../engine/testing/random';
+import { runCli } from './run';
 
 interface ModelShape {
   readonly name: string;
@@ -173,10 +174,4 @@ async function main(): Promise<void> {
   e.destroy();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -16,6 +16,7 @@ import { lastTokenRows, packBatch } from '../model/batch';
 import { nodeFolder } from '../model/files-node';
 import { forward } from '../model/forward';
 import { loadModel } from '../model/load';
+import { runCli } from './run';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -65,10 +66,4 @@ async function main(): Promise<void> {
   e.destroy();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -5,7 +5,7 @@
  * LM head is the token embedding. It never goes through weights.ts, so comparing the GPU forward
  * against it also checks the weight mapping. Options and output layouts are those of forward.ts.
  */
-import { attentionFullRef } from '../../engine/reference/attention';
+import { attentionFullRef, type AttentionDims } from '../../engine/reference/attention';
 import { geluRef, swigluRef } from '../../engine/reference/activation';
 import { layerNormRef, rmsNormRef } from '../../engine/reference/norm';
 import { ropeRef } from '../../engine/reference/rope';
@@ -169,16 +169,8 @@ function llamaQkv(spec: ModelSpec, get: Getter, prefix: string, x: Float64Array,
   return { q: rope(proj('q_proj'), spec.numHeads), k: rope(proj('k_proj'), spec.numKvHeads), v };
 }
 
-interface Dims {
-  readonly B: number;
-  readonly T: number;
-  readonly Hq: number;
-  readonly Hkv: number;
-  readonly D: number;
-}
-
 /** out [B, T, Hq, D] = P v per head, each query head reading its kv group's values (HF repeat_kv). */
-function mixValues(probs: Float64Array, v: Float64Array, { B, T, Hq, Hkv, D }: Dims): Float64Array {
+function mixValues(probs: Float64Array, v: Float64Array, { B, T, Hq, Hkv, D }: AttentionDims): Float64Array {
   const out = new Float64Array(B * T * Hq * D);
   const group = Hq / Hkv;
   for (let b = 0; b < B; b++) {
@@ -197,7 +189,7 @@ function mixValues(probs: Float64Array, v: Float64Array, { B, T, Hq, Hkv, D }: D
 }
 
 /** [B, H', R, T] out of the full [B, Hq, T, T] probabilities. */
-function pickProbs(probs: Float64Array, rows: Int32Array, heads: readonly number[] | undefined, { B, T, Hq }: Dims): Float64Array {
+function pickProbs(probs: Float64Array, rows: Int32Array, heads: readonly number[] | undefined, { B, T, Hq }: AttentionDims): Float64Array {
   const R = rows.length / B;
   const hs = heads ?? Array.from({ length: Hq }, (_, h) => h);
   const out = new Float64Array(B * hs.length * R * T);
