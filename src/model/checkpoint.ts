@@ -43,9 +43,20 @@ export class Checkpoint implements TensorSource {
   }
 
   async read(name: string): Promise<Float32Array> {
+    return inFolder(this.label, readTensorF32(this.headerOf(name), name));
+  }
+
+  /** The tensor's bytes exactly as stored, for copying it unchanged into another checkpoint. */
+  async readRaw(name: string): Promise<Uint8Array> {
+    const header = this.headerOf(name);
+    const entry = header.tensors.get(name)!;
+    return inFolder(this.label, header.file.read(entry.begin, entry.end - entry.begin));
+  }
+
+  private headerOf(name: string): SafetensorsHeader {
     const header = this.byName.get(name);
     if (!header) throw new Error(`${this.label}: there is no tensor "${name}" in the checkpoint (it has ${this.byName.size} tensors)`);
-    return inFolder(this.label, readTensorF32(header, name));
+    return header;
   }
 }
 

@@ -11,48 +11,6 @@ export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
 
 export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = { F32: 4, F16: 2, BF16: 2 };
 
-export interface TensorToWrite {
-  readonly name: string;
-  readonly dtype: SafetensorsDType;
-  readonly shape: readonly number[];
-  /** Raw little-endian bytes of the tensor in `dtype` (e.g. a Float32Array's bytes for F32). */
-  readonly bytes: Uint8Array;
-}
-
-/** Serializes tensors to one safetensors file; names are written in the order given. */
-export function encodeSafetensors(tensors: readonly TensorToWrite[], metadata: Readonly<Record<string, string>> = {}): Uint8Array<ArrayBuffer> {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  let offset = 0;
-  for (const t of tensors) {
-    const expected = t.shape.reduce((p, d) => p * d, 1) * SAFETENSORS_DTYPE_BYTES[t.dtype];
-    if (t.bytes.byteLength !== expected) {
-      throw new Error(`encodeSafetensors: ${t.name} has ${t.bytes.byteLength} bytes, but ${t.dtype} [${t.shape.join(', ')}] needs ${expected}`);
-    }
-    if (t.name in header) throw new Error(`encodeSafetensors: tensor name ${t.name} appears twice`);
-    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + expected] };
-    offset += expected;
-  }
-  // The header is padded with spaces to a multiple of 8 so that tensor data stays aligned, as the reference writer does.
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).byteLength) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.byteLength;
-  for (const t of tensors) {
-    out.set(t.bytes, at);
-    at += t.bytes.byteLength;
-  }
-  return out;
-}
-
-export function f32Bytes(values: ArrayLike<number>): Uint8Array<ArrayBuffer> {
-  const f = Float32Array.from(values);
-  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-}
-
 /**
  * Bits per element of every dtype the safetensors format defines. The reader accepts them all in a
  * header, since checkpoints carry buffers such as I64 position ids that no loader reads, and
@@ -80,6 +38,52 @@ const SAFETENSORS_DTYPE_BITS: Readonly<Record<string, number>> = {
   I64: 64,
   U64: 64,
 };
+
+export interface TensorToWrite {
+  readonly name: string;
+  /** Any safetensors dtype: tensors copied unchanged from another checkpoint keep theirs (e.g. I64 buffers). */
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** Raw little-endian bytes of the tensor in `dtype` (e.g. a Float32Array's bytes for F32). */
+  readonly bytes: Uint8Array;
+}
+
+/** Serializes tensors to one safetensors file; names are written in the order given. */
+export function encodeSafetensors(tensors: readonly TensorToWrite[], metadata: Readonly<Record<string, string>> = {}): Uint8Array<ArrayBuffer> {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const bits = SAFETENSORS_DTYPE_BITS[t.dtype];
+    if (bits === undefined) throw new Error(`encodeSafetensors: ${t.name} has dtype ${t.dtype}, which is not a safetensors dtype`);
+    const expected = Math.ceil((t.shape.reduce((p, d) => p * d, 1) * bits) / 8);
+    if (t.bytes.byteLength !== expected) {
+      throw new Error(`encodeSafetensors: ${t.name} has ${t.bytes.byteLength} bytes, but ${t.dtype} [${t.shape.join(', ')}] needs ${expected}`);
+    }
+    if (t.name in header) throw new Error(`encodeSafetensors: tensor name ${t.name} appears twice`);
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + expected] };
+    offset += expected;
+  }
+  // The header is padded with spaces to a multiple of 8 so that tensor data stays aligned, as the reference writer does.
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).byteLength) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.byteLength;
+  for (const t of tensors) {
+    out.set(t.bytes, at);
+    at += t.bytes.byteLength;
+  }
+  return out;
+}
+
+export function f32Bytes(values: ArrayLike<number>): Uint8Array<ArrayBuffer> {
+  const f = Float32Array.from(values);
+  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+}
+
 
 /** Larger headers are not model checkpoints; the reference implementation uses the same limit. */
 const MAX_HEADER_BYTES = 100_000_000;

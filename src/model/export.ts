@@ -1,0 +1,90 @@
+/**
+ * The fine-tuned model as a Hugging Face checkpoint: one model.safetensors with the original tensor
+ * names and layouts, so `transformers` (and this app) load it like the base model. Only W_Q and W_K
+ * (and their biases) change under ABFT: they are read back from the GPU; every other tensor is
+ * copied byte for byte from the base checkpoint.
+ *
+ * Trained tensors are written as F32 even when the base is F16/BF16: ABFT's updates (lr 2e-5) are
+ * far below a 16-bit float's resolution and would be rounded away.
+ */
+import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
+import type { Checkpoint } from './checkpoint';
+import { encodeSafetensors, f32Bytes, type TensorToWrite } from './safetensors';
+import type { ModelSpec, ModelWeights } from './spec';
+
+/** How a trained tensor is laid out inside an HF tensor. */
+interface TrainedPart {
+  readonly tensor: Tensor;
+  /** GPT-2's fused c_attn: the column range [from, to) of the [in, 3·hidden] weight or [3·hidden] bias. */
+  readonly columns?: readonly [number, number];
+  /** nn.Linear weights are [out, in] in the file, [in, out] on the GPU. */
+  readonly transpose?: boolean;
+}
+
+function trainedParts(spec: ModelSpec, weights: ModelWeights, source: Checkpoint): Map<string, TrainedPart[]> {
+  const parts = new Map<string, TrainedPart[]>();
+  const add = (name: string, part: TrainedPart) => parts.set(name, [...(parts.get(name) ?? []), part]);
+  const H = spec.hiddenSize;
+  weights.layers.forEach((layer, i) => {
+    if (spec.architecture === 'gpt2') {
+      const prefix = source.info('transformer.wte.weight') ? 'transformer.' : '';
+      const name = `${prefix}h.${i}.attn.c_attn`;
+      add(`${name}.weight`, { tensor: layer.q.weight, columns: [0, H] });
+      add(`${name}.weight`, { tensor: layer.k.weight, columns: [H, 2 * H] });
+      if (layer.q.bias) add(`${name}.bias`, { tensor: layer.q.bias, columns: [0, H] });
+      if (layer.k.bias) add(`${name}.bias`, { tensor: layer.k.bias, columns: [H, 2 * H] });
+      return;
+    }
+    for (const [which, linear] of [['q', layer.q], ['k', layer.k]] as const) {
+      const name = `model.layers.${i}.self_attn.${which}_proj`;
+      add(`${name}.weight`, { tensor: linear.weight, transpose: true });
+      if (linear.bias) add(`${name}.bias`, { tensor: linear.bias });
+    }
+  });
+  return parts;
+}
+
+async function mergeTrained(e: Engine, name: string, shape: readonly number[], base: Float32Array, parts: readonly TrainedPart[]): Promise<Float32Array> {
+  const out = Float32Array.from(base);
+  const cols = shape[shape.length - 1];
+  for (const part of parts) {
+    const values = await e.read(part.tensor);
+    if (part.columns) {
+      const [from, to] = part.columns;
+      const rows = out.length / cols;
+      for (let r = 0; r < rows; r++) out.set(values.subarray(r * (to - from), (r + 1) * (to - from)), r * cols + from);
+    } else if (part.transpose) {
+      // GPU [in, out] back to the file's [out, in].
+      const [outDim, inDim] = shape;
+      for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) out[o * inDim + i] = values[i * outDim + o];
+    } else {
+      if (values.length !== out.length) throw new Error(`export: ${name} has ${out.length} values in the checkpoint but ${values.length} on the GPU`);
+      out.set(values);
+    }
+  }
+  return out;
+}
+
+/** Serializes the base checkpoint with the trained W_Q / W_K from the GPU; metadata names what was done. */
+export async function exportFineTuned(
+  e: Engine,
+  spec: ModelSpec,
+  weights: ModelWeights,
+  source: Checkpoint,
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<Uint8Array<ArrayBuffer>> {
+  const trained = trainedParts(spec, weights, source);
+  const tensors: TensorToWrite[] = [];
+  for (const name of source.names()) {
+    const info = source.info(name)!;
+    const parts = trained.get(name);
+    if (parts) {
+      const values = await mergeTrained(e, name, info.shape, await source.read(name), parts);
+      tensors.push({ name, dtype: 'F32', shape: info.shape, bytes: f32Bytes(values) });
+    } else {
+      tensors.push({ name, dtype: info.dtype, shape: info.shape, bytes: await source.readRaw(name) });
+    }
+  }
+  return encodeSafetensors(tensors, { format: 'pt', ...metadata });
+}
