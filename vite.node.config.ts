@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type UserConfig } from 'vite';
 
 /** Node entry points, each bundled into one self-contained dist-node/<name>.mjs. */
 export const NODE_ENTRIES = {
@@ -13,7 +13,7 @@ export const NODE_ENTRIES = {
  * ../shared/gpu-kit, which carries one file per program (hence one build per entry: a multi-entry
  * build would split shared code into chunks).
  */
-export default defineConfig(() => {
+export default defineConfig((): UserConfig => {
   const name = process.env.NODE_ENTRY as keyof typeof NODE_ENTRIES | undefined;
   if (!name || !(name in NODE_ENTRIES)) throw new Error(`set NODE_ENTRY to one of ${Object.keys(NODE_ENTRIES).join(', ')}`);
   return {

@@ -1,0 +1,193 @@
+/**
+ * ICL prompts as the paper builds them (ABFT-SPEC.md §2, the authors' StaICC library): k lines
+ * `<input prefix><text> <label prefix><label word><separator>`, then the query line
+ * `<input prefix><query text> <label prefix>`, which ends where the model must name the label.
+ * Then, through the model's tokenizer, the token positions ABFT's loss reads: each demonstration's
+ * label token, split by whether its label is the query's (I⁺) or not (I⁻), and the last token.
+ */
+import { checkRows, InputError, quote, rowProblem, type Row } from '../data/dataset';
+import { findTokenSpan, type ModelTokenizer, type TokenOffsets } from '../model/tokenizer';
+
+export interface PromptTemplate {
+  readonly inputPrefix: string;
+  /** Ends the query line; the paper's end in a space, so the label word is predicted as a bare word. */
+  readonly labelPrefix: string;
+  /** One word per class, index = class id. */
+  readonly labelWords: readonly string[];
+  /** Ends each demonstration line; '\n' in the paper. */
+  readonly separator: string;
+}
+
+/** The wording a dataset preset (or the synthetic data) carries. */
+export interface PromptWording {
+  readonly inputPrefix: string;
+  readonly labelPrefix: string;
+  readonly labelWords: readonly string[];
+}
+
+export function templateOf(wording: PromptWording): PromptTemplate {
+  return { inputPrefix: wording.inputPrefix, labelPrefix: wording.labelPrefix, labelWords: [...wording.labelWords], separator: '\n' };
+}
+
+/** Throws an InputError when the template cannot make prompts whose labels are told apart. */
+export function checkTemplate(template: PromptTemplate): void {
+  const words = template.labelWords;
+  if (words.length < 2) {
+    throw new InputError(`The template has ${words.length} label word(s) (${words.map((w) => quote(w)).join(', ')}); classification needs at least two, one per class.`);
+  }
+  for (const [id, word] of words.entries()) {
+    if (word.trim() === '' || word.trim() !== word) {
+      throw new InputError(`Label word ${id} of the template is ${quote(word)}; a label word must be non-empty with no space at its start or end (the template puts the spaces).`);
+    }
+    const first = words.indexOf(word);
+    if (first !== id) {
+      throw new InputError(`The template's label word ${quote(word)} stands for both class ${first} and class ${id}; give each class its own word.`);
+    }
+  }
+  if (template.separator === '') {
+    throw new InputError('The template\'s separator is empty, so the demonstrations would run together; use "\\n" (the paper\'s).');
+  }
+}
+
+/** Throws an InputError when `rows` do not fit the template: a missing or empty text, or a label without a label word. */
+export function checkRowsForTemplate(rows: readonly Row[], template: PromptTemplate, name: string): void {
+  checkTemplate(template);
+  checkRows(rows, template.labelWords.length, name);
+}
+
+export interface BuiltPrompt {
+  readonly text: string;
+  /** Each demonstration's label word in `text`, as a UTF-16 range [start, end). */
+  readonly labelRanges: readonly (readonly [number, number])[];
+  readonly demonstrationLabels: readonly number[];
+  readonly queryLabel: number;
+}
+
+export function buildPrompt(template: PromptTemplate, demonstrations: readonly Row[], query: Row): BuiltPrompt {
+  checkTemplate(template);
+  const labelCount = template.labelWords.length;
+  const problems = [
+    ...demonstrations.map((row, i) => rowProblem(row, labelCount, `Demonstration ${i + 1}`)),
+    rowProblem(query, labelCount, 'The query'),
+  ].filter((p) => p !== null);
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+
+  let text = '';
+  const labelRanges: [number, number][] = [];
+  for (const row of demonstrations) {
+    const word = template.labelWords[row.label];
+    text += `${template.inputPrefix}${row.text} ${template.labelPrefix}`;
+    labelRanges.push([text.length, text.length + word.length]);
+    text += `${word}${template.separator}`;
+  }
+  text += `${template.inputPrefix}${query.text} ${template.labelPrefix}`;
+  return { text, labelRanges, demonstrationLabels: demonstrations.map((r) => r.label), queryLabel: query.label };
+}
+
+/**
+ * What to do with a label word that is several tokens: 'error' (default: the loss would otherwise
+ * read attention on a fragment) or 'first-subtoken' (the spec's "use first sub-token" option).
+ */
+export type MultiTokenLabels = 'error' | 'first-subtoken';
+
+export interface LocateOptions {
+  readonly multiToken: MultiTokenLabels;
+  /** The model's context length; a longer prompt is an input error. */
+  readonly maxPositions?: number;
+  /** Names the prompt in messages, e.g. "training prompt 17". */
+  readonly name?: string;
+}
+
+export interface LocatedPrompt {
+  readonly ids: number[];
+  /** Token position of each demonstration's label, in demonstration order (I). */
+  readonly labelPositions: number[];
+  /** Positions whose label is the query's gold label (I⁺); empty when no demonstration has it. */
+  readonly plus: number[];
+  /** The other label positions (I⁻). */
+  readonly minus: number[];
+  readonly lastPosition: number;
+}
+
+function tokenList(text: string, ids: readonly number[], offsets: TokenOffsets, first: number, last: number): string {
+  const parts: string[] = [];
+  for (let t = first; t <= last; t++) parts.push(`${JSON.stringify(text.slice(offsets[t][0], offsets[t][1]))} (id ${ids[t]})`);
+  return parts.join(' + ');
+}
+
+export function locateLabels(tokenizer: ModelTokenizer, built: BuiltPrompt, opts: LocateOptions): LocatedPrompt {
+  const name = opts.name ?? 'The prompt';
+  const { ids, offsets } = tokenizer.encodeWithOffsets(built.text);
+  if (opts.maxPositions !== undefined && ids.length > opts.maxPositions) {
+    throw new InputError(
+      `${name} is ${ids.length} tokens long, more than the model's limit of ${opts.maxPositions} positions; use fewer demonstrations (k), leave out long rows, or pick a model with a longer context.`,
+    );
+  }
+  const labelPositions = built.labelRanges.map(([start, end], i) => {
+    const span = findTokenSpan(offsets, start, end);
+    if (!span) throw new Error(`${name}: no token covers demonstration ${i + 1}'s label at characters ${start}..${end}; the tokenizer's offsets are inconsistent.`);
+    if (span.first !== span.last && opts.multiToken === 'error') {
+      const word = built.text.slice(start, end);
+      throw new InputError(
+        `${name}: the label word ${quote(word)} of demonstration ${i + 1} becomes ${span.last - span.first + 1} tokens, ${tokenList(built.text, ids, offsets, span.first, span.last)}, but ABFT needs each demonstration label to be one token. Choose a label word that is one token for this model, or pick "use first sub-token".`,
+      );
+    }
+    return span.first;
+  });
+  const plus = labelPositions.filter((_, i) => built.demonstrationLabels[i] === built.queryLabel);
+  const minus = labelPositions.filter((_, i) => built.demonstrationLabels[i] !== built.queryLabel);
+  return { ids, labelPositions, plus, minus, lastPosition: ids.length - 1 };
+}
+
+/**
+ * The token id of each label word as the query's next token, index = class id: the bare word,
+ * since the prompt ends with the label prefix's space. With 'first-subtoken' a longer word is read
+ * by its first token, which must then still differ between classes.
+ */
+export function labelTokenIds(tokenizer: ModelTokenizer, template: PromptTemplate, multiToken: MultiTokenLabels): number[] {
+  checkTemplate(template);
+  const ids = template.labelWords.map((word) => {
+    const tokens = tokenizer.tokenIdOf(word);
+    if (tokens.length === 0) throw new Error(`The tokenizer gives no token for the label word ${quote(word)}.`);
+    if (tokens.length > 1 && multiToken === 'error') {
+      const pieces = tokens.map((id) => `${JSON.stringify(tokenizer.decode([id]))} (id ${id})`).join(' + ');
+      throw new InputError(
+        `The label word ${quote(word)} is ${tokens.length} tokens as the query's answer, ${pieces}, so the model cannot predict it as one token. Choose a label word that is one token for this model, or pick "use first sub-token".`,
+      );
+    }
+    return tokens[0];
+  });
+  for (const [id, token] of ids.entries()) {
+    const first = ids.indexOf(token);
+    if (first !== id) {
+      throw new InputError(
+        `The label words ${quote(template.labelWords[first])} and ${quote(template.labelWords[id])} start with the same token (id ${token}), so their predictions cannot be told apart; choose words that differ in their first token.`,
+      );
+    }
+  }
+  return ids;
+}
+
+const ALTERNATIVE_INPUT_PREFIXES = ['input: ', 'text: ', 'example: '];
+const ALTERNATIVE_LABEL_PREFIXES = ['label: ', 'answer: ', 'class: '];
+const ALTERNATIVE_SEPARATORS = ['\n\n', ' \n', '\n'];
+
+function three(base: string, alternatives: readonly string[]): string[] {
+  return [base, ...alternatives.filter((a) => a !== base)].slice(0, 3);
+}
+
+/**
+ * Nine templates for the template-consistency measure (the paper uses nine, Table 3), the first
+ * being `base`: three input prefixes (base's, "input: ", "text: ") crossed with three label
+ * prefixes (base's, "label: ", "answer: "), the separator ('\n', '\n\n', ' \n' with base's first)
+ * chosen as a Latin square so each separator meets every input and every label prefix once.
+ * Label words stay: the measure asks whether the prediction survives rewording of the frame.
+ */
+export function templateVariants(base: PromptTemplate): PromptTemplate[] {
+  const inputs = three(base.inputPrefix, ALTERNATIVE_INPUT_PREFIXES);
+  const labels = three(base.labelPrefix, ALTERNATIVE_LABEL_PREFIXES);
+  const separators = three(base.separator, ALTERNATIVE_SEPARATORS);
+  return inputs.flatMap((inputPrefix, i) =>
+    labels.map((labelPrefix, j) => ({ inputPrefix, labelPrefix, labelWords: base.labelWords, separator: separators[(i + j) % 3] })),
+  );
+}
