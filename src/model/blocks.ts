@@ -1,18 +1,21 @@
 /**
- * The blocks of a decoder-only transformer on the engine, one function per block (as llm.c's
- * train_gpt2.c) so that each backward can later sit beside its forward. Every function releases what
- * it made and no longer needs; the residual stream h [B, T, C] is updated in place by the output
- * projections (matmul with accumulate adds x W + b into h), so no separate add kernel runs.
+ * The blocks of a decoder-only transformer on the engine, one function per block with its backward
+ * beside it (as llm.c's train_gpt2.c). Every function releases what it made and no longer needs; the
+ * residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
+ * adds x W + b into h), and its gradient dh likewise, so no separate add kernel runs. The backward
+ * computes weight gradients only for the trainable projections it is handed (see grads.ts): frozen
+ * weights only pass the gradient on to their input.
  */
-import { attention } from '../engine/ops/attention';
-import { gelu, swiglu } from '../engine/ops/activation';
-import { embedding } from '../engine/ops/embedding';
-import { matmul } from '../engine/ops/matmul';
-import { layerNorm, rmsNorm } from '../engine/ops/norm';
+import { attention, attentionBackward, type AttentionProbsGrad } from '../engine/ops/attention';
+import { gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
+import { embedding, embeddingBackward } from '../engine/ops/embedding';
+import { matmul, matmulBackward } from '../engine/ops/matmul';
+import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../engine/ops/norm';
 import { accumulateInto } from '../engine/ops/optimizer';
-import { rope } from '../engine/ops/rope';
+import { rope, ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import { Tensor } from '../engine/tensor';
+import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
 
 /** The batch on the GPU, uploaded once per forward. */
@@ -34,6 +37,29 @@ function linear(e: Engine, x: Tensor, w: LinearWeights, residual?: Tensor): Tens
   return matmul(e, x, w.weight, { bias: w.bias ?? undefined, out: residual, accumulate: residual !== undefined });
 }
 
+/**
+ * dx = dy W^T, or dx += dy W^T into `into`: the input gradient of a projection. Several projections
+ * read the same x (q, k, v; gate, up), so their gradients are summed in place instead of added after.
+ */
+function linearInputGrad(e: Engine, dy: Tensor, w: LinearWeights, into?: Tensor): Tensor {
+  return matmul(e, dy, w.weight, { transB: true, out: into, accumulate: into !== undefined });
+}
+
+/** dW += x^T dy and db += the column sums of dy, into a trainable projection's gradient; x [N, in], dy [N, out]. */
+function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, grad: LinearGrad): void {
+  const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
+  if (grad.bias && dBias) {
+    accumulateInto(e, grad.bias, dBias);
+    dBias.release();
+  }
+}
+
+/** [..., C] as [rows, C]: the rows of a weight gradient's product. */
+function rowsView(t: Tensor): Tensor {
+  const C = t.shape[t.rank - 1];
+  return t.reshape([t.size / C, C]);
+}
+
 /** h = wte[ids] (+ wpe[positions] for learned positions): [B, T, C]. */
 export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Tensor {
   const h = embedding(e, weights.tokenEmbedding, batch.ids);
@@ -47,16 +73,43 @@ export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Te
 
 /** LayerNorm or RMSNorm over the last dim; the statistics a backward would keep are dropped here. */
 export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): Tensor {
+  const { y, saved } = normalizeSaving(e, spec, w, x);
+  saved.mean?.release();
+  saved.rstd.release();
+  return y;
+}
+
+/** What a norm's backward reads: its input and row statistics. */
+export interface NormSaved {
+  /** The input [..., C], owned by the saver (a copy when it is the residual stream, which later blocks update in place). */
+  readonly x: Tensor;
+  /** LayerNorm only. */
+  readonly mean: Tensor | null;
+  readonly rstd: Tensor;
+}
+
+/** `normalize`, keeping the statistics; `saved.x` is `x` itself, so the caller keeps it unchanged until the backward. */
+export function normalizeSaving(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
   if (spec.norm.kind === 'rmsnorm') {
     const { y, rstd } = rmsNorm(e, x, w.weight, spec.norm.eps);
-    rstd.release();
-    return y;
+    return { y, saved: { x, mean: null, rstd } };
   }
   if (!w.bias) throw new Error('normalize: a LayerNorm without a bias tensor; the weights do not match the spec (norm: layernorm)');
   const { y, mean, rstd } = layerNorm(e, x, w.weight, w.bias, spec.norm.eps);
-  mean.release();
-  rstd.release();
-  return y;
+  return { y, saved: { x, mean, rstd } };
+}
+
+/** dx from dy; the norm's own weights are frozen and get no gradient. */
+export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor): Tensor {
+  if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy).dx;
+  if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalizeSaving');
+  return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
+}
+
+export function releaseNormSaved(saved: NormSaved): void {
+  saved.x.release();
+  saved.mean?.release();
+  saved.rstd.release();
 }
 
 /** What attention leaves for the caller: q and k after RoPE and lse (for probabilities), and the heads' output. */
@@ -73,12 +126,24 @@ export interface SelfAttention {
 
 /** q, k, v projections of x = norm(h), RoPE where the model uses it, causal attention with the key mask. */
 export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): SelfAttention {
+  const { v, ...rest } = selfAttentionSaving(e, spec, layer, x, batch);
+  v.release();
+  return rest;
+}
+
+/** What the attention block's backward reads, besides x = norm(h). */
+export interface AttentionSaved extends SelfAttention {
+  /** [B, T, Hkv, D] */
+  readonly v: Tensor;
+}
+
+/** `selfAttention`, keeping v. */
+export function selfAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
   const { B, T } = batch;
   const heads = (w: LinearWeights, H: number): Tensor => {
     const split = asShape(e, linear(e, x, w), [B, T, H, spec.headDim]);
     if (spec.positions.kind !== 'rope') return split;
-    if (!batch.invFreq) throw new Error('selfAttention: a RoPE model needs the inverse frequencies uploaded with the batch');
-    const rotated = rope(e, split, batch.positions, batch.invFreq, { layout: spec.positions.layout });
+    const rotated = rope(e, split, batch.positions, ropeFrequencies(batch), { layout: spec.positions.layout });
     split.release();
     return rotated;
   };
@@ -86,8 +151,68 @@ export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x
   const k = heads(layer.k, spec.numKvHeads);
   const v = asShape(e, linear(e, x, layer.v), [B, T, spec.numKvHeads, spec.headDim]);
   const { out, lse } = attention(e, q, k, v, batch.keyMask);
-  v.release();
-  return { q, k, out, lse };
+  return { q, k, v, out, lse };
+}
+
+function ropeFrequencies(batch: BatchTensors): Tensor {
+  if (!batch.invFreq) throw new Error('selfAttention: a RoPE model needs the inverse frequencies uploaded with the batch');
+  return batch.invFreq;
+}
+
+/** Where the attention block's gradient comes from: the heads' output (dOut) and/or the probabilities of chosen rows. */
+export interface AttentionUpstream {
+  /** [B, T, Hq, D] */
+  readonly dOut?: Tensor;
+  readonly probsGrad?: AttentionProbsGrad;
+}
+
+/**
+ * Backward of `selfAttentionSaving` on x = norm(h) [B, T, C]: dq, dk, dv through the attention and
+ * RoPE, dW (+ db) of the projections in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T when `needDx`
+ * (not in layer 0: the embeddings are frozen, so nothing below reads it).
+ */
+export function selfAttentionBackward(
+  e: Engine,
+  spec: ModelSpec,
+  layer: LayerWeights,
+  x: Tensor,
+  saved: AttentionSaved,
+  batch: BatchTensors,
+  upstream: AttentionUpstream,
+  grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
+  needDx: boolean,
+): Tensor | null {
+  const { B, T } = batch;
+  const { q, k, v, out, lse } = saved;
+  const { dq, dk, dv } = attentionBackward(e, { q, k, v, out, lse, keyMask: batch.keyMask, ...upstream });
+  const unrotate = (d: Tensor): Tensor => {
+    if (spec.positions.kind !== 'rope') return d;
+    const back = ropeBackward(e, d, batch.positions, ropeFrequencies(batch), { layout: spec.positions.layout });
+    d.release();
+    return back;
+  };
+  const xRows = rowsView(x);
+  const flowing: [Projection, Tensor][] = [
+    ['q', unrotate(dq)],
+    ['k', unrotate(dk)],
+  ];
+  // v reaches the loss only through the heads' output: without dOut (ABFT's last layer) dv is zero.
+  if (upstream.dOut) flowing.push(['v', dv]);
+  else dv.release();
+  let dx: Tensor | undefined;
+  for (const [which, d] of flowing) {
+    const w = layer[which];
+    const grad = grads[which];
+    const dy = d.reshape([B, T, d.shape[2] * d.shape[3]]);
+    if (grad) linearWeightGrad(e, xRows, w, rowsView(dy), grad);
+    if (needDx) dx = linearInputGrad(e, dy, w, dx);
+    d.release();
+  }
+  return dx ?? null;
+}
+
+export function releaseAttentionSaved(saved: AttentionSaved): void {
+  for (const t of [saved.q, saved.k, saved.v, saved.out, saved.lse]) t.release();
 }
 
 /**
@@ -104,25 +229,93 @@ export function attentionResidual(e: Engine, layer: LayerWeights, out: Tensor, h
   linear(e, out.reshape([B, T, H * D]), layer.o, h);
 }
 
+/** dOut [B, T, Hq, D] = dh Wo^T, with dWo += out^T dh when `grad` (the o projection is trained). */
+export function attentionResidualBackward(e: Engine, layer: LayerWeights, out: Tensor, dh: Tensor, grad?: LinearGrad): Tensor {
+  const [B, T, H, D] = out.shape;
+  if (grad) linearWeightGrad(e, out.reshape([B * T, H * D]), layer.o, rowsView(dh), grad);
+  return asShape(e, linearInputGrad(e, dh, layer.o), out.shape);
+}
+
 /** h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)). */
 export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): void {
   const x = normalize(e, spec, layer.mlpNorm, h);
-  let act: Tensor;
-  if (spec.mlp === 'gelu') {
-    const up = linear(e, x, layer.up);
-    act = gelu(e, up);
-    up.release();
-  } else {
-    if (!layer.gate) throw new Error('mlpResidual: a SwiGLU MLP without gate_proj weights; the weights do not match the spec (mlp: swiglu)');
-    const gate = linear(e, x, layer.gate);
-    const up = linear(e, x, layer.up);
-    act = swiglu(e, gate, up);
-    gate.release();
-    up.release();
-  }
+  const pre = mlpPreActivations(e, spec, layer, x);
   x.release();
+  mlpOutput(e, layer, pre, h);
+  pre.gate?.release();
+  pre.up.release();
+}
+
+/** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU. */
+interface MlpPre {
+  readonly gate: Tensor | null;
+  readonly up: Tensor;
+}
+
+function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor): MlpPre {
+  if (spec.mlp === 'gelu') return { gate: null, up: linear(e, x, layer.up) };
+  if (!layer.gate) throw new Error('mlpResidual: a SwiGLU MLP without gate_proj weights; the weights do not match the spec (mlp: swiglu)');
+  return { gate: linear(e, x, layer.gate), up: linear(e, x, layer.up) };
+}
+
+/** h += down(act(pre)). */
+function mlpOutput(e: Engine, layer: LayerWeights, pre: MlpPre, h: Tensor): void {
+  const act = pre.gate ? swiglu(e, pre.gate, pre.up) : gelu(e, pre.up);
   linear(e, act, layer.down, h);
   act.release();
+}
+
+/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
+export interface MlpSaved extends MlpPre {
+  readonly norm: NormSaved;
+}
+
+/** `mlpResidual`, keeping a copy of h before the block, the norm statistics and the pre-activations. */
+export function mlpResidualSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): MlpSaved {
+  const { y: x, saved: norm } = normalizeSaving(e, spec, layer.mlpNorm, copyOf(e, h));
+  const pre = mlpPreActivations(e, spec, layer, x);
+  x.release();
+  mlpOutput(e, layer, pre, h);
+  return { ...pre, norm };
+}
+
+/**
+ * Backward of `mlpResidualSaving`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
+ * that of its input by adding what flows back through the frozen MLP and norm.
+ */
+export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor): void {
+  const dAct = linearInputGrad(e, dh, layer.down);
+  let dx: Tensor;
+  if (saved.gate) {
+    const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
+    // mlpPreActivations made `gate`, so the weights have it.
+    dx = linearInputGrad(e, dGate, layer.gate!);
+    linearInputGrad(e, dUp, layer.up, dx);
+    dGate.release();
+    dUp.release();
+  } else {
+    const dUp = geluBackward(e, saved.up, dAct);
+    dx = linearInputGrad(e, dUp, layer.up);
+    dUp.release();
+  }
+  dAct.release();
+  const dhNorm = normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx);
+  dx.release();
+  accumulateInto(e, dh, dhNorm);
+  dhNorm.release();
+}
+
+export function releaseMlpSaved(saved: MlpSaved): void {
+  releaseNormSaved(saved.norm);
+  saved.gate?.release();
+  saved.up.release();
+}
+
+/** A new tensor holding t's values now, for activations that are later updated in place. */
+export function copyOf(e: Engine, t: Tensor): Tensor {
+  const c = e.empty(t.shape, t.dtype);
+  e.copy(t, c);
+  return c;
 }
 
 /**
@@ -132,13 +325,51 @@ export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: 
  * P * V' * C instead of T * V * C.
  */
 export function logitsHead(e: Engine, spec: ModelSpec, weights: ModelWeights, h: Tensor, flatRows: Tensor, vocab: Tensor | null): Tensor {
-  const C = h.shape[h.rank - 1];
-  const picked = embedding(e, h.reshape([h.size / C, C]), flatRows);
-  const x = normalize(e, spec, weights.finalNorm, picked);
-  picked.release();
+  const { logits, saved } = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
+  releaseHeadSaved(saved);
+  return logits;
+}
+
+/** What the head's backward reads: the final norm of the picked rows, and the LM-head rows scored. */
+export interface HeadSaved {
+  readonly norm: NormSaved;
+  /** [V', C], gathered (owned) when a vocabulary subset is scored, else the model's lmHead (not owned). */
+  readonly head: Tensor;
+  readonly ownsHead: boolean;
+}
+
+/** `logitsHead`, keeping what its backward reads. */
+export function logitsHeadSaving(
+  e: Engine,
+  spec: ModelSpec,
+  weights: ModelWeights,
+  h: Tensor,
+  flatRows: Tensor,
+  vocab: Tensor | null,
+): { logits: Tensor; saved: HeadSaved } {
+  const picked = embedding(e, rowsView(h), flatRows);
+  const { y: x, saved: norm } = normalizeSaving(e, spec, weights.finalNorm, picked);
   const head = vocab ? embedding(e, weights.lmHead, vocab) : weights.lmHead;
   const logits = matmul(e, x, head, { transB: true });
   x.release();
-  if (vocab) head.release();
-  return logits;
+  return { logits, saved: { norm, head, ownsHead: vocab !== null } };
+}
+
+/**
+ * dh [B, T, C] from dLogits [B, P, V'] of `logitsHeadSaving`: back through the frozen LM-head rows and
+ * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
+ */
+export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
+  const dx = matmul(e, dLogits, saved.head);
+  const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
+  dx.release();
+  const C = hShape[hShape.length - 1];
+  const dh = embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C);
+  dPicked.release();
+  return asShape(e, dh, hShape);
+}
+
+export function releaseHeadSaved(saved: HeadSaved): void {
+  releaseNormSaved(saved.norm);
+  if (saved.ownsHead) saved.head.release();
 }

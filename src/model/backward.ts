@@ -1,0 +1,75 @@
+/**
+ * The backward pass of a training step, from the top layer down, summing into the gradients of the
+ * trainable projections only (grads.ts): frozen weights just pass the gradient on to their input, and
+ * nothing below layer 0's attention runs, since the embeddings are frozen. ABFT's gradient enters
+ * as dL/dα of the loss rows in every layer; the end-to-end baseline's as dL/dlogits of those rows.
+ * No readback; the tape is released at the end.
+ */
+import type { Engine } from '../engine/engine';
+import { accumulateInto } from '../engine/ops/optimizer';
+import type { Tensor } from '../engine/tensor';
+import { attentionResidualBackward, logitsHeadBackward, mlpResidualBackward, normalizeBackward, selfAttentionBackward } from './blocks';
+import type { TrainableGrads } from './grads';
+import type { ModelSpec, ModelWeights } from './spec';
+import type { Tape } from './training-forward';
+
+export interface Upstream {
+  /** Per layer, dL/dα [B, Hq, 1, T] of the tape's `probs`; the ABFT loss gradient. Required for a 'last-attention' tape. */
+  readonly probsGrad?: readonly Tensor[];
+  /** dL/dlogits [B, 1, V'] of the tape's `logits`; a 'logits' tape only. */
+  readonly logitsGrad?: Tensor;
+}
+
+export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape: Tape, upstream: Upstream, grads: TrainableGrads): void {
+  checkUpstream(spec, tape, upstream, grads);
+  const { batch } = tape;
+  const hShape = [tape.B, tape.T, spec.hiddenSize];
+  // The residual stream's gradient, [B, T, C]; null while it is still zero (ABFT's top layer).
+  let dh: Tensor | null = null;
+  if (upstream.logitsGrad && tape.head) {
+    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape);
+  }
+  for (let l = spec.numLayers - 1; l >= 0; l--) {
+    const layer = weights.layers[l];
+    const lt = tape.layers[l];
+    const layerGrads = grads.layers[l];
+    if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
+    const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
+    const probsGrad = upstream.probsGrad ? { rows: tape.lossRows, grad: upstream.probsGrad[l] } : undefined;
+    const dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, lt.attentionNorm !== null);
+    dOut?.release();
+    if (dx && lt.attentionNorm) {
+      const dhNorm = normalizeBackward(e, spec, layer.attentionNorm, lt.attentionNorm, dx);
+      dx.release();
+      if (dh) {
+        accumulateInto(e, dh, dhNorm);
+        dhNorm.release();
+      } else {
+        dh = dhNorm;
+      }
+    }
+  }
+  dh?.release();
+  tape.release();
+}
+
+function checkUpstream(spec: ModelSpec, tape: Tape, upstream: Upstream, grads: TrainableGrads): void {
+  if (tape.released) throw new Error('backward: this tape was already used (or released); run trainingForward again for each backward');
+  if (grads.layers.length !== spec.numLayers) throw new Error(`backward: gradients for ${grads.layers.length} layers, the model has ${spec.numLayers}`);
+  const { probsGrad, logitsGrad } = upstream;
+  if (tape.upTo === 'last-attention') {
+    if (!probsGrad) throw new Error("backward: a 'last-attention' tape needs probsGrad, dL/dα of every layer");
+    if (logitsGrad) throw new Error("backward: logitsGrad given for a 'last-attention' tape, which has no logits; run trainingForward with upTo 'logits'");
+  }
+  if (!probsGrad && !logitsGrad) throw new Error('backward: no upstream gradient; give probsGrad and/or logitsGrad');
+  if (probsGrad) {
+    if (probsGrad.length !== spec.numLayers) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer (${spec.numLayers})`);
+    const want = [tape.B, spec.numHeads, 1, tape.T];
+    probsGrad.forEach((g, l) => {
+      if (g.dtype !== 'f32' || g.shape.join() !== want.join()) throw new Error(`backward: probsGrad[${l}] is ${g.dtype} [${g.shape}], expected f32 [${want}]`);
+    });
+  }
+  if (logitsGrad && tape.logits && (logitsGrad.dtype !== 'f32' || logitsGrad.shape.join() !== tape.logits.shape.join())) {
+    throw new Error(`backward: logitsGrad is ${logitsGrad.dtype} [${logitsGrad.shape}], expected f32 [${tape.logits.shape}] like the logits`);
+  }
+}

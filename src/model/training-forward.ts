@@ -1,0 +1,162 @@
+/**
+ * The forward pass of a training step: the same blocks as forward.ts, keeping on a tape exactly what
+ * `backward` (backward.ts) reads, and returning what the losses are written on: the attention
+ * probabilities α of each sequence's loss row for every layer (ABFT, spec §3) and, for the end-to-end
+ * baseline, the logits of that row. ABFT stops after the last layer's attention (spec §4): no o-proj
+ * or MLP there, no final norm, no LM head. Nothing is read back.
+ */
+import { attentionProbs } from '../engine/ops/attention';
+import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
+import type { TokenBatch } from './batch';
+import {
+  attentionResidual,
+  copyOf,
+  embed,
+  logitsHeadSaving,
+  mlpResidualSaving,
+  normalize,
+  normalizeSaving,
+  releaseAttentionSaved,
+  releaseHeadSaved,
+  releaseMlpSaved,
+  releaseNormSaved,
+  selfAttentionSaving,
+  type AttentionSaved,
+  type BatchTensors,
+  type HeadSaved,
+  type MlpSaved,
+  type NormSaved,
+} from './blocks';
+import { checkForwardRequest } from './forward';
+import type { ModelSpec, ModelWeights } from './spec';
+
+export interface TrainingForwardOptions {
+  /** [B]: the loss row of each sequence, its last real token (see `lastTokenRows`). */
+  readonly lossRows: Int32Array;
+  /** 'last-attention': ABFT, the loss is on α only. 'logits': the whole model, for a loss on the logits of the loss rows. */
+  readonly upTo: 'last-attention' | 'logits';
+  /** With 'logits': the vocabulary ids scored (the label words); all when absent. */
+  readonly logitsVocab?: Int32Array;
+}
+
+/** What the backward of one layer reads. */
+export interface LayerTape {
+  /** The attention norm, with a copy of h; null in layer 0, whose input gradient nothing reads. */
+  readonly attentionNorm: NormSaved | null;
+  /** norm(h) [B, T, C], the input of the q, k, v projections. */
+  readonly x: Tensor;
+  readonly attention: AttentionSaved;
+  /** null where the forward stopped after this layer's attention. */
+  readonly mlp: MlpSaved | null;
+}
+
+export interface Tape {
+  readonly upTo: TrainingForwardOptions['upTo'];
+  readonly B: number;
+  readonly T: number;
+  readonly batch: BatchTensors;
+  /** [B, 1] i32, the loss rows. */
+  readonly lossRows: Tensor;
+  /** [B, Hq, 1, T] per layer: α of the loss rows. The caller owns these and releases them. */
+  readonly probs: readonly Tensor[];
+  /** [B, 1, V'] with upTo 'logits', else null. The caller owns it. */
+  readonly logits: Tensor | null;
+  readonly layers: readonly LayerTape[];
+  /** With upTo 'logits': the head's saved tensors and the loss rows as rows of h ([B, 1] i32, b * T + t). */
+  readonly head: { readonly saved: HeadSaved; readonly flatRows: Tensor } | null;
+  readonly released: boolean;
+  /** Gives back every tensor the tape holds (not `probs` or `logits`); `backward` calls it. Idempotent. */
+  release(): void;
+}
+
+export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: TrainingForwardOptions): Tape {
+  const { B, T } = batch;
+  checkOptions(spec, batch, opts);
+  const inputs: BatchTensors = {
+    B,
+    T,
+    ids: e.upload(batch.ids, [B, T], 'i32'),
+    keyMask: e.upload(batch.keyMask, [B, T], 'u32'),
+    positions: e.upload(batch.positions, [B, T], 'i32'),
+    invFreq: spec.positions.kind === 'rope' ? e.upload(spec.positions.invFreq, [spec.positions.invFreq.length]) : null,
+  };
+  const lossRows = e.upload(opts.lossRows, [B, 1], 'i32');
+  const toLogits = opts.upTo === 'logits';
+
+  const h = embed(e, weights, inputs);
+  const probs: Tensor[] = [];
+  const layers: LayerTape[] = [];
+  for (let l = 0; l < spec.numLayers; l++) {
+    const layer = weights.layers[l];
+    let x: Tensor;
+    let attentionNorm: NormSaved | null = null;
+    if (l === 0) {
+      x = normalize(e, spec, layer.attentionNorm, h);
+    } else {
+      ({ y: x, saved: attentionNorm } = normalizeSaving(e, spec, layer.attentionNorm, copyOf(e, h)));
+    }
+    const attention = selfAttentionSaving(e, spec, layer, x, inputs);
+    probs.push(attentionProbs(e, attention.q, attention.k, attention.lse, inputs.keyMask, lossRows));
+    let mlp: MlpSaved | null = null;
+    if (toLogits || l < spec.numLayers - 1) {
+      attentionResidual(e, layer, attention.out, h);
+      mlp = mlpResidualSaving(e, spec, layer, h);
+    }
+    layers.push({ attentionNorm, x, attention, mlp });
+  }
+
+  let head: Tape['head'] = null;
+  let logits: Tensor | null = null;
+  if (toLogits) {
+    const flatRows = e.upload(Int32Array.from(opts.lossRows, (t, b) => b * T + t), [B, 1], 'i32');
+    const vocab = opts.logitsVocab ? e.upload(opts.logitsVocab, [opts.logitsVocab.length], 'i32') : null;
+    const out = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
+    vocab?.release();
+    logits = out.logits;
+    head = { saved: out.saved, flatRows };
+  }
+  h.release();
+
+  let released = false;
+  return {
+    upTo: opts.upTo,
+    B,
+    T,
+    batch: inputs,
+    lossRows,
+    probs,
+    logits,
+    layers,
+    head,
+    get released() {
+      return released;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      for (const lt of layers) {
+        if (lt.attentionNorm) releaseNormSaved(lt.attentionNorm);
+        lt.x.release();
+        releaseAttentionSaved(lt.attention);
+        if (lt.mlp) releaseMlpSaved(lt.mlp);
+      }
+      if (head) {
+        releaseHeadSaved(head.saved);
+        head.flatRows.release();
+      }
+      for (const t of [inputs.ids, inputs.keyMask, inputs.positions, inputs.invFreq, lossRows]) t?.release();
+    },
+  };
+}
+
+/** forward.ts's checks (token ids, positions, vocabulary) plus the loss rows, before anything is uploaded. */
+function checkOptions(spec: ModelSpec, batch: TokenBatch, opts: TrainingForwardOptions): void {
+  if (opts.upTo !== 'last-attention' && opts.upTo !== 'logits') throw new Error(`trainingForward: upTo is '${String(opts.upTo)}', expected 'last-attention' or 'logits'`);
+  if (opts.lossRows.length !== batch.B) throw new Error(`trainingForward: lossRows has ${opts.lossRows.length} entries, expected one per sequence (B = ${batch.B})`);
+  if (opts.logitsVocab && opts.upTo !== 'logits') throw new Error("trainingForward: logitsVocab is only used with upTo 'logits'");
+  checkForwardRequest(spec, batch, {
+    attention: { rows: opts.lossRows },
+    ...(opts.upTo === 'logits' && { logits: { rows: opts.lossRows, vocab: opts.logitsVocab } }),
+  });
+}
