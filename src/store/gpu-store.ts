@@ -1,7 +1,8 @@
 import { create } from 'zustand';
 import type { SelfCheckResult } from '../engine/self-check';
-import { TrainerClient, WorkerCallError } from '../train/client';
+import { WorkerCallError } from '../train/client';
 import type { GpuInfo } from '../train/protocol';
+import { trainerClient } from './trainer-client';
 
 export type GpuStatus =
   | { readonly state: 'detecting' }
@@ -22,7 +23,7 @@ interface GpuStore {
   runSelfCheck(): Promise<void>;
 }
 
-let client: TrainerClient | null = null;
+let listening = false;
 
 const NO_WEBGPU_MESSAGE =
   'This browser does not expose WebGPU. Use Chrome or Edge 113 or newer. On Linux, enable it at ' +
@@ -42,8 +43,9 @@ export const useGpuStore = create<GpuStore>((set, get) => ({
       return;
     }
     try {
-      if (!client) {
-        client = TrainerClient.start();
+      const client = trainerClient();
+      if (!listening) {
+        listening = true;
         client.onEvent((event) => {
           if (event.type === 'device-lost') set({ status: { state: 'lost', message: event.message } });
         });
@@ -57,10 +59,10 @@ export const useGpuStore = create<GpuStore>((set, get) => ({
   },
 
   async runSelfCheck() {
-    if (!client || get().status.state !== 'ready') return;
+    if (get().status.state !== 'ready') return;
     set({ selfCheck: { state: 'running' } });
     try {
-      const reply = await client.request({ type: 'self-check' });
+      const reply = await trainerClient().request({ type: 'self-check' });
       set({ selfCheck: { state: 'done', results: reply.results } });
     } catch (error) {
       set({ selfCheck: { state: 'failed', message: errorMessage(error) } });

@@ -1,11 +1,18 @@
 /**
- * The UI side of the worker protocol: request/reply as promises, worker events to listeners.
+ * The UI side of the worker protocol: request/reply as promises, progress to the request's
+ * callback, worker events to listeners.
  */
-import type { WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+import type { LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void };
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void; onProgress?: (progress: LoadProgress) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: T }>;
+
+export interface RequestOptions {
+  readonly onProgress?: (progress: LoadProgress) => void;
+  /** Aborting sends a `cancel` for this request; the request still ends with the worker's reply. */
+  readonly signal?: AbortSignal;
+}
 
 export class WorkerCallError extends Error {
   constructor(readonly detail: WorkerError) {
@@ -28,12 +35,21 @@ export class TrainerClient {
     return new TrainerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' }));
   }
 
-  request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>): Promise<ReplyOf<T>> {
+  request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject });
+    const done = new Promise<ReplyOf<T>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
+    const { signal } = opts;
+    if (signal) {
+      const cancel = () => void this.request({ type: 'cancel', target: id });
+      if (signal.aborted) cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      const stopListening = () => signal.removeEventListener('abort', cancel);
+      done.then(stopListening, stopListening);
+    }
+    return done;
   }
 
   onEvent(listener: (event: WorkerEvent) => void): () => void {
@@ -48,6 +64,10 @@ export class TrainerClient {
     }
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    if (message.type === 'progress') {
+      pending.onProgress?.(message.progress);
+      return;
+    }
     this.pending.delete(message.id);
     if (message.type === 'error') pending.reject(new WorkerCallError(message.error));
     else pending.resolve(message);

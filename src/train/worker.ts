@@ -5,11 +5,14 @@
 import { Engine } from '../engine/engine';
 import { GpuDeviceLostError, WebGpuUnavailableError } from '../engine/errors';
 import { runSelfCheck } from '../engine/self-check';
+import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let engine: Promise<Engine> | null = null;
+/** Requests that a `cancel` can stop, by id. */
+const cancellable = new Map<number, AbortController>();
 
 function post(message: WorkerMessage): void {
   self.postMessage(message);
@@ -45,12 +48,36 @@ function toWorkerError(error: unknown): WorkerError {
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerMessage> {
-  const e = await getEngine();
   switch (request.type) {
     case 'probe':
-      return { id: request.id, type: 'probe', gpu: gpuInfo(e) };
+      return { id: request.id, type: 'probe', gpu: gpuInfo(await getEngine()) };
     case 'self-check':
-      return { id: request.id, type: 'self-check', results: await runSelfCheck(e) };
+      return { id: request.id, type: 'self-check', results: await runSelfCheck(await getEngine()) };
+    case 'load-model':
+      return { id: request.id, type: 'load-model', model: await loadModelRequest(request) };
+    case 'cached-models':
+      return { id: request.id, type: 'cached-models', models: await cachedModels() };
+    case 'delete-cached-model':
+      return { id: request.id, type: 'delete-cached-model', models: await deleteCachedModel(request.repo, request.revision) };
+    case 'cancel':
+      cancellable.get(request.target)?.abort();
+      return { id: request.id, type: 'cancel' };
+  }
+}
+
+async function loadModelRequest({ id, source, frozenDType }: Extract<WorkerRequest, { type: 'load-model' }>) {
+  const controller = new AbortController();
+  cancellable.set(id, controller);
+  try {
+    return await loadModelFrom(await getEngine(), {
+      source,
+      frozenDType,
+      signal: controller.signal,
+      onProgress: (progress) => post({ id, type: 'progress', progress }),
+      onReleased: (label) => post({ id: null, type: 'model-released', label }),
+    });
+  } finally {
+    cancellable.delete(id);
   }
 }
 

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useGpuStore } from '../store/gpu-store';
 import { GpuStatusPanel } from './GpuStatusPanel';
+import { ModelPanel } from './ModelPanel';
 import { SelfCheckPanel } from './SelfCheckPanel';
 
 const STEPS = ['Model', 'Data', 'Train', 'Explore'] as const;
@@ -26,6 +27,7 @@ export function App() {
       </header>
       <main>
         <GpuStatusPanel />
+        <ModelPanel />
         <SelfCheckPanel />
       </main>
     </div>

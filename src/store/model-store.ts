@@ -1,0 +1,136 @@
+import { create } from 'zustand';
+import { persist } from 'zustand/middleware';
+import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
+import { trainerClient } from './trainer-client';
+
+export interface PickedFile {
+  readonly path: string;
+  readonly file: File;
+}
+
+export type LoadState =
+  | { readonly state: 'idle' }
+  | { readonly state: 'loading'; readonly what: string; readonly progress: LoadProgress | null }
+  | { readonly state: 'failed'; readonly message: string }
+  | { readonly state: 'cancelled'; readonly message: string };
+
+interface ModelStore {
+  /** The Hub id and revision as last typed: persisted, so a reload keeps them. */
+  readonly hubRepo: string;
+  readonly hubRevision: string;
+  /** Never persisted: an access token stays in memory for this page only. */
+  readonly hubToken: string;
+  readonly load: LoadState;
+  /** The model on the GPU, or null (none loaded yet, or released for a load that then failed). */
+  readonly model: ModelSummary | null;
+  readonly cached: readonly CachedModel[];
+  setHubRepo(repo: string): void;
+  setHubRevision(revision: string): void;
+  setHubToken(token: string): void;
+  loadFromHub(): Promise<void>;
+  /** `path` is relative to the picked or dropped folder, the folder's name included. */
+  loadFiles(label: string, files: readonly PickedFile[]): Promise<void>;
+  cancel(): void;
+  /** A failure before any request reached the worker (reading a dropped folder). */
+  fail(message: string): void;
+  refreshCached(): Promise<void>;
+  deleteCached(model: CachedModel): Promise<void>;
+}
+
+export const SUGGESTED_MODELS = ['HuggingFaceTB/SmolLM2-135M', 'HuggingFaceTB/SmolLM2-360M', 'openai-community/gpt2', 'openai-community/gpt2-large', 'Qwen/Qwen2.5-0.5B'];
+
+/** `?hub=<url>` points the app at another Hub (a mirror, or the tests' fake one). */
+function hubEndpoint(): string | undefined {
+  return new URLSearchParams(globalThis.location?.search ?? '').get('hub') ?? undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let abort: AbortController | null = null;
+let listening = false;
+
+export const useModelStore = create<ModelStore>()(
+  persist(
+    (set, get) => {
+      async function loadSource(what: string, source: ModelSource): Promise<void> {
+        const client = trainerClient();
+        if (!listening) {
+          listening = true;
+          client.onEvent((event) => {
+            if (event.type === 'model-released') set({ model: null });
+          });
+        }
+        const controller = new AbortController();
+        abort = controller;
+        set({ load: { state: 'loading', what, progress: null } });
+        try {
+          const reply = await client.request(
+            { type: 'load-model', source },
+            { signal: controller.signal, onProgress: (progress) => set({ load: { state: 'loading', what, progress } }) },
+          );
+          set({ model: reply.model, load: { state: 'idle' } });
+        } catch (error) {
+          const message = errorMessage(error);
+          set({ load: controller.signal.aborted ? { state: 'cancelled', message } : { state: 'failed', message } });
+        } finally {
+          if (abort === controller) abort = null;
+        }
+        if (source.kind === 'hub') await get().refreshCached();
+      }
+
+      return {
+        hubRepo: '',
+        hubRevision: 'main',
+        hubToken: '',
+        load: { state: 'idle' },
+        model: null,
+        cached: [],
+        setHubRepo: (hubRepo) => set({ hubRepo }),
+        setHubRevision: (hubRevision) => set({ hubRevision }),
+        setHubToken: (hubToken) => set({ hubToken }),
+
+        loadFromHub() {
+          const { hubRepo, hubRevision, hubToken } = get();
+          const repo = hubRepo.trim();
+          const revision = hubRevision.trim() || 'main';
+          return loadSource(`${repo}@${revision}`, { kind: 'hub', repo, revision, endpoint: hubEndpoint(), token: hubToken.trim() || undefined });
+        },
+
+        loadFiles(label, files) {
+          return loadSource(label, { kind: 'files', label, files });
+        },
+
+        cancel() {
+          abort?.abort();
+        },
+
+        fail(message) {
+          set({ load: { state: 'failed', message } });
+        },
+
+        async refreshCached() {
+          try {
+            set({ cached: (await trainerClient().request({ type: 'cached-models' })).models });
+          } catch {
+            // The list is a convenience: without Cache Storage it stays empty, and loading says why.
+            set({ cached: [] });
+          }
+        },
+
+        async deleteCached({ repo, revision }) {
+          try {
+            set({ cached: (await trainerClient().request({ type: 'delete-cached-model', repo, revision })).models });
+          } catch (error) {
+            set({ load: { state: 'failed', message: errorMessage(error) } });
+          }
+        },
+      };
+    },
+    {
+      name: 'abft-studio-model',
+      partialize: ({ hubRepo, hubRevision }) => ({ hubRepo, hubRevision }),
+    },
+  ),
+);

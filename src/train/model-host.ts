@@ -1,0 +1,148 @@
+/**
+ * The worker's one model on the GPU: loads it from the Hub (through the browser's model cache) or
+ * from files the user picked, and releases the previous model's buffers before the next upload.
+ */
+import type { Engine } from '../engine/engine';
+import type { ModelFolder } from '../model/files';
+import { blobFolder } from '../model/files-browser';
+import { browserModelCache, downloadModel, type ModelCache } from '../model/hub';
+import { loadModel, readModelSpec, releaseModel, type LoadedModel } from '../model/load';
+import { checkFitsAdapter, type FrozenDType } from '../model/memory';
+import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from './protocol';
+
+const CACHE_NAME = 'abft-studio-models';
+// Progress for a large file arrives per network chunk; the UI needs a few updates a second, not thousands.
+const PROGRESS_INTERVAL_MS = 100;
+
+export interface LoadRequest {
+  readonly source: ModelSource;
+  readonly frozenDType?: FrozenDType;
+  readonly signal: AbortSignal;
+  readonly onProgress: (progress: LoadProgress) => void;
+  /** Called once the previous model's buffers are given back. */
+  readonly onReleased: (label: string) => void;
+}
+
+let loaded: LoadedModel | null = null;
+let cache: ModelCache | null = null;
+// One load at a time: two uploads at once would hold both models on the GPU.
+let queue: Promise<unknown> = Promise.resolve();
+
+function modelCache(): ModelCache {
+  cache ??= browserModelCache(CACHE_NAME);
+  return cache;
+}
+
+export function loadModelFrom(e: Engine, request: LoadRequest): Promise<ModelSummary> {
+  const next = queue.then(() => load(e, request));
+  queue = next.catch(() => {});
+  return next;
+}
+
+async function load(e: Engine, { source, frozenDType, signal, onProgress, onReleased }: LoadRequest): Promise<ModelSummary> {
+  const report = throttled(onProgress);
+  const folder = await openFolder(source, signal, report);
+  // A model that cannot be used or cannot fit is refused before the loaded model is given up.
+  checkFitsAdapter(await readModelSpec(folder), e.limits, frozenDType ?? 'f32');
+  throwIfCancelled(signal, folder.label);
+  if (loaded) {
+    const { label } = loaded;
+    releaseModel(loaded);
+    loaded = null;
+    onReleased(label);
+  }
+  const model = await loadModel(e, folder, {
+    frozenDType,
+    requireTokenizer: false,
+    onProgress: (bytes, total) => report({ stage: 'upload', bytes, total }, bytes === total),
+  });
+  if (signal.aborted) {
+    releaseModel(model);
+    throwIfCancelled(signal, folder.label);
+  }
+  loaded = model;
+  return summarize(model);
+}
+
+function openFolder(source: ModelSource, signal: AbortSignal, report: Report): Promise<ModelFolder> | ModelFolder {
+  if (source.kind === 'files') return blobFolder(source.label, source.files.map((f) => ({ path: f.path, blob: f.file })));
+  return downloadModel(source.repo, {
+    revision: source.revision,
+    endpoint: source.endpoint,
+    token: source.token,
+    cache: modelCache(),
+    signal,
+    onProgress: (p) => report({ stage: 'download', file: p.file, bytes: p.overallLoaded, total: p.overallTotal }, p.loaded === p.total),
+  });
+}
+
+function throwIfCancelled(signal: AbortSignal, label: string): void {
+  if (signal.aborted) throw new Error(`loading ${label} was cancelled.`);
+}
+
+type Report = (progress: LoadProgress, final: boolean) => void;
+
+/**
+ * Passes on the first and last update of each file (or stage) at once, and the others at most every
+ * PROGRESS_INTERVAL_MS, the latest one last, so a stalled download still shows where it stopped.
+ */
+function throttled(onProgress: (progress: LoadProgress) => void): Report {
+  let last = 0;
+  let lastStep = '';
+  let latest: LoadProgress | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const send = (progress: LoadProgress) => {
+    clearTimeout(timer);
+    timer = undefined;
+    latest = null;
+    last = performance.now();
+    lastStep = progress.stage === 'download' ? progress.file : progress.stage;
+    onProgress(progress);
+  };
+  return (progress, final) => {
+    const step = progress.stage === 'download' ? progress.file : progress.stage;
+    const wait = last + PROGRESS_INTERVAL_MS - performance.now();
+    if (final || step !== lastStep || wait <= 0) return send(progress);
+    latest = progress;
+    timer ??= setTimeout(() => latest && send(latest), wait);
+  };
+}
+
+function summarize(model: LoadedModel): ModelSummary {
+  const { spec } = model;
+  return {
+    label: model.label,
+    hfArchitecture: spec.hfArchitecture,
+    layers: spec.numLayers,
+    heads: spec.numHeads,
+    kvHeads: spec.numKvHeads,
+    hidden: spec.hiddenSize,
+    vocab: spec.vocabSize,
+    parameters: model.parameters,
+    gpuBytes: model.gpuBytes,
+    frozenDType: model.weights.layers[0]?.v.weight.dtype === 'f16' ? 'f16' : 'f32',
+    warnings: model.warnings,
+    tokenizer: model.tokenizer !== null,
+  };
+}
+
+/** Every repo@revision the cache holds files of, complete or not, with their bytes. */
+export async function cachedModels(): Promise<CachedModel[]> {
+  const byId = new Map<string, CachedModel>();
+  for (const { key, size } of await modelCache().list('')) {
+    // Keys are "org/name@revision/file": repo ids hold no "@", a revision may hold "/" (refs/pr/1),
+    // and the files downloadModel fetches sit at the top of the repository.
+    const at = key.indexOf('@');
+    const fileStart = key.lastIndexOf('/');
+    if (at < 0 || fileStart < at) continue;
+    const id = key.slice(0, fileStart);
+    const entry = byId.get(id) ?? { repo: key.slice(0, at), revision: key.slice(at + 1, fileStart), bytes: 0 };
+    byId.set(id, { ...entry, bytes: entry.bytes + size });
+  }
+  return [...byId.values()].sort((a, b) => a.repo.localeCompare(b.repo) || a.revision.localeCompare(b.revision));
+}
+
+export async function deleteCachedModel(repo: string, revision: string): Promise<CachedModel[]> {
+  await modelCache().delete(`${repo}@${revision}/`);
+  return cachedModels();
+}

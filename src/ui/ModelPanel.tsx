@@ -1,0 +1,39 @@
+import { useEffect } from 'react';
+import { useGpuStore } from '../store/gpu-store';
+import { useModelStore } from '../store/model-store';
+import { CachedModelsList } from './CachedModelsList';
+import { HubModelForm } from './HubModelForm';
+import { LoadProgressView } from './LoadProgressView';
+import { LocalFolderPicker } from './LocalFolderPicker';
+import { ModelSummaryView } from './ModelSummaryView';
+
+/** Step 1: a pretrained model from the Hub or a local folder, loaded onto the GPU. */
+export function ModelPanel() {
+  const ready = useGpuStore((s) => s.status.state === 'ready');
+  const load = useModelStore((s) => s.load);
+  const model = useModelStore((s) => s.model);
+  const { cancel, refreshCached } = useModelStore.getState();
+  const busy = !ready || load.state === 'loading';
+
+  useEffect(() => {
+    if (ready) void refreshCached();
+  }, [ready, refreshCached]);
+
+  return (
+    <section className={`panel${model ? ' ok' : ''}`} data-testid="model-panel" aria-labelledby="model-panel-title">
+      <h2 id="model-panel-title">Model</h2>
+      <p>Pick a pretrained model (GPT-2, Llama or Qwen2 family, safetensors weights) from the Hugging Face Hub or from a folder on this computer.</p>
+      <HubModelForm disabled={busy} />
+      <LocalFolderPicker disabled={busy} />
+      {load.state === 'loading' && <LoadProgressView what={load.what} progress={load.progress} onCancel={cancel} />}
+      {load.state === 'failed' && (
+        <div role="alert" className="alert" data-testid="model-error">
+          <strong>The model could not be loaded:</strong> {load.message}
+        </div>
+      )}
+      {load.state === 'cancelled' && <p className="muted">{load.message}</p>}
+      {model && <ModelSummaryView model={model} />}
+      <CachedModelsList />
+    </section>
+  );
+}
