@@ -240,11 +240,11 @@ describe('loadWeights', () => {
   });
 
   it('refuses a model whose largest tensor exceeds the adapter buffer limit, before touching the GPU', async () => {
-    const { spec, source } = await tiny('gpt2');
+    const { spec, source } = await tiny('llama');
     const fake = { features: { shaderF16: false }, adapterName: 'fake', limits: { maxStorageBufferBindingSize: 16384, maxBufferSize: 1 << 30 } } as unknown as Engine;
     const kib = ((spec.vocabSize * 32 * 4) / 1024).toFixed(1);
     await expect(loadWeights(fake, spec, source)).rejects.toThrow(
-      `GPT2LMHeadModel: the token embedding [${spec.vocabSize}, 32] needs ${kib} KiB in one buffer; this GPU allows at most 16.0 KiB per buffer (maxStorageBufferBindingSize). All the weights need`,
+      `LlamaForCausalLM: the token embedding [${spec.vocabSize}, 32] needs ${kib} KiB in one buffer; this GPU allows at most 16.0 KiB per buffer (maxStorageBufferBindingSize). All the weights need`,
     );
   });
 });

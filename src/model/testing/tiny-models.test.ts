@@ -29,7 +29,7 @@ describe('tinyModelFiles', () => {
       numKvHeads: arch === 'gpt2' ? 4 : 2,
       headDim: 8,
       intermediateSize: arch === 'gpt2' ? 128 : 64,
-      maxPositions: 64,
+      maxPositions: 512,
       tieWordEmbeddings: arch !== 'qwen2',
     });
     expect(files['tokenizer.json']).toBe(tinyTokenizerFiles(arch).files['tokenizer.json']);
@@ -39,8 +39,8 @@ describe('tinyModelFiles', () => {
     const gpt2 = await open(tinyModelFiles('gpt2'));
     expect(gpt2.info('transformer.h.1.attn.c_attn.weight')?.shape).toEqual([32, 96]);
     expect(gpt2.info('transformer.h.1.mlp.c_proj.weight')?.shape).toEqual([128, 32]);
-    expect(gpt2.info('transformer.h.0.attn.bias')?.shape).toEqual([1, 1, 64, 64]);
-    expect(gpt2.info('transformer.wpe.weight')?.shape).toEqual([64, 32]);
+    expect(gpt2.info('transformer.h.0.attn.bias')?.shape).toEqual([1, 1, 512, 512]);
+    expect(gpt2.info('transformer.wpe.weight')?.shape).toEqual([512, 32]);
     expect(gpt2.info('lm_head.weight')).toBeUndefined();
 
     const llama = await open(tinyModelFiles('llama'));

@@ -24,7 +24,8 @@ const HEADS = 4;
 const KV_HEADS = 2;
 const HEAD_DIM = HIDDEN / HEADS;
 const INTERMEDIATE = 64;
-const MAX_POSITIONS = 64;
+// Room for prompts of k = 4 demonstrations, which the tiny byte-level tokenizer spells in 100-300 tokens.
+const MAX_POSITIONS = 512;
 const TRANSFORMERS_VERSION = '4.46.3';
 // Projections of 0.2 keep activations O(1) at hidden size 32; norms near 1 keep the scale of each layer.
 const WEIGHT_SCALE = 0.2;

@@ -1,0 +1,252 @@
+/**
+ * The training loop: ABFT (the attention loss of ABFT-SPEC.md §3 on W_Q and W_K) or the end-to-end
+ * baseline (cross-entropy of the gold label token at the last position), Adam, pseudo-batches
+ * split into micro-batches whose gradients accumulate on the GPU, and the PID rule for 𝒜 between
+ * pseudo-batches. One readback per step: the loss statistics, read before the optimizer step so a
+ * non-finite loss never reaches the weights.
+ */
+import { abftLoss, summarizeStats, type HeadSummary } from '../abft/loss';
+import { PunishmentController, type PunishmentControllerState } from '../abft/pid';
+import type { PreparedPrompt } from '../abft/prepared';
+import type { Engine } from '../engine/engine';
+import { crossEntropy } from '../engine/ops/cross-entropy';
+import { AdamOptimizer, clipGradNorm } from '../engine/ops/optimizer';
+import type { Tensor } from '../engine/tensor';
+import { rng } from '../engine/testing/random';
+import { backward } from '../model/backward';
+import { lastTokenRows, packBatch, type TokenBatch } from '../model/batch';
+import { createTrainableGrads, paramOf, releaseGrads, zeroGrads, type TrainableGrads } from '../model/grads';
+import type { LoadedModel } from '../model/load';
+import { trainingForward } from '../model/training-forward';
+import { checkTrainOptions, type TrainOptions } from './options';
+
+export interface StepMetrics {
+  /** 1-based index of the optimizer step just taken. */
+  readonly step: number;
+  readonly loss: number;
+  /** 𝒜 used in this step, and the value the PID chose for the next (ABFT only; 0 for end-to-end). */
+  readonly punishment: number;
+  readonly nextPunishment: number;
+  /** n̄: heads passing the filter per prompt, averaged over the pseudo-batch (ABFT only). */
+  readonly passingHeads: number;
+  /** [layer][head] mean last-token attention on I⁺, I⁻ and the first token (ABFT only). */
+  readonly perLayerHead: HeadSummary[][] | null;
+  /** Global norm of the averaged gradient of the trainable weights. */
+  readonly gradNorm: number;
+  readonly ms: number;
+  /** Real (non-padding) tokens of the pseudo-batch. */
+  readonly tokens: number;
+  readonly tokensPerSecond: number;
+}
+
+/** A loss or gradient that is NaN or infinite: the step was not applied, the weights are those of the last good step. */
+export class NonFiniteLossError extends Error {
+  constructor(step: number, what: string, value: number) {
+    super(
+      `Training step ${step}: the ${what} is ${value}, so the step was not applied and the weights of step ${step - 1} are kept. ` +
+        'Lower the learning rate, or check the prompts (very long prompts or unusual tokens) and try again.',
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export interface TrainerState {
+  readonly stepsDone: number;
+  readonly pid: PunishmentControllerState;
+  readonly adamStep: number;
+}
+
+/** Real-token counts of a micro-batch and the ABFT label map [B, T]: +1 on I⁺, -1 on I⁻. */
+function labelMap(prompts: readonly PreparedPrompt[], batch: TokenBatch): Int32Array {
+  const labels = new Int32Array(batch.B * batch.T);
+  prompts.forEach((p, b) => {
+    for (const pos of p.plus) labels[b * batch.T + pos] = 1;
+    for (const pos of p.minus) labels[b * batch.T + pos] = -1;
+  });
+  return labels;
+}
+
+export class Trainer {
+  private readonly grads: TrainableGrads;
+  private readonly optimizer: AdamOptimizer;
+  private readonly pid: PunishmentController;
+  private stepsDone = 0;
+
+  constructor(
+    private readonly e: Engine,
+    private readonly model: LoadedModel,
+    private readonly prompts: readonly PreparedPrompt[],
+    private readonly options: TrainOptions,
+    /** Token id of each class's label word as the query's answer (end-to-end targets). */
+    private readonly labelTokenIds: readonly number[],
+  ) {
+    checkTrainOptions(options);
+    if (prompts.length === 0) throw new Error('There are no training prompts; add rows to the training pool.');
+    this.grads = createTrainableGrads(e, model.spec, model.weights, options.objective === 'abft' ? 'qk' : options.trainable);
+    const params = this.grads.entries.flatMap((g) => {
+      const w = paramOf(model.weights, g);
+      return w.bias ? [w.weight, w.bias] : [w.weight];
+    });
+    this.optimizer = new AdamOptimizer(e, params, {
+      lr: options.lr,
+      beta1: options.beta1,
+      beta2: options.beta2,
+      eps: options.eps,
+      weightDecay: options.weightDecay,
+      decoupledWeightDecay: false,
+    });
+    this.pid = new PunishmentController(options.abft.punishment, options.abft.pid);
+  }
+
+  get steps(): number {
+    return this.stepsDone;
+  }
+
+  get punishment(): number {
+    return this.pid.current;
+  }
+
+  /** Prompts of pseudo-batch `step` (0-based): an epoch-wise shuffle of the training set, fixed by the seed. */
+  pseudoBatchPrompts(step: number): PreparedPrompt[] {
+    const n = this.prompts.length;
+    const size = this.options.pseudoBatch;
+    const out: PreparedPrompt[] = [];
+    for (let i = step * size; i < (step + 1) * size; i++) {
+      const epoch = Math.floor(i / n);
+      out.push(this.prompts[this.epochOrder(epoch)[i % n]]);
+    }
+    return out;
+  }
+
+  private epochOrderCache = new Map<number, number[]>();
+
+  private epochOrder(epoch: number): number[] {
+    let order = this.epochOrderCache.get(epoch);
+    if (!order) {
+      const random = rng(this.options.seed * 7919 + epoch);
+      order = Array.from({ length: this.prompts.length }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      this.epochOrderCache.set(epoch, order);
+    }
+    return order;
+  }
+
+  async step(): Promise<StepMetrics> {
+    const started = performance.now();
+    const { e, options } = this;
+    const stepNumber = this.stepsDone + 1;
+    const prompts = this.pseudoBatchPrompts(this.stepsDone);
+    const punishment = options.objective === 'abft' ? this.pid.current : 0;
+    zeroGrads(e, this.grads);
+    const lossParts: Tensor<'f32'>[] = [];
+    let tokens = 0;
+    for (let start = 0; start < prompts.length; start += options.microBatch) {
+      const micro = prompts.slice(start, start + options.microBatch);
+      tokens += micro.reduce((s, p) => s + p.ids.length, 0);
+      lossParts.push(options.objective === 'abft' ? this.abftMicroBatch(micro, punishment) : this.endToEndMicroBatch(micro));
+    }
+    const gradNormT = clipGradNorm(e, this.gradTensors(), Number.MAX_VALUE);
+    const parts = await Promise.all(lossParts.map((t) => e.read(t)));
+    const gradNorm = (await e.read(gradNormT))[0];
+    for (const t of [...lossParts, gradNormT]) t.release();
+
+    let loss: number;
+    let summary: ReturnType<typeof summarizeStats> | null = null;
+    if (options.objective === 'abft') {
+      const stats = concat(parts);
+      summary = summarizeStats(stats, { batch: prompts.length, layers: this.model.spec.numLayers, heads: this.model.spec.numHeads }, options.abft);
+      loss = summary.loss;
+    } else {
+      loss = concat(parts).reduce((s, v) => s + v, 0) / prompts.length;
+    }
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(stepNumber, 'loss', loss);
+    if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(stepNumber, 'gradient norm', gradNorm);
+
+    this.optimizer.step(this.gradTensors(), { gradScale: options.objective === 'abft' ? 1 : 1 / prompts.length });
+    this.stepsDone = stepNumber;
+    const nextPunishment = options.objective === 'abft' ? this.pid.observe(summary!.passingHeads) : 0;
+    await e.sync();
+    const ms = performance.now() - started;
+    return {
+      step: stepNumber,
+      loss,
+      punishment,
+      nextPunishment,
+      passingHeads: summary?.passingHeads ?? 0,
+      perLayerHead: summary?.perLayerHead ?? null,
+      gradNorm,
+      ms,
+      tokens,
+      tokensPerSecond: tokens / (ms / 1000),
+    };
+  }
+
+  /** Forward to the last layer's attention, the ABFT loss, backward into the gradients; returns the stats. */
+  private abftMicroBatch(prompts: readonly PreparedPrompt[], punishment: number): Tensor<'f32'> {
+    const { e, model, options } = this;
+    const batch = packBatch(prompts.map((p) => p.ids), 0);
+    const tape = trainingForward(e, model.spec, model.weights, batch, { lossRows: lastTokenRows(batch), upTo: 'last-attention' });
+    const labels = e.upload(labelMap(prompts, batch), [batch.B, batch.T], 'i32');
+    const lengths = e.upload(batch.lengths, [batch.B], 'i32');
+    const { probsGrad, stats } = abftLoss(e, tape.probs, labels, lengths, {
+      ...options.abft,
+      punishment,
+      reward: options.abft.reward,
+      k: options.k,
+      batchSize: options.pseudoBatch,
+    });
+    backward(e, model.spec, model.weights, tape, { probsGrad }, this.grads);
+    for (const t of [...tape.probs, ...probsGrad, labels, lengths]) t.release();
+    return stats;
+  }
+
+  /** Forward through the LM head, cross-entropy of the gold label token, backward; returns the per-prompt losses. */
+  private endToEndMicroBatch(prompts: readonly PreparedPrompt[]): Tensor<'f32'> {
+    const { e, model, options } = this;
+    const batch = packBatch(prompts.map((p) => p.ids), 0);
+    const fullVocabulary = options.endToEndVocabulary === 'full';
+    const tape = trainingForward(e, model.spec, model.weights, batch, {
+      lossRows: lastTokenRows(batch),
+      upTo: 'logits',
+      logitsVocab: fullVocabulary ? undefined : Int32Array.from(this.labelTokenIds),
+    });
+    const logits = tape.logits!;
+    const V = logits.shape[2];
+    const targets = e.upload(
+      prompts.map((p) => (fullVocabulary ? this.labelTokenIds[p.gold] : p.gold)),
+      [batch.B],
+      'i32',
+    );
+    // 'sum' here and gradScale 1 / pseudo-batch in the optimizer: the mean over the whole pseudo-batch, not per micro-batch.
+    const { loss, dLogits } = crossEntropy(e, logits.reshape([batch.B, V]), targets, { reduction: 'sum' });
+    backward(e, model.spec, model.weights, tape, { logitsGrad: dLogits.reshape([batch.B, 1, V]) }, this.grads);
+    for (const t of [logits, targets, dLogits]) t.release();
+    return loss as Tensor<'f32'>;
+  }
+
+  private gradTensors(): Tensor[] {
+    return this.grads.entries.flatMap((g) => (g.bias ? [g.weight, g.bias] : [g.weight]));
+  }
+
+  state(): TrainerState {
+    return { stepsDone: this.stepsDone, pid: this.pid.state(), adamStep: this.optimizer.stepCount };
+  }
+
+  release(): void {
+    releaseGrads(this.grads);
+    this.optimizer.release();
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
