@@ -3,6 +3,7 @@ import { defineConfig, type UserConfig } from 'vite';
 /** Node entry points, each bundled into one self-contained dist-node/<name>.mjs. */
 export const NODE_ENTRIES = {
   'bench-kernels': 'src/cli/bench-kernels.ts',
+  'bench-step': 'src/cli/bench-step.ts',
   'model-run': 'src/cli/model-run.ts',
   'tiny-model': 'src/cli/tiny-model.ts',
 } as const;
@@ -25,7 +26,7 @@ export default defineConfig((): UserConfig => {
       emptyOutDir: false,
       rollupOptions: {
         input: { [name]: NODE_ENTRIES[name] },
-        output: { format: 'es', entryFileNames: '[name].mjs', inlineDynamicImports: true },
+        output: { format: 'es', entryFileNames: '[name].mjs', codeSplitting: false },
         external: ['webgpu'],
       },
     },

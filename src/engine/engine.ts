@@ -225,6 +225,11 @@ export class Engine implements BufferOwner {
     return this.pool.stats();
   }
 
+  /** Starts a new peak measurement from the bytes allocated now. */
+  resetPeakMemory(): void {
+    this.pool.resetPeaks();
+  }
+
   /** Gives the pool's free buffers back to the driver; launches still recorded are submitted first. */
   trimMemory(): void {
     this.flush();

@@ -1,0 +1,45 @@
+/**
+ * A model of any spec with random weights made directly on the GPU, no files: for benchmarks at the
+ * real sizes of GPT-2 124M or SmolLM2-135M, where writing and reading hundreds of megabytes of
+ * safetensors would only measure the disk. Values are small (N(0, 0.02)-like spread, norms near 1),
+ * as a freshly initialised HF model.
+ */
+import type { Engine } from '../../engine/engine';
+import type { Tensor } from '../../engine/tensor';
+import { rng } from '../../engine/testing/random';
+import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from '../spec';
+
+export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0): ModelWeights {
+  const random = rng(seed);
+  const values = (n: number, center: number, spread: number) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = center + (random() * 2 - 1) * spread;
+    return out;
+  };
+  const tensor = (shape: number[], center = 0, spread = 0.035): Tensor =>
+    e.upload(values(shape.reduce((p, d) => p * d, 1), center, spread), shape, 'f32', { persistent: true });
+  const H = spec.hiddenSize;
+  const norm = (): NormWeights => ({ weight: tensor([H], 1, 0.05), bias: spec.norm.kind === 'layernorm' ? tensor([H], 0, 0.02) : null });
+  const linear = (inDim: number, outDim: number, bias: boolean): LinearWeights => ({ weight: tensor([inDim, outDim]), bias: bias ? tensor([outDim], 0, 0.02) : null });
+  const q = spec.numHeads * spec.headDim;
+  const kv = spec.numKvHeads * spec.headDim;
+  const layers: LayerWeights[] = Array.from({ length: spec.numLayers }, () => ({
+    attentionNorm: norm(),
+    q: linear(H, q, spec.qkvBias),
+    k: linear(H, kv, spec.qkvBias),
+    v: linear(H, kv, spec.qkvBias),
+    o: linear(q, H, spec.outputBias),
+    mlpNorm: norm(),
+    gate: spec.mlp === 'swiglu' ? linear(H, spec.intermediateSize, spec.mlpBias) : null,
+    up: linear(H, spec.intermediateSize, spec.mlpBias),
+    down: linear(spec.intermediateSize, H, spec.mlpBias),
+  }));
+  const tokenEmbedding = tensor([spec.vocabSize, H]);
+  return {
+    tokenEmbedding,
+    positionEmbedding: spec.positions.kind === 'learned' ? tensor([spec.maxPositions, H], 0, 0.01) : null,
+    layers,
+    finalNorm: norm(),
+    lmHead: spec.tieWordEmbeddings ? tokenEmbedding : tensor([spec.vocabSize, H]),
+  };
+}
