@@ -5,6 +5,7 @@ export const NODE_ENTRIES = {
   'bench-kernels': 'src/cli/bench-kernels.ts',
   'bench-step': 'src/cli/bench-step.ts',
   'model-run': 'src/cli/model-run.ts',
+  'abft-grad': 'src/cli/abft-grad.ts',
   'tiny-model': 'src/cli/tiny-model.ts',
 } as const;
 
