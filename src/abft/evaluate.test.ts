@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
+import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
+import { expectClose } from '../engine/testing/compare';
+import { testEngine } from '../engine/testing/gpu';
+import { lastTokenRows, packBatch } from '../model/batch';
+import { openCheckpoint } from '../model/checkpoint';
+import { memoryFolder } from '../model/files';
+import { loadModel, releaseModel, type LoadedModel } from '../model/load';
+import { referenceForward, type HfTensors } from '../model/reference/forward';
+import type { Architecture } from '../model/spec';
+import { tinyModelFiles } from '../model/testing/tiny-models';
+import { evaluate, predict, type Predictions } from './evaluate';
+import { accuracy, confusionMatrix, macroF1 } from './metrics';
+import { preparePrompts, type PreparedPrompt } from './prepared';
+import { labelTokenIds, templateOf } from './prompts';
+import { sampleTrainingPrompts } from './sampling';
+import { compareReports, evaluationSuite, prepareSuite, runSuite, type SuiteMeasures, type SuiteReport } from './suite';
+
+const K = 4;
+const template = templateOf(syntheticPrompt(3));
+
+let e: Engine;
+beforeAll(async () => {
+  e = await testEngine();
+});
+
+async function load(arch: Architecture): Promise<{ model: LoadedModel; tensors: HfTensors }> {
+  const folder = memoryFolder(`tiny ${arch}`, tinyModelFiles(arch));
+  const checkpoint = await openCheckpoint(folder);
+  const tensors = new Map<string, { shape: readonly number[]; data: Float64Array }>();
+  for (const name of checkpoint.names()) tensors.set(name, { shape: checkpoint.info(name)!.shape, data: Float64Array.from(await checkpoint.read(name)) });
+  return { model: await loadModel(e, folder), tensors };
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < values.length; c++) if (values[c] > values[best]) best = c;
+  return best;
+}
+
+describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %s model', (arch) => {
+  let model: LoadedModel;
+  let tensors: HfTensors;
+  let prompts: PreparedPrompt[];
+  let ids: number[];
+  beforeAll(async () => {
+    ({ model, tensors } = await load(arch));
+    const data = syntheticSentiment({ size: 48, seed: 5, classes: 3 });
+    const draws = sampleTrainingPrompts(data.rows, 5, K, 11);
+    prompts = preparePrompts(model.tokenizer!, template, draws, { multiToken: 'error', maxPositions: model.spec.maxPositions, what: 'test prompt' });
+    ids = labelTokenIds(model.tokenizer!, template, 'error');
+  });
+  afterAll(() => releaseModel(model));
+
+  it('equals the argmax of the float64 reference logits over the label ids, one label-sized readback per micro-batch', async () => {
+    const read = vi.spyOn(e, 'read');
+    const progress: number[] = [];
+    const got = await predict(e, model, prompts, ids, { microBatch: 2, onProgress: (done) => progress.push(done) });
+    const readSizes = read.mock.calls.map(([t]) => (t as Tensor).size);
+    read.mockRestore();
+    // 5 prompts in micro-batches of 2, 2, 1: each read is [B, classes], never a vocabulary row.
+    expect(readSizes).toEqual([2 * 3, 2 * 3, 1 * 3]);
+    expect(progress).toEqual([2, 4, 5]);
+    await expectReference(got, ids);
+  });
+
+  it('matches the reference on two token ids whose order differs between prompts', async () => {
+    // A random tiny model gives every prompt the same label-word answer, so pick two vocabulary ids
+    // that some prompts rank one way and others the other way, as far from a tie as possible.
+    const batch = packBatch(prompts.map((p) => p.ids), 0);
+    const V = model.spec.vocabSize;
+    const full = referenceForward(model.spec, tensors, batch, { logits: { rows: lastTokenRows(batch) } }).logits!;
+    let best = { pair: [0, 1], margin: 0 };
+    for (let a = 0; a < V; a++) {
+      for (let b = a + 1; b < V; b++) {
+        const d = prompts.map((_, i) => full[i * V + a] - full[i * V + b]);
+        const margin = Math.min(...d.map(Math.abs));
+        if (d.some((v) => v > 0) && d.some((v) => v < 0) && margin > best.margin) best = { pair: [a, b], margin };
+      }
+    }
+    expect(best.margin).toBeGreaterThan(1e-3);
+    const got = await predict(e, model, prompts, best.pair, { microBatch: 2 });
+    expect(new Set(got.predictions).size).toBe(2);
+    await expectReference(got, best.pair);
+  });
+
+  async function expectReference(got: Predictions, vocab: readonly number[]): Promise<void> {
+    const batch = packBatch(prompts.map((p) => p.ids), 0);
+    const want = referenceForward(model.spec, tensors, batch, { logits: { rows: lastTokenRows(batch), vocab: Int32Array.from(vocab) } }).logits!;
+    // Same tolerance as forward.test.ts: f32 sums of O(1) terms through two layers.
+    expectClose(got.labelLogits, want, { rtol: 1e-4 }, `${arch} label logits`);
+    const C = vocab.length;
+    expect(got.predictions).toEqual(prompts.map((_, i) => argmax(want.subarray(i * C, (i + 1) * C))));
+  }
+
+  it('predicts each prompt as it would alone: padding changes nothing', async () => {
+    const batched = await predict(e, model, prompts, ids, { microBatch: 5 });
+    const alone = await predict(e, model, prompts, ids, { microBatch: 1 });
+    expect(batched.predictions).toEqual(alone.predictions);
+    expectClose(batched.labelLogits, alone.labelLogits, { rtol: 1e-5 }, `${arch} batched vs alone`);
+  });
+
+  it('evaluate reports accuracy, macro-F1 and the confusion matrix of those predictions', async () => {
+    const r = await evaluate(e, model, prompts, ids, { microBatch: 3 });
+    const gold = prompts.map((p) => p.gold);
+    expect(r.count).toBe(5);
+    expect(r.accuracy).toBe(accuracy(r.predictions, gold));
+    expect(r.macroF1).toBe(macroF1(r.predictions, gold, 3));
+    expect(r.confusion).toEqual(confusionMatrix(r.predictions, gold, 3));
+  });
+});
+
+describe('evaluation suite on the synthetic data (tiny llama)', () => {
+  const data = (() => {
+    const rows = syntheticSentiment({ size: 30, seed: 2 }).rows;
+    return { queries: rows.slice(0, 3), demoPool: rows.slice(3) };
+  })();
+  const all: SuiteMeasures = { test: true, demonstrationConsistency: true, templateConsistency: true, unseenLabel: true };
+  const opts = { k: K, seed: 9, microBatch: 8, queriesForConsistency: 2, measures: all, multiToken: 'error' as const };
+  const twoClass = templateOf(syntheticPrompt(2));
+  let model: LoadedModel;
+  beforeAll(async () => {
+    ({ model } = await load('llama'));
+  });
+  afterAll(() => releaseModel(model));
+
+  it('draws the same prompts from the same seed, others from another, and unseen-label prompts never show the query label', () => {
+    const prepare = (seed: number) => prepareSuite(model.tokenizer!, twoClass, data, { ...opts, seed, maxPositions: model.spec.maxPositions });
+    const [a, b, c] = [prepare(9), prepare(9), prepare(10)];
+    expect(b).toEqual(a);
+    expect(c.test).not.toEqual(a.test);
+    expect(a.test).toHaveLength(3 * 2);
+    expect(a.demonstrationConsistency!.map((g) => g.length)).toEqual([8, 8]);
+    expect(a.templateConsistency!.map((g) => g.length)).toEqual([9, 9]);
+    // The nine templates write one query with the same demonstrations: same gold, distinct texts.
+    for (const group of a.templateConsistency!) {
+      expect(new Set(group.map((p) => p.gold)).size).toBe(1);
+      expect(new Set(group.map((p) => p.ids.join(','))).size).toBe(9);
+    }
+    expect(a.unseenLabel).toHaveLength(3);
+    for (const p of a.unseenLabel!) {
+      expect(p.demonstrationLabels).not.toContain(p.gold);
+      expect(p.plus).toEqual([]);
+      expect(p.minus).toHaveLength(K);
+    }
+  });
+
+  it('returns well-formed measures in [0, 1], the same on a second call, and zero deltas against itself', async () => {
+    const stages = new Set<string>();
+    const first = await evaluationSuite(e, model, model.tokenizer!, twoClass, data, { ...opts, onProgress: (m) => stages.add(m) });
+    const second = await runSuite(e, model, prepareSuite(model.tokenizer!, twoClass, data, { ...opts, maxPositions: model.spec.maxPositions }), opts);
+    expect(second).toEqual(first);
+    expect([...stages]).toEqual(['test', 'demonstrationConsistency', 'templateConsistency', 'unseenLabel']);
+
+    const { test, demonstrationConsistency, templateConsistency, unseenLabel } = first;
+    for (const v of [test!.accuracy, test!.macroF1, demonstrationConsistency!.consistency, templateConsistency!.consistency, unseenLabel!.accuracy]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    expect(test!.count).toBe(6);
+    expect(test!.confusion.flat().reduce((s, v) => s + v, 0)).toBe(6);
+    // With 8 (9) variants the most frequent of 2 classes takes at least half of them.
+    expect(demonstrationConsistency!.consistency).toBeGreaterThanOrEqual(0.5);
+    expect(templateConsistency).toMatchObject({ queries: 2, variantsPerQuery: 9 });
+    expect(unseenLabel!.count).toBe(3);
+    expect(compareReports(first, second)).toEqual({ test: { accuracy: 0, macroF1: 0 }, demonstrationConsistency: 0, templateConsistency: 0, unseenLabel: 0 });
+  });
+
+  it('skips measures not asked for, and refuses to compare reports of different prompts', async () => {
+    const only = await evaluationSuite(e, model, model.tokenizer!, twoClass, data, { ...opts, measures: { ...all, test: false, demonstrationConsistency: false, templateConsistency: false } });
+    expect(only).toMatchObject({ test: null, demonstrationConsistency: null, templateConsistency: null });
+    const other: SuiteReport = { ...only, unseenLabel: { ...only.unseenLabel!, prompts: 'other' } };
+    expect(compareReports(only, { ...only, unseenLabel: null })).toEqual({ test: null, demonstrationConsistency: null, templateConsistency: null, unseenLabel: null });
+    expect(() => compareReports(only, other)).toThrow(/different unseenLabel prompts/);
+  });
+});
