@@ -2,6 +2,7 @@ import { defineConfig, type UserConfig } from 'vite';
 
 /** Node entry points, each bundled into one self-contained dist-node/<name>.mjs. */
 export const NODE_ENTRIES = {
+  'abft': 'src/cli/abft-bin.ts',
   'bench-kernels': 'src/cli/bench-kernels.ts',
   'bench-step': 'src/cli/bench-step.ts',
   'model-run': 'src/cli/model-run.ts',

@@ -10,7 +10,7 @@ import { PunishmentController, type PunishmentControllerState } from '../abft/pi
 import type { PreparedPrompt } from '../abft/prepared';
 import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
-import { AdamOptimizer, clipGradNorm } from '../engine/ops/optimizer';
+import { AdamOptimizer, clipGradNorm, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { rng } from '../engine/testing/random';
 import { backward } from '../model/backward';
@@ -54,6 +54,22 @@ export interface TrainerState {
   readonly stepsDone: number;
   readonly pid: PunishmentControllerState;
   readonly adamStep: number;
+}
+
+/** One trained tensor with its Adam moments (live GPU tensors: read them, do not release them). */
+export interface TrainableTensor {
+  /** `layers.<layer>.<q|k|v|o>.<weight|bias>`, stable across runs of the same model and options. */
+  readonly name: string;
+  readonly param: Tensor;
+  readonly m: Tensor;
+  readonly v: Tensor;
+}
+
+/** What a training checkpoint restores besides the weights (see checkpoint.ts). */
+export interface TrainerRestore {
+  readonly stepsDone: number;
+  readonly pid: PunishmentControllerState;
+  readonly adam: AdamState;
 }
 
 /** Real-token counts of a micro-batch and the ABFT label map [B, T]: +1 on I⁺, -1 on I⁻. */
@@ -100,6 +116,10 @@ export class Trainer {
 
   get steps(): number {
     return this.stepsDone;
+  }
+
+  get trainOptions(): TrainOptions {
+    return this.options;
   }
 
   get punishment(): number {
@@ -233,6 +253,23 @@ export class Trainer {
 
   state(): TrainerState {
     return { stepsDone: this.stepsDone, pid: this.pid.state(), adamStep: this.optimizer.stepCount };
+  }
+
+  /** The trained tensors in optimizer order, named after the weights they are. */
+  trainables(): TrainableTensor[] {
+    const { m, v } = this.optimizer.state();
+    const names = this.grads.entries.flatMap((g) => {
+      const base = `layers.${g.layer}.${g.which}`;
+      return g.bias ? [`${base}.weight`, `${base}.bias`] : [`${base}.weight`];
+    });
+    return names.map((name, i) => ({ name, param: this.optimizer.params[i], m: m[i], v: v[i] }));
+  }
+
+  /** Continues from a checkpoint: Adam's moments and step, the PID and the step count (the weights are the caller's to write). */
+  restore(state: TrainerRestore): void {
+    this.optimizer.loadState(state.adam);
+    this.pid.restore(state.pid);
+    this.stepsDone = state.stepsDone;
   }
 
   release(): void {

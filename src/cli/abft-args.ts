@@ -1,0 +1,158 @@
+/**
+ * The `abft` command line: usage text and argument parsing, with every bad value reported as a
+ * UsageError that names the option and what it accepts (the CLI prints it and exits with 2).
+ */
+import { abftObjectivePresets, type AbftObjectiveOptions, type AbftPresetName } from '../abft/objective';
+import type { SuiteMeasures } from '../abft/suite';
+import { checkTrainOptions, type TrainOptions } from '../train/options';
+
+export const USAGE = `usage:
+  abft train --model DIR --data FILE|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
+  abft eval  --model DIR --data FILE|synthetic [options]   evaluate ICL and print the report as JSON
+  abft --help
+
+data and template (train and eval):
+  --data FILE|synthetic        .csv, .tsv or .jsonl with a header/keys, or built-in synthetic sentiment rows
+  --text-column NAME           column of the text (default text)
+  --label-column NAME          column of the label (default label)
+  --labels W1,W2,...           label words, one per class, each one token for the model (default: the file's labels)
+  --input-prefix S             before each text (default "review: ")
+  --label-prefix S             before each label word (default "sentiment: ")
+  --k N                        demonstrations per prompt (default 4)
+  --seed N                     seeds the split, the prompts and the training order (default 0)
+  --queries N                  test queries, 2 demonstration sets each (default 512; 0 skips evaluation in train)
+  --measures LIST              test,demos,templates,unseen (default all four)
+  --micro-batch N              prompts per GPU pass (default 8)
+  --f16                        keep the frozen weights in f16 on the GPU
+
+  Split: the rows are shuffled with the seed; the first min(1024, n/2) are the training pool, of the
+  rest the first min(--queries, half) are the test queries and the others the demonstration pool.
+
+train:
+  --objective abft|end-to-end  (default abft)
+  --ablation none|no-pid|no-filter|no-punishment|no-reward   the paper's Table 4 (default none)
+  --lr X (default 2e-5)   --steps N (default 32)   --pseudo-batch N (default 32)   --train-prompts N (default 512)
+  --out DIR                    writes report.json, checkpoint.safetensors and the fine-tuned model (loads with --model DIR)
+  --resume FILE                continue from a checkpoint.safetensors (same model, data and options; --steps may grow)
+  --checkpoint-every N         also write OUT/checkpoint.safetensors every N steps
+
+Prints one JSON line of metrics per step. Exit codes: 0 done, 2 bad input, 3 stopped early by a non-finite loss (outputs written).`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const SHARED = ['model', 'data', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
+const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
+const FLAGS = ['f16', 'help'];
+
+export type Command = 'train' | 'eval';
+
+export interface ParsedArgs {
+  readonly command: Command | null;
+  /** Options given, by name without dashes; flags map to ''. */
+  readonly values: ReadonlyMap<string, string>;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const values = new Map<string, string>();
+  let command: Command | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      if (command !== null || (arg !== 'train' && arg !== 'eval')) throw new UsageError(`unexpected argument "${arg}"; the command is train or eval, options start with --`);
+      command = arg;
+      continue;
+    }
+    const name = arg.slice(2);
+    if (FLAGS.includes(name)) {
+      values.set(name, '');
+      continue;
+    }
+    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
+    const value = argv[i + 1];
+    if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`option ${arg} needs a value`);
+    if (values.has(name)) throw new UsageError(`option ${arg} is given twice`);
+    values.set(name, value);
+    i++;
+  }
+  if (values.has('help')) return { command, values };
+  if (command === null) throw new UsageError('give a command: abft train ... or abft eval ...; see abft --help');
+  if (command === 'eval') {
+    const trainOnly = [...values.keys()].find((n) => TRAIN_ONLY.includes(n));
+    if (trainOnly) throw new UsageError(`--${trainOnly} is an option of abft train, not abft eval`);
+  }
+  for (const name of ['model', 'data']) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
+  return { command, values };
+}
+
+export function numberOption(args: ParsedArgs, name: string, fallback: number, kind: 'int' | 'positive' | 'count'): number {
+  const text = args.values.get(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  const ok = text.trim() !== '' && Number.isFinite(value) && (kind === 'positive' ? value > 0 : Number.isInteger(value) && (kind === 'int' || value >= 0));
+  if (!ok) {
+    const want = { int: 'a whole number', positive: 'a positive number such as 2e-5', count: 'a whole number of 0 or more' }[kind];
+    throw new UsageError(`--${name} is "${text}"; it must be ${want}`);
+  }
+  return value;
+}
+
+const ABLATIONS: Readonly<Record<string, AbftPresetName>> = {
+  none: 'abft',
+  'no-pid': 'noPid',
+  'no-filter': 'noHeadFilter',
+  'no-punishment': 'noPunishment',
+  'no-reward': 'noReward',
+};
+
+function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+  const value = args.values.get(name);
+  if (value !== undefined && !allowed.includes(value as T)) throw new UsageError(`--${name} is "${value}"; it must be one of ${allowed.join(', ')}`);
+  return value as T | undefined;
+}
+
+/**
+ * The run's TrainOptions: `base` (the defaults, or a resumed checkpoint's options) with the options
+ * given on the command line applied over it.
+ */
+export function trainOptions(args: ParsedArgs, base: TrainOptions): TrainOptions {
+  const ablation = choice(args, 'ablation', Object.keys(ABLATIONS));
+  const abft: AbftObjectiveOptions = ablation ? abftObjectivePresets[ABLATIONS[ablation]] : base.abft;
+  const options: TrainOptions = {
+    ...base,
+    objective: choice(args, 'objective', ['abft', 'end-to-end'] as const) ?? base.objective,
+    abft,
+    lr: numberOption(args, 'lr', base.lr, 'positive'),
+    steps: numberOption(args, 'steps', base.steps, 'int'),
+    pseudoBatch: numberOption(args, 'pseudo-batch', base.pseudoBatch, 'int'),
+    microBatch: numberOption(args, 'micro-batch', base.microBatch, 'int'),
+    k: numberOption(args, 'k', base.k, 'int'),
+    seed: numberOption(args, 'seed', base.seed, 'int'),
+  };
+  try {
+    checkTrainOptions(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return options;
+}
+
+const MEASURES: Readonly<Record<string, keyof SuiteMeasures>> = {
+  test: 'test',
+  demos: 'demonstrationConsistency',
+  templates: 'templateConsistency',
+  unseen: 'unseenLabel',
+};
+
+export function suiteMeasures(args: ParsedArgs): SuiteMeasures {
+  const text = args.values.get('measures');
+  const names = text === undefined ? Object.keys(MEASURES) : text.split(',').map((s) => s.trim());
+  const unknown = names.find((n) => !(n in MEASURES));
+  if (unknown !== undefined || names.length === 0) throw new UsageError(`--measures has "${unknown ?? ''}"; list some of ${Object.keys(MEASURES).join(',')}`);
+  const picked = new Set(names.map((n) => MEASURES[n]));
+  return { test: picked.has('test'), demonstrationConsistency: picked.has('demonstrationConsistency'), templateConsistency: picked.has('templateConsistency'), unseenLabel: picked.has('unseenLabel') };
+}

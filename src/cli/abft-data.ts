@@ -1,0 +1,96 @@
+/**
+ * The rows and template of an `abft` run: a CSV/TSV/JSONL file through the importer (any problem
+ * row stops the run, listed with file, line and field) or the synthetic sentiment data, then the
+ * seeded split into a training pool, test queries and a demonstration pool (ABFT-SPEC.md §2).
+ */
+import { readFile } from 'node:fs/promises';
+import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
+import { InputError, type Row } from '../data/dataset';
+import { importDataset } from '../data/import';
+import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
+import { rng } from '../engine/testing/random';
+import { numberOption, UsageError, type ParsedArgs } from './abft-args';
+
+/** The paper's training pool size. */
+const TRAINING_POOL = 1024;
+/** Synthetic rows: a full training pool and as many again for queries and demonstrations. */
+const SYNTHETIC_ROWS = 2 * TRAINING_POOL;
+const SHOWN_PROBLEMS = 10;
+
+export interface RunData {
+  /** The file path, or "synthetic". */
+  readonly source: string;
+  readonly template: PromptTemplate;
+  readonly rows: number;
+  readonly trainingPool: readonly Row[];
+  readonly queries: readonly Row[];
+  readonly demoPool: readonly Row[];
+}
+
+async function readRows(args: ParsedArgs, path: string, labels: string[] | undefined): Promise<{ rows: readonly Row[]; labelWords: readonly string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
+    throw new UsageError(`data file ${path} ${why}; pass a .csv, .tsv or .jsonl file, or synthetic`);
+  }
+  const columns = { text: args.values.get('text-column') ?? 'text', label: args.values.get('label-column') ?? 'label' };
+  const { dataset, problems } = importDataset(path, text, { columns, labelSet: labels });
+  if (problems.length > 0) {
+    const more = problems.length > SHOWN_PROBLEMS ? `\n… and ${problems.length - SHOWN_PROBLEMS} more` : '';
+    throw new InputError(`${problems.length} rows of ${path} cannot be used:\n${problems.slice(0, SHOWN_PROBLEMS).map((p) => p.message).join('\n')}${more}`);
+  }
+  return { rows: dataset.rows, labelWords: labels ?? dataset.labelSet };
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  const random = rng(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export async function loadRunData(args: ParsedArgs): Promise<RunData> {
+  const source = args.values.get('data')!;
+  const labelsText = args.values.get('labels');
+  const labels = labelsText?.split(',').map((w) => w.trim());
+  const seed = numberOption(args, 'seed', 0, 'int');
+  const wanted = numberOption(args, 'queries', 512, 'count');
+  let rows: readonly Row[];
+  let labelWords: readonly string[];
+  if (source === 'synthetic') {
+    const classes = labels?.length ?? 2;
+    if (classes !== 2 && classes !== 3) throw new UsageError(`--labels gives ${classes} words; the synthetic data has 2 classes (negative, positive) or 3 (adds neutral)`);
+    rows = syntheticSentiment({ size: SYNTHETIC_ROWS, seed, classes }).rows;
+    labelWords = labels ?? syntheticPrompt(classes).labelWords;
+  } else {
+    ({ rows, labelWords } = await readRows(args, source, labels));
+  }
+  const template = templateOf({
+    inputPrefix: args.values.get('input-prefix') ?? 'review: ',
+    labelPrefix: args.values.get('label-prefix') ?? 'sentiment: ',
+    labelWords,
+  });
+  checkRowsForTemplate(rows, template, source);
+  const all = shuffled(rows, seed);
+  const poolSize = Math.min(TRAINING_POOL, Math.floor(all.length / 2));
+  const rest = all.slice(poolSize);
+  const queryCount = Math.min(wanted, Math.floor(rest.length / 2));
+  return { source, template, rows: all.length, trainingPool: all.slice(0, poolSize), queries: rest.slice(0, queryCount), demoPool: rest.slice(queryCount) };
+}
+
+/** The split as report.json states it. */
+export function describeSplit(data: RunData): Record<string, number | string> {
+  return {
+    rows: data.rows,
+    trainingPool: data.trainingPool.length,
+    queries: data.queries.length,
+    demoPool: data.demoPool.length,
+    rule: 'seeded shuffle; training pool = first min(1024, n/2) rows; of the rest, queries = first min(--queries, half), demonstration pool = the others',
+  };
+}

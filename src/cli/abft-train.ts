@@ -1,0 +1,197 @@
+/**
+ * `abft train`: set up (data, model, prompts, resume; every problem found here is bad input), then
+ * train with one JSON line per step and write report.json, checkpoint.safetensors and the
+ * fine-tuned model into --out. A non-finite loss stops training with the last good weights, and the
+ * outputs are still written.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { HeadSummary } from '../abft/loss';
+import { preparePrompts } from '../abft/prepared';
+import { labelTokenIds } from '../abft/prompts';
+import { sampleTrainingPrompts } from '../abft/sampling';
+import { compareReports, type SuiteReport } from '../abft/suite';
+import type { Engine } from '../engine/engine';
+import { exportFineTuned } from '../model/export';
+import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
+import { deltaNorms, WeightSnapshot } from '../train/delta-norms';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
+import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
+import { numberOption, trainOptions, UsageError, type ParsedArgs } from './abft-args';
+import { describeSplit, loadRunData, type RunData } from './abft-data';
+import { describeModel, loadRunModel, runEvaluation, type RunModel } from './abft-model';
+import type { CliIo } from './abft-io';
+
+export interface TrainingSession {
+  readonly e: Engine;
+  readonly args: ParsedArgs;
+  readonly data: RunData;
+  readonly run: RunModel;
+  readonly options: TrainOptions;
+  readonly trainPrompts: number;
+  readonly fingerprint: string;
+  readonly trainer: Trainer;
+  readonly snapshot: WeightSnapshot;
+  readonly before: SuiteReport | null;
+  readonly resumedFrom: number | null;
+  readonly out: string | null;
+  readonly checkpointEvery: number;
+}
+
+async function readResume(path: string): Promise<{ bytes: Uint8Array; info: TrainingStateInfo }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new UsageError(`--resume ${path} cannot be read (${(error as NodeJS.ErrnoException).code}); pass the checkpoint.safetensors of an earlier run`);
+  }
+  try {
+    return { bytes, info: await readTrainingStateInfo(bytes) };
+  } catch (error) {
+    throw new UsageError(`--resume ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function outputFolder(args: ParsedArgs): Promise<string | null> {
+  const out = args.values.get('out');
+  if (out === undefined) {
+    if (args.values.has('checkpoint-every')) throw new UsageError('--checkpoint-every needs --out, the folder the checkpoint goes to');
+    return null;
+  }
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`--out ${out} cannot be created (${(error as NodeJS.ErrnoException).code}); pick a folder you can write to`);
+  }
+  return out;
+}
+
+/** Everything before the first step; any error here is bad input and leaves nothing on the GPU. */
+export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<TrainingSession> {
+  const data = await loadRunData(args);
+  const out = await outputFolder(args);
+  const checkpointEvery = numberOption(args, 'checkpoint-every', 0, 'count');
+  const resume = args.values.has('resume') ? await readResume(args.values.get('resume')!) : null;
+  const options = trainOptions(args, resume?.info.options ?? DEFAULT_TRAIN_OPTIONS);
+  if (resume && resume.info.stepsDone >= options.steps) {
+    throw new UsageError(`the checkpoint has ${resume.info.stepsDone} steps done and --steps is ${options.steps}; pass a larger --steps to continue`);
+  }
+  const trainPrompts = numberOption(args, 'train-prompts', 512, 'int');
+  const e = await io.engine();
+  const run = await loadRunModel(e, args);
+  let trainer: Trainer | null = null;
+  try {
+    const labelIds = labelTokenIds(run.tokenizer, data.template, 'error');
+    const draws = sampleTrainingPrompts(data.trainingPool, trainPrompts, options.k, options.seed);
+    const prompts = preparePrompts(run.tokenizer, data.template, draws, { multiToken: 'error', maxPositions: run.model.spec.maxPositions, what: 'training prompt' });
+    const fingerprint = await dataFingerprint(data.trainingPool, data.template, `train-prompts ${trainPrompts}`);
+    // Taken from the freshly loaded base weights, before a resume overwrites them: ΔW and "before" are always against the base model.
+    const snapshot = await WeightSnapshot.take(e, run.model);
+    const before = data.queries.length > 0 ? await runEvaluation(e, run, data, args, options) : null;
+    trainer = new Trainer(e, run.model, prompts, options, labelIds);
+    if (resume) {
+      try {
+        await restoreTrainingState(e, trainer, resume.bytes, { modelLabel: run.identity, dataFingerprint: fingerprint });
+      } catch (error) {
+        throw new UsageError(`--resume ${args.values.get('resume')}: ${(error as Error).message}`);
+      }
+    }
+    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom: resume?.info.stepsDone ?? null, out, checkpointEvery };
+  } catch (error) {
+    trainer?.release();
+    run.release();
+    throw error;
+  }
+}
+
+/** Head-averaged last-token attention on I⁺, I⁻ and the first token, per layer (ABFT-SPEC.md §5). */
+function perLayer(cells: HeadSummary[][] | null): { layer: number; plus: number; minus: number; sink: number }[] | null {
+  if (!cells) return null;
+  const mean = (heads: HeadSummary[], key: 'plus' | 'minus' | 'sink') => heads.reduce((s, h) => s + h[key], 0) / heads.length;
+  return cells.map((heads, layer) => ({ layer, plus: mean(heads, 'plus'), minus: mean(heads, 'minus'), sink: mean(heads, 'sink') }));
+}
+
+function metricsLine(m: StepMetrics): Record<string, unknown> {
+  return {
+    step: m.step,
+    loss: m.loss,
+    punishment: m.punishment,
+    passingHeads: m.passingHeads,
+    gradNorm: m.gradNorm,
+    ms: Math.round(m.ms * 10) / 10,
+    tokensPerSecond: Math.round(m.tokensPerSecond),
+    attention: perLayer(m.perLayerHead),
+  };
+}
+
+function checkpointMeta(s: TrainingSession) {
+  return { modelLabel: s.run.identity, options: s.options, dataFingerprint: s.fingerprint };
+}
+
+/** The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder (config, tokenizer). */
+async function writeModel(s: TrainingSession, out: string): Promise<void> {
+  const { spec, weights } = s.run.model;
+  const bytes = await exportFineTuned(s.e, spec, weights, s.run.checkpoint, {
+    'abft.base': s.run.identity,
+    'abft.objective': s.options.objective,
+    'abft.steps': String(s.trainer.steps),
+  });
+  for (const name of s.run.folder.names()) {
+    if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
+    const file = s.run.folder.get(name)!;
+    await mkdir(dirname(join(out, name)), { recursive: true });
+    await writeFile(join(out, name), await file.read(0, file.size));
+  }
+  await writeFile(join(out, 'model.safetensors'), bytes);
+}
+
+/** Trains to options.steps; returns the exit code (0, or 3 when a non-finite loss stopped it). */
+export async function runTraining(s: TrainingSession, io: CliIo): Promise<number> {
+  const { e, trainer, options, out } = s;
+  const steps: Record<string, unknown>[] = [];
+  let stopped: string | null = null;
+  try {
+    while (trainer.steps < options.steps) {
+      let metrics: StepMetrics;
+      try {
+        metrics = await trainer.step();
+      } catch (error) {
+        if (!(error instanceof NonFiniteLossError)) throw error;
+        stopped = error.message;
+        io.stderr(`abft: ${error.message}`);
+        break;
+      }
+      const line = metricsLine(metrics);
+      steps.push(line);
+      io.stdout(JSON.stringify(line));
+      if (out && s.checkpointEvery > 0 && metrics.step % s.checkpointEvery === 0) {
+        await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+      }
+    }
+    const deltas = await deltaNorms(e, s.run.model, s.snapshot);
+    const after = s.before ? await runEvaluation(e, s.run, s.data, s.args, options) : null;
+    const report = {
+      tool: 'abft train',
+      model: describeModel(s.run),
+      data: { source: s.data.source, template: s.data.template, split: describeSplit(s.data), trainPrompts: s.trainPrompts, fingerprint: s.fingerprint },
+      options,
+      resumedFromStep: s.resumedFrom,
+      stepsDone: trainer.steps,
+      stoppedEarly: stopped,
+      steps,
+      final: steps.at(-1) ?? null,
+      deltaNorms: deltas,
+      evaluation: { before: s.before, after, change: s.before && after ? compareReports(s.before, after) : null },
+    };
+    if (out) {
+      await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2));
+      await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+      await writeModel(s, out);
+    }
+    io.stdout(JSON.stringify({ done: true, stepsDone: trainer.steps, stoppedEarly: stopped, out, evaluation: report.evaluation.change }));
+    return stopped ? 3 : 0;
+  } finally {
+    trainer.release();
+    s.run.release();
+  }
+}

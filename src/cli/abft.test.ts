@@ -1,0 +1,162 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngine } from '../engine/testing/gpu';
+import { nodeFolder } from '../model/files-node';
+import { loadModel, releaseModel } from '../model/load';
+import { memoryFile } from '../model/files';
+import { readSafetensorsHeader, readTensorF32 } from '../model/safetensors';
+import { writeTinyModel } from '../model/testing/tiny-models';
+import { main } from './abft';
+
+let dir: string;
+let modelDir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'abft-cli-'));
+  modelDir = join(dir, 'model');
+  await writeTinyModel(modelDir, 'llama');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), engine: testEngine });
+  return { code, out, err };
+}
+
+/**
+ * A short run: a random tiny model passes no head through the paper's filter (see
+ * trainer.test.ts), so the "no head filter" ablation gives it a gradient.
+ */
+const SHORT = ['--data', 'synthetic', '--ablation', 'no-filter', '--pseudo-batch', '4', '--micro-batch', '4', '--train-prompts', '8'];
+
+describe('abft train', () => {
+  it('trains, prints a metrics line per step and writes report.json, a checkpoint and a model that loads back; --resume continues', async () => {
+    const out = join(dir, 'run');
+    const { code, out: lines, err } = await cli('train', '--model', modelDir, ...SHORT, '--lr', '1e-2', '--steps', '2', '--queries', '2', '--measures', 'test,unseen', '--out', out, '--checkpoint-every', '1');
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const steps = lines.slice(0, 2).map((l) => JSON.parse(l));
+    expect(steps.map((s) => s.step)).toEqual([1, 2]);
+    for (const s of steps) {
+      expect(Object.keys(s)).toEqual(['step', 'loss', 'punishment', 'passingHeads', 'gradNorm', 'ms', 'tokensPerSecond', 'attention']);
+      expect(s.attention).toHaveLength(2);
+      expect(Object.keys(s.attention[0])).toEqual(['layer', 'plus', 'minus', 'sink']);
+    }
+    expect(JSON.parse(lines[2])).toMatchObject({ done: true, stepsDone: 2, stoppedEarly: null });
+
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.steps).toHaveLength(2);
+    expect(report.final.step).toBe(2);
+    expect(report.options.abft.headFilter).toBe('none');
+    expect(report.data.split).toMatchObject({ rows: 2048, trainingPool: 1024, queries: 2, demoPool: 1022 });
+    expect(report.deltaNorms).toHaveLength(2);
+    expect(report.deltaNorms[0].q).toBeGreaterThan(0);
+    expect(report.evaluation.before.test.count).toBe(4);
+    expect(report.evaluation.after.unseenLabel.count).toBe(2);
+    expect(report.evaluation.change.test).not.toBeNull();
+
+    // The exported model loads with the trained W_Q: the same values the checkpoint holds.
+    const e = await testEngine();
+    const exported = await loadModel(e, await nodeFolder(out));
+    const checkpoint = await readSafetensorsHeader(memoryFile('checkpoint', await readFile(join(out, 'checkpoint.safetensors'))));
+    expect(checkpoint.metadata.stepsDone).toBe('2');
+    expect(Array.from(await e.read(exported.weights.layers[1].q.weight))).toEqual(Array.from(await readTensorF32(checkpoint, 'weight/layers.1.q.weight')));
+    releaseModel(exported);
+
+    // Resuming at step 2 gives step 3 exactly as an unbroken 3-step run does.
+    const resumed = await cli('train', '--model', modelDir, ...SHORT, '--lr', '1e-2', '--steps', '3', '--queries', '0', '--resume', join(out, 'checkpoint.safetensors'));
+    expect(resumed.err).toEqual([]);
+    expect(resumed.code).toBe(0);
+    const straight = await cli('train', '--model', modelDir, ...SHORT, '--lr', '1e-2', '--steps', '3', '--queries', '0');
+    const step3 = (lines: string[]) => JSON.parse(lines.find((l) => JSON.parse(l).step === 3)!);
+    expect(resumed.out.filter((l) => JSON.parse(l).step !== undefined)).toHaveLength(1);
+    expect(step3(resumed.out).loss).toBe(step3(straight.out).loss);
+    expect(step3(resumed.out).gradNorm).toBe(step3(straight.out).gradNorm);
+
+    // A resumed run must keep the checkpoint's options.
+    const otherLr = await cli('train', '--model', modelDir, ...SHORT, '--lr', '0.5', '--steps', '3', '--queries', '0', '--resume', join(out, 'checkpoint.safetensors'));
+    expect(otherLr.code).toBe(2);
+    expect(otherLr.err.join('\n')).toMatch(/other options \(lr: checkpoint 0\.01, this run 0\.5\)/);
+  });
+
+  it('a non-finite loss stops training, keeps the last good weights and still writes the outputs (exit 3)', async () => {
+    const out = join(dir, 'diverged');
+    const { code, out: lines, err } = await cli('train', '--model', modelDir, ...SHORT, '--lr', '1e30', '--steps', '4', '--queries', '0', '--out', out);
+    expect(code).toBe(3);
+    expect(err.join('\n')).toMatch(/Training step \d: the (loss|gradient norm) is NaN/);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.stoppedEarly).toMatch(/was not applied/);
+    expect(report.stepsDone).toBe(report.steps.length);
+    expect(report.stepsDone).toBeLessThan(4);
+    expect(lines.at(-1)).toContain('"done":true');
+    await stat(join(out, 'model.safetensors'));
+    await stat(join(out, 'checkpoint.safetensors'));
+  });
+});
+
+describe('abft eval and --help', () => {
+  it('prints the evaluation report as JSON', async () => {
+    const { code, out, err } = await cli('eval', '--model', modelDir, '--data', 'synthetic', '--queries', '3', '--measures', 'test,demos');
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.report.test.count).toBe(6);
+    expect(report.report.demonstrationConsistency.queries).toBe(3);
+    expect(report.report.unseenLabel).toBeNull();
+  });
+
+  it('--help prints the usage', async () => {
+    const { code, out } = await cli('--help');
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/abft train --model DIR --data FILE\|synthetic/);
+  });
+});
+
+describe('bad input: one message, exit code 2', () => {
+  const cases: [string, () => Promise<string[]>, RegExp][] = [
+    ['no command', async () => ['--model', modelDir, '--data', 'synthetic'], /give a command/],
+    ['an unknown option', async () => ['train', '--model', modelDir, '--data', 'synthetic', '--bogus', '1'], /unknown option --bogus/],
+    ['a bad number', async () => ['train', '--model', modelDir, '--data', 'synthetic', '--lr', 'abc'], /--lr is "abc"; it must be a positive number/],
+    ['a bad choice', async () => ['train', '--model', modelDir, '--data', 'synthetic', '--ablation', 'no-idea'], /--ablation is "no-idea"; it must be one of none, no-pid/],
+    ['a train option to eval', async () => ['eval', '--model', modelDir, '--data', 'synthetic', '--steps', '3'], /--steps is an option of abft train/],
+    ['a missing model folder', async () => ['train', '--model', join(dir, 'nowhere'), '--data', 'synthetic', '--queries', '0'], /model folder .*nowhere does not exist/],
+    ['a missing data file', async () => ['train', '--model', modelDir, '--data', join(dir, 'none.csv')], /data file .*none\.csv does not exist/],
+    [
+      'rows the importer rejects',
+      async () => {
+        const file = join(dir, 'bad.csv');
+        await writeFile(file, 'text,label\ngood film,positive\n,negative\nfine,maybe\n');
+        return ['eval', '--model', modelDir, '--data', file, '--labels', 'negative,positive'];
+      },
+      /2 rows of .*bad\.csv cannot be used:\n.*bad\.csv, line 3: .*text.*\n.*line 4: field "label" is "maybe"/,
+    ],
+    ['a column that is not there', async () => {
+      const file = join(dir, 'cols.tsv');
+      await writeFile(file, 'sentence\tlabel\na\t0\n');
+      return ['eval', '--model', modelDir, '--data', file];
+    }, /has no column "text" for the text/],
+    ['a label word of several tokens', async () => ['train', '--model', modelDir, '--data', 'synthetic', '--labels', 'negative,zqxwv', '--queries', '0'], /label word "zqxwv" is \d+ tokens/],
+    ['a checkpoint that is not one', async () => {
+      const file = join(dir, 'junk.safetensors');
+      await writeFile(file, 'junk');
+      return ['train', '--model', modelDir, '--data', 'synthetic', '--resume', file];
+    }, /--resume .*junk\.safetensors: the file is not an ABFT Studio training checkpoint/],
+  ];
+  for (const [what, argv, message] of cases) {
+    it(what, async () => {
+      const { code, err, out } = await cli(...(await argv()));
+      expect(err.join('\n')).toMatch(message);
+      expect(err.join('\n')).not.toMatch(/\n\s+at /);
+      expect(err).toHaveLength(1);
+      expect(out).toEqual([]);
+      expect(code).toBe(2);
+    });
+  }
+});
