@@ -2,14 +2,17 @@
  * The UI side of the worker protocol: request/reply as promises, progress to the request's
  * callback, worker events to listeners.
  */
-import type { LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+import type { FinalReplyType, LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+import type { StepMetrics } from './trainer';
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void; onProgress?: (progress: LoadProgress) => void };
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep'>;
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: T }>;
+type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: FinalReplyType<T> }>;
 
 export interface RequestOptions {
   readonly onProgress?: (progress: LoadProgress) => void;
+  /** The metrics of each training step of a `start-training` request, as it completes. */
+  readonly onStep?: (metrics: StepMetrics) => void;
   /** Aborting sends a `cancel` for this request; the request still ends with the worker's reply. */
   readonly signal?: AbortSignal;
 }
@@ -38,7 +41,7 @@ export class TrainerClient {
   request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {
     const id = this.nextId++;
     const done = new Promise<ReplyOf<T>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress });
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
     const { signal } = opts;
@@ -68,8 +71,12 @@ export class TrainerClient {
       pending.onProgress?.(message.progress);
       return;
     }
+    if (message.type === 'training-step') {
+      pending.onStep?.(message.metrics);
+      return;
+    }
     this.pending.delete(message.id);
-    if (message.type === 'error') pending.reject(new WorkerCallError(message.error));
+    if (message.type === 'error' || message.type === 'training-failed') pending.reject(new WorkerCallError(message.error));
     else pending.resolve(message);
   }
 

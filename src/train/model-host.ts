@@ -23,7 +23,13 @@ export interface LoadRequest {
   readonly onReleased: (label: string) => void;
 }
 
-let loaded: LoadedModel | null = null;
+/** The model on the GPU and the folder it came from, whose checkpoint export copies the frozen tensors from. */
+export interface HostedModel {
+  readonly model: LoadedModel;
+  readonly folder: ModelFolder;
+}
+
+let loaded: HostedModel | null = null;
 let cache: ModelCache | null = null;
 // One load at a time: two uploads at once would hold both models on the GPU.
 let queue: Promise<unknown> = Promise.resolve();
@@ -46,8 +52,8 @@ async function load(e: Engine, { source, frozenDType, signal, onProgress, onRele
   checkFitsAdapter(await readModelSpec(folder), e.limits, frozenDType ?? 'f32');
   throwIfCancelled(signal, folder.label);
   if (loaded) {
-    const { label } = loaded;
-    releaseModel(loaded);
+    const { label } = loaded.model;
+    releaseModel(loaded.model);
     loaded = null;
     onReleased(label);
   }
@@ -60,8 +66,12 @@ async function load(e: Engine, { source, frozenDType, signal, onProgress, onRele
     releaseModel(model);
     throwIfCancelled(signal, folder.label);
   }
-  loaded = model;
+  loaded = { model, folder };
   return summarize(model);
+}
+
+export function hostedModel(): HostedModel | null {
+  return loaded;
 }
 
 function openFolder(source: ModelSource, signal: AbortSignal, report: Report): Promise<ModelFolder> | ModelFolder {

@@ -5,7 +5,12 @@
  */
 import type { AdapterDescription, GpuFeatures } from '../engine/device';
 import type { SelfCheckResult } from '../engine/self-check';
+import type { Evaluation } from '../abft/evaluate';
+import type { PromptTemplate } from '../abft/prompts';
+import type { Row } from '../data/dataset';
 import type { FrozenDType } from '../model/memory';
+import type { TrainOptions } from './options';
+import type { StepMetrics } from './trainer';
 
 export interface GpuInfo {
   readonly adapter: AdapterDescription;
@@ -49,6 +54,51 @@ export type LoadProgress =
   | { readonly stage: 'download'; readonly file: string; readonly bytes: number; readonly total: number | null }
   | { readonly stage: 'upload'; readonly bytes: number; readonly total: number };
 
+/** Rows the worker turns into prompts with the loaded model's tokenizer. */
+export type TrainingData =
+  | { readonly kind: 'synthetic'; readonly size: number; readonly seed: number }
+  | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly template: PromptTemplate };
+
+/**
+ * Fixed test prompts for accuracy: the synthetic test set (queries and demonstration pool drawn
+ * apart from the training rows), or queries and a demonstration pool the UI gives.
+ */
+export type EvaluationSet =
+  | { readonly kind: 'synthetic'; readonly queries: number; readonly seed: number; readonly k: number }
+  | {
+      readonly kind: 'rows';
+      readonly queries: readonly Row[];
+      readonly demonstrations: readonly Row[];
+      readonly template: PromptTemplate;
+      readonly setsPerQuery: number;
+      readonly k: number;
+      readonly seed: number;
+    };
+
+/** What the accuracy is measured on, and the result; predictions are left out to keep the reply small. */
+export type EvaluationSummary = Omit<Evaluation, 'predictions'>;
+
+/** A prompt for the attention explorer: typed text, or one of the training session's prompts (0-based). */
+export type AttentionInput = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'prompt'; readonly index: number };
+
+export interface AttentionResult {
+  /** Each token decoded on its own, so the UI can label rows and columns. */
+  readonly tokens: string[];
+  /** The query positions of each map's rows. */
+  readonly rows: number[];
+  readonly layers: number[];
+  readonly heads: number[];
+  /** Per entry of `layers`: [heads, rows, tokens] post-softmax probabilities. */
+  readonly probabilities: Float32Array[];
+}
+
+/** A training checkpoint kept in the browser's storage. */
+export interface SavedCheckpoint {
+  readonly name: string;
+  readonly bytes: number;
+  readonly savedAt: number;
+}
+
 export type WorkerRequest =
   | { readonly id: number; readonly type: 'probe' }
   | { readonly id: number; readonly type: 'self-check' }
@@ -56,7 +106,44 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'cached-models' }
   | { readonly id: number; readonly type: 'delete-cached-model'; readonly repo: string; readonly revision: string }
   /** Stops the download of request `target`; that request then fails with a message that says so. */
-  | { readonly id: number; readonly type: 'cancel'; readonly target: number };
+  | { readonly id: number; readonly type: 'cancel'; readonly target: number }
+  /**
+   * Trains the loaded model from its current weights; sends `training-step` after every step and
+   * ends with `training-done`, `training-stopped` or `training-failed`.
+   */
+  | {
+      readonly id: number;
+      readonly type: 'start-training';
+      readonly options: TrainOptions;
+      readonly data: TrainingData;
+      /**
+       * Go on with the session that is there (stopped, or restored from a checkpoint) up to
+       * `options.steps`, keeping Adam's state and 𝒜; its other options and data must be the same.
+       */
+      readonly continueSession?: boolean;
+    }
+  /**
+   * Pause, resume and stop take effect between steps; a paused run keeps all of its GPU state.
+   * `pause` replies once the step in flight has ended, the others at once.
+   */
+  | { readonly id: number; readonly type: 'pause' }
+  | { readonly id: number; readonly type: 'resume' }
+  | { readonly id: number; readonly type: 'stop' }
+  | { readonly id: number; readonly type: 'evaluate'; readonly set: EvaluationSet; readonly microBatch: number }
+  | {
+      readonly id: number;
+      readonly type: 'attention';
+      readonly input: AttentionInput;
+      readonly layers?: readonly number[];
+      readonly heads?: readonly number[];
+      /** 'last': the last token's row only (what ABFT trains); 'all': every row. */
+      readonly rows: 'last' | 'all';
+    }
+  | { readonly id: number; readonly type: 'export-weights' }
+  | { readonly id: number; readonly type: 'save-checkpoint'; readonly name: string }
+  /** Sets up a session for `data` with the checkpoint's options and restores its weights, Adam state, 𝒜 and step count. */
+  | { readonly id: number; readonly type: 'restore-checkpoint'; readonly name: string; readonly data: TrainingData }
+  | { readonly id: number; readonly type: 'list-checkpoints' };
 
 export type WorkerReply =
   | { readonly id: number; readonly type: 'probe'; readonly gpu: GpuInfo }
@@ -65,10 +152,29 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'cached-models'; readonly models: CachedModel[] }
   | { readonly id: number; readonly type: 'delete-cached-model'; readonly models: CachedModel[] }
   | { readonly id: number; readonly type: 'cancel' }
+  | { readonly id: number; readonly type: 'training-done'; readonly stepsDone: number }
+  | { readonly id: number; readonly type: 'training-stopped'; readonly stepsDone: number }
+  /** A step failed (a non-finite loss, an input error): the weights of the last good step stay on the GPU. */
+  | { readonly id: number; readonly type: 'training-failed'; readonly error: WorkerError }
+  | { readonly id: number; readonly type: 'pause' }
+  | { readonly id: number; readonly type: 'resume' }
+  | { readonly id: number; readonly type: 'stop' }
+  | { readonly id: number; readonly type: 'evaluate'; readonly result: EvaluationSummary }
+  | { readonly id: number; readonly type: 'attention'; readonly attention: AttentionResult }
+  /** The fine-tuned model as one model.safetensors (its buffer is transferred, not copied). */
+  | { readonly id: number; readonly type: 'export-weights'; readonly bytes: Uint8Array<ArrayBuffer> }
+  | { readonly id: number; readonly type: 'save-checkpoint'; readonly checkpoints: SavedCheckpoint[] }
+  | { readonly id: number; readonly type: 'restore-checkpoint'; readonly stepsDone: number; readonly options: TrainOptions }
+  | { readonly id: number; readonly type: 'list-checkpoints'; readonly checkpoints: SavedCheckpoint[] }
   | { readonly id: number; readonly type: 'error'; readonly error: WorkerError };
 
+/** The reply types that end a request of type T without an error. */
+export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-training' ? 'training-done' | 'training-stopped' : T;
+
 /** Sent before the reply of the request with this id; never ends the request. */
-export type WorkerProgress = { readonly id: number; readonly type: 'progress'; readonly progress: LoadProgress };
+export type WorkerProgress =
+  | { readonly id: number; readonly type: 'progress'; readonly progress: LoadProgress }
+  | { readonly id: number; readonly type: 'training-step'; readonly metrics: StepMetrics };
 
 /** Unsolicited messages the worker sends when something happens outside any request. */
 export type WorkerEvent =
@@ -77,7 +183,8 @@ export type WorkerEvent =
   | { readonly id: null; readonly type: 'model-released'; readonly label: string };
 
 export interface WorkerError {
-  readonly kind: 'webgpu-unavailable' | 'device-lost' | 'failed';
+  /** 'input': bad data or settings the user can fix (the message says how); 'non-finite-loss': a training step was refused. */
+  readonly kind: 'webgpu-unavailable' | 'device-lost' | 'input' | 'non-finite-loss' | 'failed';
   readonly message: string;
 }
 

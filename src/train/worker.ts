@@ -2,11 +2,28 @@
 /**
  * The trainer worker: owns the GPU device so that no GPU work or readback ever blocks the page.
  */
+import { InputError } from '../data/dataset';
 import { Engine } from '../engine/engine';
 import { GpuDeviceLostError, WebGpuUnavailableError } from '../engine/errors';
 import { runSelfCheck } from '../engine/self-check';
+import { attentionMaps } from './attention-host';
+import { CheckpointMismatchError } from './checkpoint';
+import { checkCheckpointName, checkpointStore } from './checkpoint-store';
+import { evaluateSet } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
+import { NonFiniteLossError } from './trainer';
+import {
+  discardSession,
+  exportWeights,
+  pauseTraining,
+  restoreSession,
+  resumeTraining,
+  saveSession,
+  startTraining,
+  stopTraining,
+  trainingActive,
+} from './training-host';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -14,8 +31,15 @@ let engine: Promise<Engine> | null = null;
 /** Requests that a `cancel` can stop, by id. */
 const cancellable = new Map<number, AbortController>();
 
+/** Large replies hand their buffers over instead of copying them. */
+function transferablesOf(message: WorkerMessage): Transferable[] {
+  if (message.type === 'attention') return message.attention.probabilities.map((p) => p.buffer as ArrayBuffer);
+  if (message.type === 'export-weights') return [message.bytes.buffer];
+  return [];
+}
+
 function post(message: WorkerMessage): void {
-  self.postMessage(message);
+  self.postMessage(message, transferablesOf(message));
 }
 
 function getEngine(): Promise<Engine> {
@@ -44,6 +68,8 @@ function gpuInfo(e: Engine): GpuInfo {
 function toWorkerError(error: unknown): WorkerError {
   if (error instanceof WebGpuUnavailableError) return { kind: 'webgpu-unavailable', message: error.message };
   if (error instanceof GpuDeviceLostError) return { kind: 'device-lost', message: error.message };
+  if (error instanceof InputError || error instanceof CheckpointMismatchError) return { kind: 'input', message: error.message };
+  if (error instanceof NonFiniteLossError) return { kind: 'non-finite-loss', message: error.message };
   return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -62,10 +88,53 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
     case 'cancel':
       cancellable.get(request.target)?.abort();
       return { id: request.id, type: 'cancel' };
+    case 'start-training':
+      return trainRequest(request);
+    case 'pause':
+      await pauseTraining();
+      return { id: request.id, type: 'pause' };
+    case 'resume':
+      resumeTraining();
+      return { id: request.id, type: 'resume' };
+    case 'stop':
+      stopTraining();
+      return { id: request.id, type: 'stop' };
+    case 'evaluate':
+      return { id: request.id, type: 'evaluate', result: await evaluateSet(await getEngine(), request.set, request.microBatch) };
+    case 'attention':
+      return { id: request.id, type: 'attention', attention: await attentionMaps(await getEngine(), request) };
+    case 'export-weights':
+      return { id: request.id, type: 'export-weights', bytes: await exportWeights(await getEngine()) };
+    case 'save-checkpoint': {
+      checkCheckpointName(request.name);
+      const store = await checkpointStore();
+      await store.save(request.name, await saveSession(await getEngine()));
+      return { id: request.id, type: 'save-checkpoint', checkpoints: await store.list() };
+    }
+    case 'restore-checkpoint': {
+      checkCheckpointName(request.name);
+      const bytes = await (await checkpointStore()).load(request.name);
+      const info = await restoreSession(await getEngine(), bytes, request.data);
+      return { id: request.id, type: 'restore-checkpoint', stepsDone: info.stepsDone, options: info.options };
+    }
+    case 'list-checkpoints':
+      return { id: request.id, type: 'list-checkpoints', checkpoints: await (await checkpointStore()).list() };
+  }
+}
+
+/** A run's failure, input errors included, is its final message; the weights of the last good step stay. */
+async function trainRequest({ id, options, data, continueSession }: Extract<WorkerRequest, { type: 'start-training' }>): Promise<WorkerMessage> {
+  try {
+    const run = await startTraining(await getEngine(), { options, data, continueSession }, (metrics) => post({ id, type: 'training-step', metrics }));
+    return { id, type: run.outcome === 'done' ? 'training-done' : 'training-stopped', stepsDone: run.stepsDone };
+  } catch (error) {
+    return { id, type: 'training-failed', error: toWorkerError(error) };
   }
 }
 
 async function loadModelRequest({ id, source, frozenDType }: Extract<WorkerRequest, { type: 'load-model' }>) {
+  // The run's optimizer state and gradients belong to the model on the GPU.
+  if (trainingActive()) throw new InputError('Training is running on the loaded model; stop it before loading another model.');
   const controller = new AbortController();
   cancellable.set(id, controller);
   try {
@@ -74,7 +143,10 @@ async function loadModelRequest({ id, source, frozenDType }: Extract<WorkerReque
       frozenDType,
       signal: controller.signal,
       onProgress: (progress) => post({ id, type: 'progress', progress }),
-      onReleased: (label) => post({ id: null, type: 'model-released', label }),
+      onReleased: (label) => {
+        discardSession();
+        post({ id: null, type: 'model-released', label });
+      },
     });
   } finally {
     cancellable.delete(id);

@@ -3,6 +3,7 @@ import { useGpuStore } from '../store/gpu-store';
 import { GpuStatusPanel } from './GpuStatusPanel';
 import { ModelPanel } from './ModelPanel';
 import { SelfCheckPanel } from './SelfCheckPanel';
+import { TrainPanel } from './TrainPanel';
 
 const STEPS = ['Model', 'Data', 'Train', 'Explore'] as const;
 
@@ -28,6 +29,7 @@ export function App() {
       <main>
         <GpuStatusPanel />
         <ModelPanel />
+        <TrainPanel />
         <SelfCheckPanel />
       </main>
     </div>

@@ -1,0 +1,128 @@
+/**
+ * Training checkpoints kept in the browser: the Origin Private File System where the browser has
+ * it (large files, no quota prompt), else IndexedDB. Both live in the worker, so checkpoint bytes
+ * never pass through the page.
+ */
+import { InputError } from '../data/dataset';
+import type { SavedCheckpoint } from './protocol';
+
+export interface CheckpointStore {
+  save(name: string, bytes: Uint8Array): Promise<void>;
+  load(name: string): Promise<Uint8Array>;
+  list(): Promise<SavedCheckpoint[]>;
+}
+
+const DIRECTORY = 'abft-studio-checkpoints';
+const DATABASE = 'abft-studio-checkpoints';
+const OBJECT_STORE = 'checkpoints';
+const EXTENSION = '.safetensors';
+
+/** Names become file names: letters, digits and a few separators only, so no name can reach outside the folder. */
+export function checkCheckpointName(name: string): void {
+  if (!/^[\w.-]{1,100}$/.test(name) || name.startsWith('.')) {
+    throw new InputError(`The checkpoint name ${JSON.stringify(name)} cannot be used; use 1 to 100 letters, digits, "-", "_" or "." (not first).`);
+  }
+}
+
+function notFound(name: string): InputError {
+  return new InputError(`There is no saved checkpoint named ${JSON.stringify(name)}; save one first, or pick a name from the list.`);
+}
+
+class OpfsStore implements CheckpointStore {
+  constructor(private readonly root: FileSystemDirectoryHandle) {}
+
+  private folder(): Promise<FileSystemDirectoryHandle> {
+    return this.root.getDirectoryHandle(DIRECTORY, { create: true });
+  }
+
+  async save(name: string, bytes: Uint8Array): Promise<void> {
+    const handle = await (await this.folder()).getFileHandle(name + EXTENSION, { create: true });
+    const writable = await handle.createWritable();
+    await writable.write(bytes as Uint8Array<ArrayBuffer>);
+    await writable.close();
+  }
+
+  async load(name: string): Promise<Uint8Array> {
+    try {
+      const handle = await (await this.folder()).getFileHandle(name + EXTENSION);
+      return new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'NotFoundError') throw notFound(name);
+      throw error;
+    }
+  }
+
+  async list(): Promise<SavedCheckpoint[]> {
+    const out: SavedCheckpoint[] = [];
+    for await (const [fileName, handle] of (await this.folder()).entries()) {
+      if (handle.kind !== 'file' || !fileName.endsWith(EXTENSION)) continue;
+      const file = await (handle as FileSystemFileHandle).getFile();
+      out.push({ name: fileName.slice(0, -EXTENSION.length), bytes: file.size, savedAt: file.lastModified });
+    }
+    return sortByName(out);
+  }
+}
+
+interface StoredCheckpoint {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly savedAt: number;
+}
+
+class IndexedDbStore implements CheckpointStore {
+  private db: Promise<IDBDatabase> | null = null;
+
+  private open(): Promise<IDBDatabase> {
+    this.db ??= new Promise((resolve, reject) => {
+      const request = indexedDB.open(DATABASE, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(OBJECT_STORE, { keyPath: 'name' });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('IndexedDB could not be opened'));
+    });
+    return this.db;
+  }
+
+  private async call<T>(mode: IDBTransactionMode, operation: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    const store = (await this.open()).transaction(OBJECT_STORE, mode).objectStore(OBJECT_STORE);
+    return new Promise((resolve, reject) => {
+      const request = operation(store);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('an IndexedDB request failed'));
+    });
+  }
+
+  async save(name: string, bytes: Uint8Array): Promise<void> {
+    await this.call('readwrite', (store) => store.put({ name, bytes, savedAt: Date.now() } satisfies StoredCheckpoint));
+  }
+
+  async load(name: string): Promise<Uint8Array> {
+    const entry = (await this.call('readonly', (store) => store.get(name))) as StoredCheckpoint | undefined;
+    if (!entry) throw notFound(name);
+    return entry.bytes;
+  }
+
+  async list(): Promise<SavedCheckpoint[]> {
+    const entries = (await this.call('readonly', (store) => store.getAll())) as StoredCheckpoint[];
+    return sortByName(entries.map((e) => ({ name: e.name, bytes: e.bytes.byteLength, savedAt: e.savedAt })));
+  }
+}
+
+function sortByName(list: SavedCheckpoint[]): SavedCheckpoint[] {
+  return list.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+let store: Promise<CheckpointStore> | null = null;
+
+/** OPFS when the browser gives a directory with writable files (Chrome, Edge, Firefox), else IndexedDB. */
+export function checkpointStore(): Promise<CheckpointStore> {
+  store ??= (async () => {
+    try {
+      const root = await navigator.storage.getDirectory();
+      if ('createWritable' in FileSystemFileHandle.prototype) return new OpfsStore(root);
+    } catch {
+      // Private windows and some browsers refuse OPFS; IndexedDB still works there.
+    }
+    return new IndexedDbStore();
+  })();
+  return store;
+}

@@ -1,0 +1,69 @@
+import type { AbftPresetName } from '../abft/objective';
+import { useTrainingStore, type TrainSettings } from '../store/training-store';
+
+const PRESETS: Readonly<Record<AbftPresetName, string>> = {
+  abft: 'ABFT as in the paper',
+  noPid: 'no PID (fixed 𝒜)',
+  noHeadFilter: 'no head filter (all heads)',
+  noPunishment: '𝒜 = 0 (no punishment)',
+  noReward: 'ℬ = 0 (no reward)',
+};
+
+type NumberSetting = 'lr' | 'steps' | 'pseudoBatch' | 'microBatch' | 'k' | 'seed' | 'testQueries';
+
+const NUMBER_FIELDS: readonly { key: NumberSetting; label: string; step: string; min?: number }[] = [
+  { key: 'lr', label: 'Learning rate', step: 'any' },
+  { key: 'steps', label: 'Training steps', step: '1', min: 1 },
+  { key: 'pseudoBatch', label: 'Pseudo-batch (prompts per step)', step: '1', min: 1 },
+  { key: 'microBatch', label: 'Micro-batch (prompts per GPU pass)', step: '1', min: 1 },
+  { key: 'k', label: 'Demonstrations per prompt (k)', step: '1', min: 1 },
+  { key: 'seed', label: 'Seed', step: '1' },
+  { key: 'testQueries', label: 'Test queries (accuracy)', step: '1', min: 1 },
+];
+
+/** The run's settings; the worker checks the values and names any that cannot be used. */
+export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
+  const settings = useTrainingStore((s) => s.settings);
+  const setSetting = useTrainingStore((s) => s.setSetting);
+
+  return (
+    <fieldset className="train-settings" disabled={disabled}>
+      <legend className="visually-hidden">Training settings</legend>
+      <div className="field">
+        <label htmlFor="train-objective">Objective</label>
+        <select id="train-objective" value={settings.objective} onChange={(e) => setSetting('objective', e.target.value as TrainSettings['objective'])}>
+          <option value="abft">ABFT (attention loss on W_Q, W_K)</option>
+          <option value="end-to-end">End-to-end (cross-entropy of the label token)</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="train-preset">Ablation</label>
+        <select
+          id="train-preset"
+          value={settings.preset}
+          disabled={settings.objective !== 'abft'}
+          onChange={(e) => setSetting('preset', e.target.value as AbftPresetName)}
+        >
+          {Object.entries(PRESETS).map(([name, label]) => (
+            <option key={name} value={name}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {NUMBER_FIELDS.map(({ key, label, step, min }) => (
+        <div className="field narrow" key={key}>
+          <label htmlFor={`train-${key}`}>{label}</label>
+          <input
+            id={`train-${key}`}
+            type="number"
+            step={step}
+            min={min}
+            value={Number.isFinite(settings[key]) ? settings[key] : ''}
+            onChange={(e) => setSetting(key, e.target.valueAsNumber)}
+          />
+        </div>
+      ))}
+    </fieldset>
+  );
+}
