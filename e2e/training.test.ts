@@ -83,6 +83,9 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     // No head filter: every one of the 2 layers × 4 heads takes part.
     expect(await page.getByTestId('metric-passing-heads').innerText()).toBe('8.00');
     expect(await page.getByTestId('training-speed').innerText()).toMatch(/tokens\/s/);
+    const norms = await page.locator('[data-testid="delta-norms"] tbody tr').allInnerTexts();
+    expect(norms).toHaveLength(2);
+    for (const row of norms) for (const v of row.split('\t').slice(1)) expect(Number(v)).toBeGreaterThan(0);
     const rows = await measureAccuracy(page);
     expect(rows.map((r) => r.split('\t')[0])).toEqual(['before training', 'after step 3']);
     for (const row of rows) expect(row).toMatch(/\d+\.\d% *\t *\d+\.\d% *\t *4/);

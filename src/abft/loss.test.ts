@@ -5,7 +5,7 @@ import { abftLossRef, headThresholdRef } from './reference/loss';
 import { expectClose } from '../engine/testing/compare';
 import { finiteDifferenceGradient } from '../engine/testing/finite-diff';
 import { testEngine } from '../engine/testing/gpu';
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 
 // Every GPU value is a sum of at most k = 4 f32 probabilities or one f32 product of the options,
 // so it is within a few ulp (~1e-7 relative) of the float64 value; 1e-6 of the largest entry

@@ -6,7 +6,7 @@
  * accuracy). A draw holds rows, not text, so the same draws can be written with any template.
  */
 import { checkRows, InputError, type Row } from '../data/dataset';
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 
 export interface PromptDraw {
   readonly demonstrations: readonly Row[];

@@ -8,7 +8,7 @@ import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/p
 import { InputError, type Row } from '../data/dataset';
 import { importDataset } from '../data/import';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 import { numberOption, UsageError, type ParsedArgs } from './abft-args';
 
 /** The paper's training pool size. */

@@ -10,7 +10,7 @@ import { nodeGpu } from '../engine/node-gpu';
 import { attention, attentionBackward, attentionFlops } from '../engine/ops/attention';
 import { matmul, matmulFlops, MATMUL_TILINGS, type MatmulTiling } from '../engine/ops/matmul';
 import type { Tensor } from '../engine/tensor';
-import { randomArray } from '../engine/testing/random';
+import { randomArray } from '../engine/random';
 import { runCli } from './run';
 
 interface ModelShape {

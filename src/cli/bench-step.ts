@@ -10,7 +10,7 @@
 import type { PreparedPrompt } from '../abft/prepared';
 import { Engine } from '../engine/engine';
 import { nodeGpu } from '../engine/node-gpu';
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 import { lastTokenRows, packBatch } from '../model/batch';
 import { parseModelConfig } from '../model/config';
 import { forward } from '../model/forward';

@@ -4,7 +4,7 @@
  * and says nothing about real accuracy; it only exercises the pipeline (prompts, label positions,
  * training, evaluation) on text a language model can plausibly read.
  */
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 import type { Dataset, Row } from './dataset';
 
 export const SYNTHETIC_NOTE =

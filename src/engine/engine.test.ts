@@ -7,7 +7,7 @@ import { nodeGpu } from './node-gpu';
 import { gelu, geluBackward } from './ops/activation';
 import { bucketSize } from './pool';
 import { testEngine } from './testing/gpu';
-import { randomArray } from './testing/random';
+import { randomArray } from './random';
 
 describe('tensors', () => {
   it('round-trip f32, i32 and u32 data and keep shape and dtype', async () => {

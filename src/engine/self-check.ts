@@ -16,7 +16,7 @@ import { embeddingRef } from './reference/embedding';
 import { matmulBackwardRef, matmulRef } from './reference/matmul';
 import { layerNormRef, rmsNormRef } from './reference/norm';
 import { ropeRef } from './reference/rope';
-import { randomArray } from './testing/random';
+import { randomArray } from './random';
 
 export interface SelfCheckResult {
   readonly name: string;

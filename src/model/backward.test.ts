@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
 import { testEngine } from '../engine/testing/gpu';
-import { randomArray, randomInts, rng } from '../engine/testing/random';
+import { randomArray, randomInts, rng } from '../engine/random';
 import { backward } from './backward';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { openCheckpoint } from './checkpoint';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../engine/testing/gpu';
-import { randomArray } from '../engine/testing/random';
+import { randomArray } from '../engine/random';
 import { openCheckpoint } from './checkpoint';
 import { exportFineTuned } from './export';
 import { memoryFolder } from './files';

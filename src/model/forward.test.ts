@@ -3,7 +3,7 @@ import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
 import { testEngine } from '../engine/testing/gpu';
-import { randomInts } from '../engine/testing/random';
+import { randomInts } from '../engine/random';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { openCheckpoint } from './checkpoint';
 import { parseModelConfig } from './config';

@@ -5,6 +5,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
 import type { EvaluationSummary } from '../train/protocol';
 import type { StepMetrics } from '../train/trainer';
 import { trainerClient } from './trainer-client';
+import type { LayerDeltaNorms } from '../train/delta-norms';
 
 /** What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults. */
 export interface TrainSettings {
@@ -46,6 +47,8 @@ interface TrainingStore {
   readonly run: RunState;
   /** Every step of the current run, oldest first: what the live charts will draw. */
   readonly history: readonly StepMetrics[];
+  /** Per layer ‖ΔW_Q‖_F and ‖ΔW_K‖_F from the loaded weights, as of the end of the last run. */
+  readonly deltaNorms: readonly LayerDeltaNorms[];
   readonly targetSteps: number;
   readonly accuracy: readonly AccuracyMeasure[];
   readonly evaluation: TaskState;
@@ -98,7 +101,7 @@ export const useTrainingStore = create<TrainingStore>()(
         if (listening) return;
         listening = true;
         trainerClient().onEvent((event) => {
-          if (event.type === 'model-released') set({ history: [], accuracy: [], run: { state: 'idle' } });
+          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], run: { state: 'idle' } });
         });
       }
 
@@ -118,6 +121,7 @@ export const useTrainingStore = create<TrainingStore>()(
         settings: DEFAULT_SETTINGS,
         run: { state: 'idle' },
         history: [],
+        deltaNorms: [],
         targetSteps: 0,
         accuracy: [],
         evaluation: { state: 'idle' },
@@ -138,7 +142,7 @@ export const useTrainingStore = create<TrainingStore>()(
                   set((s) => ({ history: [...s.history, metrics], run: s.run.state === 'preparing' ? { state: 'running' } : s.run })),
               },
             );
-            set({ run: { state: reply.type === 'training-done' ? 'done' : 'stopped' } });
+            set({ run: { state: reply.type === 'training-done' ? 'done' : 'stopped' }, deltaNorms: reply.deltaNorms });
           } catch (error) {
             set({ run: { state: 'failed', message: errorMessage(error) } });
           }

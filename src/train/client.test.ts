@@ -81,8 +81,8 @@ describe('TrainerClient', () => {
     worker.send({ id, type: 'training-step', metrics: metrics(2) });
     await Promise.resolve();
     expect(settled).toBe(false);
-    worker.send({ id, type: 'training-done', stepsDone: 2 });
-    expect(await reply).toEqual({ id, type: 'training-done', stepsDone: 2 });
+    worker.send({ id, type: 'training-done', stepsDone: 2, deltaNorms: [] });
+    expect(await reply).toEqual({ id, type: 'training-done', stepsDone: 2, deltaNorms: [] });
     expect(steps).toEqual([1, 2]);
   });
 
@@ -96,8 +96,8 @@ describe('TrainerClient', () => {
     worker.send({ id: stopId, type: 'stop' });
     await expect(pause).resolves.toMatchObject({ type: 'pause' });
     await expect(stop).resolves.toMatchObject({ type: 'stop' });
-    worker.send({ id: runId, type: 'training-stopped', stepsDone: 1 });
-    await expect(run).resolves.toMatchObject({ type: 'training-stopped', stepsDone: 1 });
+    worker.send({ id: runId, type: 'training-stopped', stepsDone: 1, deltaNorms: [] });
+    await expect(run).resolves.toMatchObject({ type: 'training-stopped', stepsDone: 1, deltaNorms: [] });
   });
 
   it('rejects on training-failed with the message unchanged, after the steps that went through', async () => {

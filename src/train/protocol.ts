@@ -11,6 +11,7 @@ import type { Row } from '../data/dataset';
 import type { FrozenDType } from '../model/memory';
 import type { TrainOptions } from './options';
 import type { StepMetrics } from './trainer';
+import type { LayerDeltaNorms } from './delta-norms';
 
 export interface GpuInfo {
   readonly adapter: AdapterDescription;
@@ -152,8 +153,8 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'cached-models'; readonly models: CachedModel[] }
   | { readonly id: number; readonly type: 'delete-cached-model'; readonly models: CachedModel[] }
   | { readonly id: number; readonly type: 'cancel' }
-  | { readonly id: number; readonly type: 'training-done'; readonly stepsDone: number }
-  | { readonly id: number; readonly type: 'training-stopped'; readonly stepsDone: number }
+  | { readonly id: number; readonly type: 'training-done'; readonly stepsDone: number; readonly deltaNorms: LayerDeltaNorms[] }
+  | { readonly id: number; readonly type: 'training-stopped'; readonly stepsDone: number; readonly deltaNorms: LayerDeltaNorms[] }
   /** A step failed (a non-finite loss, an input error): the weights of the last good step stay on the GPU. */
   | { readonly id: number; readonly type: 'training-failed'; readonly error: WorkerError }
   | { readonly id: number; readonly type: 'pause' }

@@ -12,12 +12,13 @@ import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
 import { AdamOptimizer, clipGradNorm, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
-import { rng } from '../engine/testing/random';
+import { rng } from '../engine/random';
 import { backward } from '../model/backward';
 import { lastTokenRows, packBatch, type TokenBatch } from '../model/batch';
 import { createTrainableGrads, paramOf, releaseGrads, zeroGrads, type TrainableGrads } from '../model/grads';
 import type { LoadedModel } from '../model/load';
 import { trainingForward } from '../model/training-forward';
+import { fitMicroBatch } from './micro-batch';
 import { checkTrainOptions, type TrainOptions } from './options';
 
 export interface StepMetrics {
@@ -87,6 +88,8 @@ export class Trainer {
   private readonly optimizer: AdamOptimizer;
   private readonly pid: PunishmentController;
   private stepsDone = 0;
+  /** Prompts per GPU pass: the option, lowered where the longest prompt's activations would not fit. */
+  readonly microBatch: number;
 
   constructor(
     private readonly e: Engine,
@@ -112,6 +115,13 @@ export class Trainer {
       decoupledWeightDecay: false,
     });
     this.pid = new PunishmentController(options.abft.punishment, options.abft.pid);
+    const fullVocabulary = options.objective === 'end-to-end' && options.endToEndVocabulary === 'full';
+    this.microBatch = fitMicroBatch(model.spec, {
+      tokens: Math.max(...prompts.map((p) => p.ids.length)),
+      requested: Math.min(options.microBatch, options.pseudoBatch),
+      logitsColumns: fullVocabulary ? model.spec.vocabSize : labelTokenIds.length,
+      maxBufferBytes: e.limits.maxStorageBufferBindingSize,
+    });
   }
 
   get steps(): number {
@@ -163,8 +173,8 @@ export class Trainer {
     zeroGrads(e, this.grads);
     const lossParts: Tensor<'f32'>[] = [];
     let tokens = 0;
-    for (let start = 0; start < prompts.length; start += options.microBatch) {
-      const micro = prompts.slice(start, start + options.microBatch);
+    for (let start = 0; start < prompts.length; start += this.microBatch) {
+      const micro = prompts.slice(start, start + this.microBatch);
       tokens += micro.reduce((s, p) => s + p.ids.length, 0);
       lossParts.push(options.objective === 'abft' ? this.abftMicroBatch(micro, punishment) : this.endToEndMicroBatch(micro));
     }

@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
 import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
+import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from './delta-norms';
 import { hostedModel, type HostedModel } from './model-host';
 import type { TrainOptions } from './options';
 import { preparePromptSet, trainingDraws, trainingPromptCount, trainingRows } from './prompt-sets';
@@ -26,8 +27,8 @@ export interface TrainingSession {
   readonly trainer: Trainer;
 }
 
-/** How a run ended without an error. */
-export type RunOutcome = { readonly outcome: 'done' | 'stopped'; readonly stepsDone: number };
+/** How a run ended without an error, with how far W_Q and W_K have moved from the loaded model's (App. B). */
+export type RunOutcome = { readonly outcome: 'done' | 'stopped'; readonly stepsDone: number; readonly deltaNorms: LayerDeltaNorms[] };
 
 /** The pause gate and stop flag a run checks between steps. */
 class RunControl {
@@ -73,6 +74,8 @@ class RunControl {
 }
 
 let session: TrainingSession | null = null;
+/** W_Q and W_K as loaded, taken before the first step on each model, for the ΔW norms. */
+const baseWeights = new WeakMap<HostedModel, WeightSnapshot>();
 let control: RunControl | null = null;
 
 export function currentSession(): TrainingSession | null {
@@ -143,12 +146,18 @@ export async function startTraining(e: Engine, request: StartRequest, onStep: (m
   try {
     const current = request.continueSession ? continuable(request.options) : await createSession(e, request.options, request.data);
     if (current !== session) replaceSession(current);
-    const { trainer } = current;
+    const { trainer, hosted } = current;
+    if (!baseWeights.has(hosted)) baseWeights.set(hosted, await gpuWork.run(() => WeightSnapshot.take(e, hosted.model)));
+    const outcome = async (kind: RunOutcome['outcome']): Promise<RunOutcome> => ({
+      outcome: kind,
+      stepsDone: trainer.steps,
+      deltaNorms: await gpuWork.run(() => deltaNorms(e, hosted.model, baseWeights.get(hosted)!)),
+    });
     while (trainer.steps < request.options.steps) {
-      if (!(await run.proceed())) return { outcome: 'stopped', stepsDone: trainer.steps };
+      if (!(await run.proceed())) return outcome('stopped');
       onStep(await gpuWork.run(() => trainer.step()));
     }
-    return { outcome: 'done', stepsDone: trainer.steps };
+    return outcome('done');
   } finally {
     run.settlePauses();
     control = null;

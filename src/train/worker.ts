@@ -126,7 +126,7 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
 async function trainRequest({ id, options, data, continueSession }: Extract<WorkerRequest, { type: 'start-training' }>): Promise<WorkerMessage> {
   try {
     const run = await startTraining(await getEngine(), { options, data, continueSession }, (metrics) => post({ id, type: 'training-step', metrics }));
-    return { id, type: run.outcome === 'done' ? 'training-done' : 'training-stopped', stepsDone: run.stepsDone };
+    return { id, type: run.outcome === 'done' ? 'training-done' : 'training-stopped', stepsDone: run.stepsDone, deltaNorms: run.deltaNorms };
   } catch (error) {
     return { id, type: 'training-failed', error: toWorkerError(error) };
   }

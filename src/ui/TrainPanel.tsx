@@ -3,6 +3,7 @@ import { useGpuStore } from '../store/gpu-store';
 import { useModelStore } from '../store/model-store';
 import { isActive, useTrainingStore } from '../store/training-store';
 import { AccuracyView } from './AccuracyView';
+import { DeltaNormsView } from './DeltaNormsView';
 import { ExportWeightsButton } from './ExportWeightsButton';
 import { TrainingControls } from './TrainingControls';
 import { TrainingMetricsView } from './TrainingMetricsView';
@@ -15,6 +16,7 @@ export function TrainPanel() {
   const model = useModelStore((s) => s.model);
   const run = useTrainingStore((s) => s.run);
   const history = useTrainingStore((s) => s.history);
+  const deltaNorms = useTrainingStore((s) => s.deltaNorms);
   const target = useTrainingStore((s) => s.targetSteps);
   const active = isActive(run);
   const usable = ready && model !== null && model.tokenizer;
@@ -37,6 +39,7 @@ export function TrainPanel() {
         </div>
       )}
       {latest && <TrainingMetricsView latest={latest} />}
+      {deltaNorms.length > 0 && <DeltaNormsView norms={deltaNorms} />}
       <AccuracyView disabled={!usable} />
       <ExportWeightsButton disabled={!ready || model === null} />
     </section>

@@ -4,7 +4,7 @@ import { geluBackwardRef, geluRef, siluBackwardRef, siluRef, swigluBackwardRef, 
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // Elementwise f32 math: each output is a handful of roundings of exp/tanh, so 1e-6 relative to the
 // largest value (about 8 ulp) is tight enough to catch any formula error and loose enough for exp.

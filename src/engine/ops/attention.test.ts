@@ -6,7 +6,7 @@ import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // Scores are f32 dot products of length D and the output a softmax-weighted sum over up to T keys: both
 // accumulate about (D + T) * 6e-8 relative error in the worst case, ~6e-6 for D, T <= 64; exp turns the

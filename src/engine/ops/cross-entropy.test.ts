@@ -4,7 +4,7 @@ import { crossEntropyRef } from '../reference/cross-entropy';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray, randomInts } from '../testing/random';
+import { randomArray, randomInts } from '../random';
 
 // As for softmax: WGSL's exp may be off by 3 + 2|x| ulp (~2e-6 relative for logits in [-8, 8]) and a
 // row sum of up to 3000 terms adds about sqrt(3000) * 6e-8; 1e-5 of the largest value covers both.

@@ -4,7 +4,7 @@ import { embeddingBackwardRef, embeddingRef } from '../reference/embedding';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray, randomInts } from '../testing/random';
+import { randomArray, randomInts } from '../random';
 
 // The forward pass copies f32 values: anything but an exact match is a bug.
 const EXACT = { rtol: 0 };

@@ -6,7 +6,7 @@ import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // f32 dot products of length K <= 129 (or a batch sum of a few of them) of terms in [-1, 1): the
 // rounding error random-walks to about sqrt(K) * 6e-8 of the terms' magnitude, a few 1e-7 of the

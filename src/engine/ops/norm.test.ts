@@ -5,7 +5,7 @@ import type { Engine } from '../engine';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // Row reductions: each invocation adds <= ceil(C / 256) terms serially, then a tree of depth 8,
 // so a sum carries at most ~20 roundings (~1.2e-6 relative to the sum of |terms|); inverseSqrt

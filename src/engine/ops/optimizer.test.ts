@@ -5,7 +5,7 @@ import type { Engine } from '../engine';
 import type { Tensor } from '../tensor';
 import { expectClose } from '../testing/compare';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // Each step is a dozen f32 roundings per element and errors do not compound much over 5 steps
 // (each update is lr-sized), so 1e-6 of the largest value (~8 ulp) catches any formula difference.

@@ -3,7 +3,7 @@ import { maxRows, meanRows, sumColumns, sumRows } from './reduce';
 import { maxRowsRef, meanRowsRef, sumColumnsRef, sumRowsRef } from '../reference/reduce';
 import { expectClose } from '../testing/compare';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // f32 sums of up to 4096 terms in [-1, 1), added pairwise (tree) or in short runs: the error grows
 // like log2(N) to sqrt(N) roundings of the terms, under 1e-6 of the largest sum; 1e-5 still catches

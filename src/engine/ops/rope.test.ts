@@ -4,7 +4,7 @@ import { ropeBackwardRef, ropeRef } from '../reference/rope';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // Each output is a*cos - b*sin of f32 inputs: a few roundings plus the error of the shader's own
 // sin/cos (range reduction leaves < 4e-7 rad up to position 8k, the polynomials < 2e-9; lavapipe

@@ -4,7 +4,7 @@ import { softmaxBackwardRef, softmaxRef } from '../reference/softmax';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
-import { randomArray } from '../testing/random';
+import { randomArray } from '../random';
 
 // WGSL allows exp an error of 3 + 2|x| ulp, so with logits in [-8, 8] one exp may be off by ~35 ulp
 // (2e-6 relative); a row sum of up to 3000 such terms adds about sqrt(3000) * 6e-8. 1e-5 relative

@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../../engine/engine';
 import type { Tensor } from '../../engine/tensor';
-import { rng } from '../../engine/testing/random';
+import { rng } from '../../engine/random';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from '../spec';
 
 export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0): ModelWeights {

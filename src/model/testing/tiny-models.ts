@@ -4,7 +4,7 @@
  * layouts, tokenizer files), so tests and scripts go through the same loading code as real models.
  * Weights are reproducible from the seed; each tensor's values depend only on the seed and its name.
  */
-import { randomArray } from '../../engine/testing/random';
+import { randomArray } from '../../engine/random';
 import { toHalfBits } from '../../engine/dtype';
 import { encodeSafetensors, f32Bytes, type SafetensorsDType, type TensorToWrite } from '../safetensors';
 import type { Architecture } from '../spec';

@@ -1,4 +1,4 @@
-/** Seeded random numbers so every test failure can be reproduced. */
+/** Seeded random numbers: reproducible tests, prompt sampling and training order. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
