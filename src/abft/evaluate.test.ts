@@ -5,18 +5,16 @@ import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
 import { testEngine } from '../engine/testing/gpu';
 import { lastTokenRows, packBatch } from '../model/batch';
-import { openCheckpoint } from '../model/checkpoint';
-import { memoryFolder } from '../model/files';
-import { loadModel, releaseModel, type LoadedModel } from '../model/load';
+import { releaseModel, type LoadedModel } from '../model/load';
 import { referenceForward, type HfTensors } from '../model/reference/forward';
 import type { Architecture } from '../model/spec';
-import { tinyModelFiles } from '../model/testing/tiny-models';
 import { evaluate, predict, type Predictions } from './evaluate';
 import { accuracy, confusionMatrix, macroF1 } from './metrics';
 import { preparePrompts, type PreparedPrompt } from './prepared';
 import { labelTokenIds, templateOf } from './prompts';
 import { sampleTrainingPrompts } from './sampling';
 import { compareReports, evaluationSuite, prepareSuite, runSuite, type SuiteMeasures, type SuiteReport } from './suite';
+import { loadTinyModel } from '../model/testing/tiny-loaded';
 
 const K = 4;
 const template = templateOf(syntheticPrompt(3));
@@ -27,11 +25,7 @@ beforeAll(async () => {
 });
 
 async function load(arch: Architecture): Promise<{ model: LoadedModel; tensors: HfTensors }> {
-  const folder = memoryFolder(`tiny ${arch}`, tinyModelFiles(arch));
-  const checkpoint = await openCheckpoint(folder);
-  const tensors = new Map<string, { shape: readonly number[]; data: Float64Array }>();
-  for (const name of checkpoint.names()) tensors.set(name, { shape: checkpoint.info(name)!.shape, data: Float64Array.from(await checkpoint.read(name)) });
-  return { model: await loadModel(e, folder), tensors };
+  return loadTinyModel(e, arch);
 }
 
 function argmax(values: ArrayLike<number>): number {

@@ -7,15 +7,11 @@ import { testEngine } from '../engine/testing/gpu';
 import { randomArray, randomInts, rng } from '../engine/random';
 import { backward } from './backward';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
-import { openCheckpoint } from './checkpoint';
-import { parseModelConfig } from './config';
-import { memoryFolder } from './files';
 import { createTrainableGrads, releaseGrads, zeroGrads, type LinearGrad, type Projection, type TrainableGrads, type TrainableSet } from './grads';
 import { referenceForward, type HfTensors } from './reference/forward';
-import type { Architecture, ModelSpec, ModelWeights, TensorSource } from './spec';
-import { tinyModelFiles } from './testing/tiny-models';
-import { loadWeights } from './weights';
+import type { Architecture, ModelSpec, ModelWeights } from './spec';
 import { trainingForward, type Tape } from './training-forward';
+import { loadTinyModel } from './testing/tiny-loaded';
 
 // The f32 gradients pass through two layers of ~10 ops on O(1) activations, each an f32 sum of at
 // most ~130 terms, so their error stays near 1e-6 of the largest gradient; 1e-4 of the largest
@@ -40,19 +36,9 @@ interface Loaded {
   readonly tensors: HfTensors;
 }
 
-async function readAll(source: TensorSource): Promise<HfTensors> {
-  const map = new Map<string, { shape: readonly number[]; data: Float64Array }>();
-  for (const name of source.names()) map.set(name, { shape: source.info(name)!.shape, data: Float64Array.from(await source.read(name)) });
-  return map;
-}
-
 async function loadTiny(arch: Architecture, frozenDType: 'f32' | 'f16' = 'f32'): Promise<Loaded> {
-  const files = tinyModelFiles(arch);
-  const spec = parseModelConfig(JSON.parse(files['config.json'] as string));
-  const checkpoint = await openCheckpoint(memoryFolder(`tiny ${arch}`, files));
-  const tensors = await readAll(checkpoint);
-  const { weights } = await loadWeights(e, spec, checkpoint, { frozenDType });
-  return { spec, weights, tensors };
+  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
+  return { spec: model.spec, weights: model.weights, tensors };
 }
 
 function sequences(spec: ModelSpec, seed: number): number[][] {

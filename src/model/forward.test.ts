@@ -5,14 +5,10 @@ import { expectClose } from '../engine/testing/compare';
 import { testEngine } from '../engine/testing/gpu';
 import { randomInts } from '../engine/random';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
-import { openCheckpoint } from './checkpoint';
-import { parseModelConfig } from './config';
-import { memoryFolder } from './files';
 import { forward, type ForwardOptions } from './forward';
 import { referenceForward, type HfTensors } from './reference/forward';
-import { loadWeights } from './weights';
-import type { Architecture, ModelSpec, ModelWeights, TensorSource } from './spec';
-import { tinyModelFiles } from './testing/tiny-models';
+import type { Architecture, ModelSpec, ModelWeights } from './spec';
+import { loadTinyModel } from './testing/tiny-loaded';
 
 // Activations are O(1) and every value is an f32 sum of at most ~130 terms per op (C = 32, I <= 128)
 // through 2 layers of ~8 ops each, so the relative error stays near (ops x sqrt(K)) x 6e-8 ~ 1e-5;
@@ -37,20 +33,9 @@ interface Loaded {
   readonly tensors: HfTensors;
 }
 
-async function readAll(source: TensorSource): Promise<HfTensors> {
-  const map = new Map<string, { shape: readonly number[]; data: Float64Array }>();
-  for (const name of source.names()) map.set(name, { shape: source.info(name)!.shape, data: Float64Array.from(await source.read(name)) });
-  return map;
-}
-
 async function loadTiny(arch: Architecture, frozenDType: 'f32' | 'f16' = 'f32'): Promise<Loaded> {
-  const files = tinyModelFiles(arch);
-  const folder = memoryFolder(`tiny ${arch}`, files);
-  const spec = parseModelConfig(JSON.parse(files['config.json'] as string));
-  const checkpoint = await openCheckpoint(folder);
-  const tensors = await readAll(checkpoint);
-  const { weights } = await loadWeights(e, spec, checkpoint, { frozenDType });
-  return { spec, weights, tensors };
+  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
+  return { spec: model.spec, weights: model.weights, tensors };
 }
 
 /** Sequences of 7, 4 and 6 tokens. */

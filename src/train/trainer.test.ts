@@ -8,20 +8,19 @@ import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { testEngine } from '../engine/testing/gpu';
 import { packBatch } from '../model/batch';
-import { openCheckpoint } from '../model/checkpoint';
-import { memoryFolder } from '../model/files';
-import { loadModel, releaseModel, type LoadedModel } from '../model/load';
+import { releaseModel, type LoadedModel } from '../model/load';
 import { referenceForward, type HfTensors } from '../model/reference/forward';
 import type { Architecture } from '../model/spec';
-import { tinyModelFiles } from '../model/testing/tiny-models';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './options';
 import { Trainer } from './trainer';
+import { loadTinyModel } from '../model/testing/tiny-loaded';
 
 const K = 4;
 
 interface Setup {
   readonly e: Engine;
-  readonly files: Record<string, Uint8Array | string>;
+  /** The checkpoint's tensors in float64, for the reference. */
+  readonly tensors: HfTensors;
   readonly model: LoadedModel;
   readonly prompts: PreparedPrompt[];
   readonly labelIds: number[];
@@ -29,13 +28,12 @@ interface Setup {
 
 async function setup(arch: Architecture, promptCount = 16, seed = 3): Promise<Setup> {
   const e = await testEngine();
-  const files = tinyModelFiles(arch);
-  const model = await loadModel(e, memoryFolder(`tiny ${arch}`, files));
+  const { model, tensors } = await loadTinyModel(e, arch);
   const template = templateOf(syntheticPrompt(2));
   const data = syntheticSentiment({ size: 64, seed: 1 });
   const draws = sampleTrainingPrompts(data.rows, promptCount, K, seed);
   const prompts = preparePrompts(model.tokenizer!, template, draws, { multiToken: 'error', maxPositions: model.spec.maxPositions, what: 'training prompt' });
-  return { e, files, model, prompts, labelIds: labelTokenIds(model.tokenizer!, template, 'error') };
+  return { e, tensors, model, prompts, labelIds: labelTokenIds(model.tokenizer!, template, 'error') };
 }
 
 /**
@@ -88,15 +86,14 @@ describe('ABFT training step', () => {
   }
 
   it('the loss it reports and its gradient match the float64 reference, and finite differences of the loss in W_Q/W_K entries', async () => {
-    const { e, files, model, prompts, labelIds } = await setup('llama', 3);
+    const { e, tensors: base, model, prompts, labelIds } = await setup('llama', 3);
     const opts = options({ pseudoBatch: 3, microBatch: 3, lr: 1e-3, beta1: 0, beta2: 0, eps: 1e-30 });
     // With beta1 = beta2 = 0 Adam's first step is lr * g / |g| per entry: the sign of the gradient, so
     // the step itself reveals the sign of dL/dW of every entry that moved.
     const trainer = new Trainer(e, model, prompts, opts, labelIds);
     const batchPrompts = trainer.pseudoBatchPrompts(0);
-    const source = await openCheckpoint(memoryFolder('tiny llama', files));
-    const tensors = new Map<string, { shape: readonly number[]; data: Float64Array }>();
-    for (const name of source.names()) tensors.set(name, { shape: source.info(name)!.shape, data: Float64Array.from(await source.read(name)) });
+    // Perturbed in place by the finite differences below.
+    const tensors = base as Map<string, { shape: readonly number[]; data: Float64Array }>;
     const batch = packBatch(batchPrompts.map((p) => p.ids), 0);
     const rows = Int32Array.from(batch.lengths, (n) => n - 1);
     const refLoss = (t: HfTensors): number => {
