@@ -7,17 +7,21 @@ import type { SuiteMeasures } from '../abft/suite';
 import { checkTrainOptions, type TrainOptions } from '../train/options';
 
 export const USAGE = `usage:
-  abft train --model DIR --data FILE|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
-  abft eval  --model DIR --data FILE|synthetic [options]   evaluate ICL and print the report as JSON
+  abft train --model DIR --data FILE|PRESET|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
+  abft eval  --model DIR --data FILE|PRESET|synthetic [options]   evaluate ICL and print the report as JSON
   abft --help
 
 data and template (train and eval):
-  --data FILE|synthetic        .csv, .tsv or .jsonl with a header/keys, or built-in synthetic sentiment rows
-  --text-column NAME           column of the text (default text)
-  --label-column NAME          column of the label (default label)
-  --labels W1,W2,...           label words, one per class, each one token for the model (default: the file's labels)
-  --input-prefix S             before each text (default "review: ")
-  --label-prefix S             before each label word (default "sentiment: ")
+  --data FILE|PRESET|synthetic .csv, .tsv or .jsonl with a header/keys; a paper dataset read from the
+                               Hugging Face Hub: sst2, mr, fp, sst5, trec, subj, tee, teh (rows with no text
+                               or label are skipped and counted); or built-in synthetic sentiment rows
+  --hub-datasets URL           the Hub's dataset viewer API for a PRESET (default https://datasets-server.huggingface.co)
+  --text-column NAME           column of the text in FILE (default text)
+  --label-column NAME          column of the label in FILE (default label)
+  --labels W1,W2,...           label words, one per class, each one token for the model (default: the preset's
+                               words, or the file's labels)
+  --input-prefix S             before each text (default: the preset's, or "review: ")
+  --label-prefix S             before each label word (default: the preset's, or "sentiment: ")
   --k N                        demonstrations per prompt (default 4)
   --seed N                     seeds the split, the prompts and the training order (default 0)
   --queries N                  test queries, 2 demonstration sets each (default 512; 0 skips evaluation in train)
@@ -45,7 +49,7 @@ export class UsageError extends Error {
   }
 }
 
-const SHARED = ['model', 'data', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
+const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const FLAGS = ['f16', 'help'];
 

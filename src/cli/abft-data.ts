@@ -1,12 +1,16 @@
 /**
  * The rows and template of an `abft` run: a CSV/TSV/JSONL file through the importer (any problem
- * row stops the run, listed with file, line and field) or the synthetic sentiment data, then the
- * seeded split into a training pool, test queries and a demonstration pool (ABFT-SPEC.md §2).
+ * row stops the run, listed with file, line and field), one of the paper's datasets read from the
+ * Hub's dataset viewer (rows it cannot use are skipped and counted, as they are the Hub's, not the
+ * user's), or the synthetic sentiment data; then the seeded split into a training pool, test
+ * queries and a demonstration pool (ABFT-SPEC.md §2).
  */
 import { readFile } from 'node:fs/promises';
 import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
 import { InputError, type Row } from '../data/dataset';
+import { fetchDatasetRows, type RowsProgress } from '../data/dataset-viewer';
 import { importDataset } from '../data/import';
+import { PRESETS, type DatasetPreset } from '../data/presets';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import { rng } from '../engine/random';
 import { numberOption, UsageError, type ParsedArgs } from './abft-args';
@@ -18,13 +22,36 @@ const SYNTHETIC_ROWS = 2 * TRAINING_POOL;
 const SHOWN_PROBLEMS = 10;
 
 export interface RunData {
-  /** The file path, or "synthetic". */
+  /** The file path, a preset id, or "synthetic". */
   readonly source: string;
   readonly template: PromptTemplate;
   readonly rows: number;
   readonly trainingPool: readonly Row[];
   readonly queries: readonly Row[];
   readonly demoPool: readonly Row[];
+}
+
+/** Prints a preset's progress to `log` at each tenth of a split, not at each of its hundreds of pages. */
+function progressLine(preset: DatasetPreset, log: (line: string) => void): (p: RowsProgress) => void {
+  let shown = '';
+  return ({ split, loaded, total }) => {
+    const step = `${split}/${total === 0 ? 10 : Math.floor((10 * loaded) / total)}`;
+    if (step === shown) return;
+    shown = step;
+    log(`abft: ${preset.id}: read ${loaded} of ${total} rows of ${preset.hub.dataset} (${preset.hub.config}, ${split})`);
+  };
+}
+
+async function readPreset(args: ParsedArgs, preset: DatasetPreset, labels: string[] | undefined, log: (line: string) => void) {
+  for (const name of ['text-column', 'label-column']) {
+    if (args.values.has(name)) throw new UsageError(`--${name} is for data files; --data ${preset.id} reads columns ${preset.hub.textColumn} and ${preset.hub.labelColumn}`);
+  }
+  const dataset = await fetchDatasetRows(preset, { endpoint: args.values.get('hub-datasets'), onProgress: progressLine(preset, log) });
+  if (dataset.skipped.length > 0) {
+    const shown = dataset.skipped.slice(0, 3).map((s) => `${s.split} row ${s.rowIndex}: ${s.reason}`);
+    log(`abft: ${preset.id}: skipped ${dataset.skipped.length} of ${dataset.skipped.length + dataset.rows.length} rows (${shown.join('; ')}${dataset.skipped.length > shown.length ? '; …' : ''})`);
+  }
+  return { rows: dataset.rows, labelWords: labels ?? preset.labelWords };
 }
 
 async function readRows(args: ParsedArgs, path: string, labels: string[] | undefined): Promise<{ rows: readonly Row[]; labelWords: readonly string[] }> {
@@ -55,15 +82,20 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-export async function loadRunData(args: ParsedArgs): Promise<RunData> {
+/** `log` gets progress lines (reading a preset from the Hub); errors are thrown, not logged. */
+export async function loadRunData(args: ParsedArgs, log: (line: string) => void = () => {}): Promise<RunData> {
   const source = args.values.get('data')!;
   const labelsText = args.values.get('labels');
   const labels = labelsText?.split(',').map((w) => w.trim());
   const seed = numberOption(args, 'seed', 0, 'int');
   const wanted = numberOption(args, 'queries', 512, 'count');
+  const preset = PRESETS.find((p) => p.id === source);
+  if (args.values.has('hub-datasets') && !preset) throw new UsageError(`--hub-datasets is for --data with a preset (${PRESETS.map((p) => p.id).join(', ')}), not ${source}`);
   let rows: readonly Row[];
   let labelWords: readonly string[];
-  if (source === 'synthetic') {
+  if (preset) {
+    ({ rows, labelWords } = await readPreset(args, preset, labels, log));
+  } else if (source === 'synthetic') {
     const classes = labels?.length ?? 2;
     if (classes !== 2 && classes !== 3) throw new UsageError(`--labels gives ${classes} words; the synthetic data has 2 classes (negative, positive) or 3 (adds neutral)`);
     rows = syntheticSentiment({ size: SYNTHETIC_ROWS, seed, classes }).rows;
@@ -72,8 +104,8 @@ export async function loadRunData(args: ParsedArgs): Promise<RunData> {
     ({ rows, labelWords } = await readRows(args, source, labels));
   }
   const template = templateOf({
-    inputPrefix: args.values.get('input-prefix') ?? 'review: ',
-    labelPrefix: args.values.get('label-prefix') ?? 'sentiment: ',
+    inputPrefix: args.values.get('input-prefix') ?? preset?.inputPrefix ?? 'review: ',
+    labelPrefix: args.values.get('label-prefix') ?? preset?.labelPrefix ?? 'sentiment: ',
     labelWords,
   });
   checkRowsForTemplate(rows, template, source);

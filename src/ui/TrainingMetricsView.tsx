@@ -17,6 +17,13 @@ export function TrainingMetricsView({ latest }: { latest: StepMetrics }) {
           <dd data-testid="metric-passing-heads">{latest.passingHeads.toFixed(2)}</dd>
         </>
       )}
+      {latest.perLayerHead && latest.passingHeads === 0 && (
+        <dd className="hint" data-testid="no-passing-heads">
+          No head puts enough of its attention on the demonstration labels to pass the filter (more than k / (k + ln n) of it), so
+          this step changed nothing. Models with random weights and very small models often start there: try the "no head filter"
+          ablation.
+        </dd>
+      )}
       <dt>gradient norm</dt>
       <dd>{latest.gradNorm.toPrecision(3)}</dd>
       <dt>step time</dt>
