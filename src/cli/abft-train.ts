@@ -68,7 +68,7 @@ async function outputFolder(args: ParsedArgs): Promise<string | null> {
 
 /** Everything before the first step; any error here is bad input and leaves nothing on the GPU. */
 export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<TrainingSession> {
-  const data = await loadRunData(args);
+  const data = await loadRunData(args, (line) => io.stderr(line));
   const out = await outputFolder(args);
   const checkpointEvery = numberOption(args, 'checkpoint-every', 0, 'count');
   const resume = args.values.has('resume') ? await readResume(args.values.get('resume')!) : null;

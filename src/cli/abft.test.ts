@@ -8,7 +8,10 @@ import { loadModel, releaseModel } from '../model/load';
 import { memoryFile } from '../model/files';
 import { readSafetensorsHeader, readTensorF32 } from '../model/safetensors';
 import { writeTinyModel } from '../model/testing/tiny-models';
+import { startFakeViewer, type FakeViewer } from '../data/testing/fake-dataset-viewer';
 import { main } from './abft';
+import { parseArgs } from './abft-args';
+import { loadRunData } from './abft-data';
 
 let dir: string;
 let modelDir: string;
@@ -115,7 +118,44 @@ describe('abft eval and --help', () => {
   it('--help prints the usage', async () => {
     const { code, out } = await cli('--help');
     expect(code).toBe(0);
-    expect(out.join('\n')).toMatch(/abft train --model DIR --data FILE\|synthetic/);
+    expect(out.join('\n')).toMatch(/abft train --model DIR --data FILE\|PRESET\|synthetic/);
+  });
+});
+
+describe('--data PRESET (from a local stand-in for the Hub dataset viewer)', () => {
+  let viewer: FakeViewer;
+  beforeAll(async () => {
+    viewer = await startFakeViewer();
+  });
+  afterAll(() => viewer.close());
+
+  it("evaluates on a preset's rows with the preset's template", async () => {
+    const { code, out, err } = await cli('eval', '--model', modelDir, '--data', 'sst2', '--hub-datasets', viewer.endpoint, '--queries', '2', '--measures', 'test');
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.data.source).toBe('sst2');
+    expect(report.data.template).toMatchObject({ inputPrefix: 'sentence: ', labelPrefix: 'sentiment: ', labelWords: ['negative', 'positive'] });
+    expect(report.data.split).toMatchObject({ rows: 246, trainingPool: 123, queries: 2, demoPool: 121 });
+    expect(report.report.test.count).toBe(4);
+  });
+
+  it('logs progress and the skipped rows; the options still override the template', async () => {
+    const lines: string[] = [];
+    const args = parseArgs(['eval', '--model', modelDir, '--data', 'sst2', '--hub-datasets', viewer.endpoint, '--labels', 'neutral,positive', '--input-prefix', 'review: ']);
+    const data = await loadRunData(args, (l) => lines.push(l));
+    expect(data.template).toMatchObject({ inputPrefix: 'review: ', labelPrefix: 'sentiment: ', labelWords: ['neutral', 'positive'] });
+    expect(lines.at(-2)).toBe('abft: sst2: read 250 of 250 rows of nyu-mll/glue (sst2, train)');
+    expect(lines.at(-1)).toMatch(/^abft: sst2: skipped 4 of 250 rows \(train row 7: column "sentence" is empty, not a text; .*; …\)$/);
+  });
+
+  it('reports what the viewer says as bad input', async () => {
+    const { code, err } = await cli('eval', '--model', modelDir, '--data', 'sst2', '--hub-datasets', viewer.endpoint, '--text-column', 'text');
+    expect(code).toBe(2);
+    expect(err).toEqual(['abft: --text-column is for data files; --data sst2 reads columns sentence and label']);
+    const wrong = await cli('eval', '--model', modelDir, '--data', 'mr', '--hub-datasets', viewer.endpoint);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err.join('\n')).toMatch(/the dataset cornell-movie-review-data\/rotten_tomatoes was not found by the dataset viewer/);
   });
 });
 

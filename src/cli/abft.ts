@@ -13,7 +13,7 @@ import { prepareTraining, runTraining } from './abft-train';
 export type { CliIo } from './abft-io';
 
 async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
-  const data = await loadRunData(args);
+  const data = await loadRunData(args, (line) => io.stderr(line));
   if (data.queries.length === 0) throw new UsageError('--queries is 0 (or the data has too few rows for test queries); eval needs at least one query');
   const k = numberOption(args, 'k', 4, 'int');
   const seed = numberOption(args, 'seed', 0, 'int');
