@@ -1,7 +1,9 @@
-import type { Browser } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
+import { openGpuSection } from './support/shell';
 
 let server: AppServer;
 
@@ -12,6 +14,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+
+const currentStep = (page: Page) => page.locator('nav[aria-label="Steps"] [aria-current="step"]').innerText();
 
 describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
   let browser: Browser;
@@ -30,6 +34,7 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
     const status = page.getByTestId('gpu-status');
     await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
     console.log(`Browser WebGPU adapter: ${await status.locator('strong').innerText()}`);
+    await openGpuSection(page);
     await page.getByRole('button', { name: 'Run self-check' }).click();
     const summary = page.getByTestId('self-check-summary');
     await summary.waitFor({ timeout: 240_000 });
@@ -38,6 +43,75 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
     expect(await summary.getAttribute('data-passed')).toBe('true');
     expect(rows.length).toBeGreaterThan(0);
     expect(errors).toEqual([]);
+  });
+
+  it('opens with no network and loads the bundled demo model, saying its weights are random', async () => {
+    const context = await browser.newContext();
+    const origin = new URL(server.url).origin;
+    const outside: string[] = [];
+    // Everything but the app's own server fails, as it would offline.
+    await context.route('**/*', (route) => {
+      if (new URL(route.request().url()).origin === origin) return route.continue();
+      outside.push(route.request().url());
+      return route.abort('internetdisconnected');
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      const demo = page.getByTestId('demo-model');
+      expect(await demo.innerText()).toMatch(/weights are random/i);
+      await page.getByRole('button', { name: 'Load the demo model (random weights)' }).click();
+      await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-summary').locator('h3').innerText()).toBe('demo tiny Llama (random weights)');
+      expect(await page.getByTestId('model-layers').innerText()).toBe('4');
+      expect(await page.getByTestId('model-heads').innerText()).toBe('4 / 2');
+      expect(outside).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('moves between the steps with the keyboard, one panel shown at a time', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(server.url);
+      expect(await currentStep(page)).toMatch(/Model$/);
+      await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: 'Model', exact: true }).focus();
+      await page.keyboard.press('ArrowRight');
+      expect(await currentStep(page)).toMatch(/Data$/);
+      expect(await page.getByTestId('data-panel').isVisible()).toBe(true);
+      expect(await page.getByTestId('model-panel').isVisible()).toBe(false);
+      await page.keyboard.press('End');
+      expect(await currentStep(page)).toMatch(/Explore$/);
+      expect(await page.title()).toBe('Explore · ABFT Studio');
+      // Focus moves with the current step, so the arrow keys go on from there.
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-current'))).toBe('step');
+      await page.keyboard.press('ArrowRight');
+      expect(await currentStep(page)).toMatch(/Model$/);
+      expect(await page.getByTestId('model-panel').isVisible()).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("follows the system's color scheme until the toggle picks one, which a reload keeps", async () => {
+    const context = await browser.newContext({ colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+      expect(await theme()).toBe('dark');
+      await page.getByRole('button', { name: 'Switch to the light theme' }).click();
+      expect(await theme()).toBe('light');
+      await page.reload();
+      expect(await theme()).toBe('light');
+      expect(await page.getByRole('button', { name: 'Switch to the dark theme' }).count()).toBe(1);
+    } finally {
+      await context.close();
+    }
   });
 });
 
@@ -52,6 +126,11 @@ describe('app shell in Chromium without WebGPU', () => {
       const text = await status.innerText();
       expect(text).toContain('WebGPU is not available');
       expect(text).toMatch(/enable-unsafe-webgpu/);
+      expect(await status.isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Load the demo model (random weights)' }).isDisabled()).toBe(true);
+      await mkdir('test-results', { recursive: true });
+      await page.screenshot({ path: 'test-results/shell-no-webgpu.png' });
+      await openGpuSection(page);
       await expect.poll(() => page.getByRole('button', { name: 'Run self-check' }).isDisabled()).toBe(true);
     } finally {
       await browser.close();

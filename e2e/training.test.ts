@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { templateOf } from '../src/abft/prompts';
+import { syntheticPrompt, syntheticSentiment } from '../src/data/synthetic';
 import { tinyModelFiles, writeTinyModel } from '../src/model/testing/tiny-models';
+import { defaultTrainCount, splitRows } from '../src/store/data-store';
+import type { TrainingData } from '../src/train/protocol';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
-import { loadFolder, loadedSummary } from './support/model-panel';
+import { loadFolder, loadedSummary, waitForGpu } from './support/model-panel';
+import { openStep } from './support/shell';
 
 let server: AppServer;
 let browser: Browser;
@@ -32,6 +37,8 @@ beforeAll(async () => {
   await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
   await loadFolder(page, join(folder, 'tiny-llama'));
   await loadedSummary(page);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await openStep(page, 'Train');
 });
 
 afterAll(async () => {
@@ -40,34 +47,54 @@ afterAll(async () => {
   await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
-/** Small enough for SwiftShader: 4 prompts per step in micro-batches of 2, every head in the loss, 2 test queries. */
-async function configure(page: Page, steps: number): Promise<void> {
-  // A random tiny model passes no head under the paper's filter (see src/train/trainer.test.ts).
-  await page.getByLabel('Ablation').selectOption('noHeadFilter');
-  await page.getByLabel('Training steps').fill(String(steps));
-  await page.getByLabel('Pseudo-batch (prompts per step)').fill('4');
-  await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
-  await page.getByLabel('Test queries (accuracy)').fill('2');
+interface Setup {
+  readonly ablation?: string;
+  readonly measure?: boolean;
+  readonly pseudoBatch?: number;
+  readonly k?: number;
 }
 
-/** Measures accuracy on the synthetic test set and returns the accuracy table's rows. */
-async function measureAccuracy(page: Page): Promise<string[]> {
-  const rows = page.getByTestId('accuracy').locator('tbody tr');
-  const before = await rows.count();
-  await page.getByRole('button', { name: 'Measure accuracy' }).click();
-  await rows.nth(before).waitFor({ timeout: 30_000 });
-  return rows.allInnerTexts();
+/** Small enough for SwiftShader: 4 prompts per step in micro-batches of 2, every head in the loss, 2 test queries. */
+async function configure(page: Page, steps: number, { ablation = 'noHeadFilter', measure = true, pseudoBatch = 4, k = 4 }: Setup = {}): Promise<void> {
+  // A random tiny model passes no head under the paper's filter (see src/train/trainer.test.ts).
+  await page.getByLabel('Ablation').selectOption(ablation);
+  await page.getByLabel('Training steps').fill(String(steps));
+  await page.getByLabel('Pseudo-batch (prompts per step)').fill(String(pseudoBatch));
+  await page.getByLabel('Demonstrations per prompt (k)').fill(String(k));
+  await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
+  await page.getByLabel('Test queries (accuracy)').fill('2');
+  await page.getByLabel('Measure accuracy before and after').setChecked(measure);
+}
+
+/** The Data panel's default dataset as the Train panel sends it: the synthetic rows of its training pool. */
+function syntheticTrainingData(): TrainingData {
+  const rows = syntheticSentiment({ size: 256, seed: 1 }).rows;
+  const pool = splitRows(rows, defaultTrainCount(rows.length), 1).filter((r) => !r.test);
+  return { kind: 'rows', rows: pool.map(({ text, label }) => ({ text, label })), template: templateOf(syntheticPrompt(2)) };
 }
 
 const stepText = (page: Page) => page.getByTestId('training-step').innerText();
 const runState = (page: Page) => page.getByTestId('training-progress').getAttribute('data-state');
+const points = (page: Page, testId: string) => page.getByTestId(testId).getAttribute('data-points');
+const runRows = (page: Page) => page.getByTestId('run-row');
+
+async function train(page: Page, steps: number, setup: Setup): Promise<void> {
+  await configure(page, steps, setup);
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect.poll(() => runState(page), { timeout: 60_000 }).toBe('done');
+}
+
+/** A download's suggested name and text. */
+async function download(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), click()]);
+  return { name: file.suggestedFilename(), text: await readFile((await file.path())!, 'utf8') };
+}
 
 describe('training in the browser (tiny Llama, SwiftShader)', () => {
   it('trains 3 ABFT steps with live metrics, and pauses and resumes between steps', async () => {
     const { page } = app;
-    expect(await page.getByTestId('synthetic-note').innerText()).toContain('Synthetic data');
+    expect(await page.getByTestId('train-data').innerText()).toContain('Synthetic sentiment');
     await configure(page, 3);
-    await measureAccuracy(page);
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => stepText(page), { timeout: 30_000 }).toMatch(/step [12]\/3/);
     await page.getByRole('button', { name: 'Pause' }).click();
@@ -86,14 +113,36 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     const norms = await page.locator('[data-testid="delta-norms"] tbody tr').allInnerTexts();
     expect(norms).toHaveLength(2);
     for (const row of norms) for (const v of row.split('\t').slice(1)) expect(Number(v)).toBeGreaterThan(0);
-    const rows = await measureAccuracy(page);
-    expect(rows.map((r) => r.split('\t')[0])).toEqual(['before training', 'after step 3']);
-    for (const row of rows) expect(row).toMatch(/\d+\.\d% *\t *\d+\.\d% *\t *4/);
+    expect(await page.getByTestId('chart-accuracy').locator('.recharts-label').allTextContents()).toEqual([expect.stringMatching(/^\d+(\.\d)?%$/), expect.stringMatching(/^\d+(\.\d)?%$/)]);
+  });
+
+  it('draws every chart and the head grid from the run, and opens a clicked head in the explorer', async () => {
+    const { page } = app;
+    // The charts redraw a few times a second; the last redraw has every step.
+    for (const chart of ['chart-loss', 'chart-punishment', 'chart-passing']) await expect.poll(() => points(page, chart)).toBe('3');
+    expect(await points(page, 'chart-accuracy')).toBe('2');
+    expect(await page.getByTestId('chart-loss').locator('.recharts-line-curve').count()).toBe(1);
+    const grid = page.getByTestId('head-grid');
+    expect(await grid.locator('figcaption').innerText()).toContain('step 3');
+    const cells = grid.locator('.head-cell');
+    expect(await cells.count()).toBe(8);
+    const number = String.raw`\d\.\d{3}`;
+    const label = new RegExp(`^layer 1, head 2: correct labels ${number}, wrong labels ${number}, first token ${number}, passes the filter on 100% of prompts$`);
+    expect(await cells.nth(6).getAttribute('aria-label')).toMatch(label);
+    await cells.nth(6).hover();
+    expect(await page.getByTestId('head-grid-detail').innerText()).toMatch(label);
+    await page.getByTestId('train-panel').screenshot({ path: 'test-results/train-panel.png' });
+    expect(await runRows(page).count()).toBe(1);
+
+    await cells.nth(6).click();
+    const current = page.getByRole('navigation', { name: 'Steps' }).locator('[aria-current="step"]');
+    expect(await current.innerText()).toContain('Explore');
+    await openStep(page, 'Train');
   });
 
   it('stops a run between steps', async () => {
     const { page } = app;
-    await configure(page, 50);
+    await configure(page, 50, { measure: false });
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => stepText(page), { timeout: 30_000 }).toMatch(/step [1-9]\d*\/50/);
     await page.getByRole('button', { name: 'Stop' }).click();
@@ -104,12 +153,12 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
   });
 
   it('saves the stopped run as a checkpoint in the browser and restores it', async () => {
-    const { saved, restored } = await app.page.evaluate(async () => {
+    const { saved, restored } = await app.page.evaluate(async (data) => {
       const client = window.__abft!.client;
       const saved = await client.request({ type: 'save-checkpoint', name: 'e2e-run' });
-      const restored = await client.request({ type: 'restore-checkpoint', name: 'e2e-run', data: { kind: 'synthetic', size: 256, seed: 1 } });
+      const restored = await client.request({ type: 'restore-checkpoint', name: 'e2e-run', data });
       return { saved: saved.checkpoints.map((c) => c.name), restored: { stepsDone: restored.stepsDone, steps: restored.options.steps } };
-    });
+    }, syntheticTrainingData());
     expect(saved).toContain('e2e-run');
     const [done] = (await stepText(app.page)).match(/\d+/)!;
     expect(restored).toEqual({ stepsDone: Number(done), steps: 50 });
@@ -154,6 +203,48 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
       ),
     );
     expect(message).toContain('layer 7 does not exist');
+    expect(app.errors).toEqual([]);
+  });
+  it('keeps runs across a reload, compares two side by side and exports a run report', async () => {
+    const { page } = app;
+    // Shorter prompts, fewer of them, and accuracy of one run only: each costs SwiftShader seconds.
+    await train(page, 2, { ablation: 'abft', pseudoBatch: 2, k: 2 });
+    await train(page, 2, { ablation: 'noPunishment', pseudoBatch: 2, k: 2, measure: false });
+    // The 3-step run, the stopped run and these two.
+    expect(await runRows(page).count()).toBe(4);
+    await page.reload();
+    await waitForGpu(page);
+    await openStep(page, 'Train');
+    await expect.poll(() => runRows(page).count()).toBe(4);
+    const [punishmentless, abft] = [runRows(page).nth(0), runRows(page).nth(1)];
+    expect(await punishmentless.innerText()).toContain('ABFT, 𝒜 = 0 · 2 steps');
+    await punishmentless.getByRole('checkbox').check();
+    await abft.getByRole('checkbox').check();
+    const compare = page.getByTestId('run-compare');
+    expect(await compare.getByTestId('compare-table').locator('thead').innerText()).toMatch(/ABFT, 𝒜 = 0 · 2 steps[\s\S]*ABFT · 2 steps/);
+    for (const chart of ['compare-loss', 'compare-punishment', 'compare-passing']) expect(await points(page, chart)).toBe('2');
+    expect(await compare.getByTestId('compare-loss').locator('.recharts-line-curve').count()).toBe(2);
+    expect(await points(page, 'compare-accuracy')).toBe('2');
+    expect(await compare.getByTestId('compare-accuracy').locator('.recharts-bar-rectangle').count()).toBe(2);
+    expect(await compare.locator('.head-cell').count()).toBe(16);
+    await page.getByTestId('train-panel').locator('.train-runs').screenshot({ path: 'test-results/train-panel-compare.png' });
+
+    const json = await download(page, () => abft.getByRole('button', { name: 'JSON' }).click());
+    expect(json.name).toMatch(/^abft-run-.*\.json$/);
+    const report = JSON.parse(json.text);
+    expect(report).toMatchObject({ format: 'abft-studio-run-report', outcome: 'done', layers: 2, heads: 4, settings: { preset: 'abft', steps: 2 } });
+    expect(report.steps).toHaveLength(2);
+    expect(report.steps[1].heads.plus).toHaveLength(8);
+    expect(report.accuracyBefore.count).toBe(4);
+    expect(report.deltaNorms).toHaveLength(2);
+    const summary = await download(page, () => abft.getByRole('button', { name: 'Summary' }).click());
+    expect(summary.name).toMatch(/\.html$/);
+    expect(summary.text).toContain('<svg');
+    expect(summary.text).toContain('‖ΔW_Q‖_F');
+
+    await punishmentless.getByRole('button', { name: /^Delete/ }).click();
+    expect(await runRows(page).count()).toBe(3);
+    expect(await compare.count()).toBe(0);
     expect(app.errors).toEqual([]);
   });
 });

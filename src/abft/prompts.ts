@@ -6,7 +6,8 @@
  * label token, split by whether its label is the query's (I⁺) or not (I⁻), and the last token.
  */
 import { checkRows, InputError, quote, rowProblem, type Row } from '../data/dataset';
-import { findTokenSpan, type ModelTokenizer, type TokenOffsets } from '../model/tokenizer';
+import { findTokenSpan, type TokenOffsets } from '../model/token-offsets';
+import type { ModelTokenizer } from '../model/tokenizer';
 
 export interface PromptTemplate {
   readonly inputPrefix: string;

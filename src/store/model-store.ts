@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { DEMO_MODEL } from '../demo-model';
 import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
 import { trainerClient } from './trainer-client';
 
@@ -30,6 +31,8 @@ interface ModelStore {
   loadFromHub(): Promise<void>;
   /** `path` is relative to the picked or dropped folder, the folder's name included. */
   loadFiles(label: string, files: readonly PickedFile[]): Promise<void>;
+  /** The bundled demo model (random weights), served with the app itself, so it loads with no network. */
+  loadDemo(): Promise<void>;
   cancel(): void;
   /** A failure before any request reached the worker (reading a dropped folder). */
   fail(message: string): void;
@@ -46,6 +49,13 @@ function hubEndpoint(): string | undefined {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+async function fetchDemoFile(name: string): Promise<PickedFile> {
+  const url = `${import.meta.env.BASE_URL}${DEMO_MODEL.path}/${name}`;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the demo model's ${name} could not be fetched from ${url} (HTTP ${response.status}); rebuild the app (npm run build), which generates it.`);
+  return { path: `${DEMO_MODEL.path}/${name}`, file: new File([await response.blob()], name) };
 }
 
 let abort: AbortController | null = null;
@@ -100,6 +110,17 @@ export const useModelStore = create<ModelStore>()(
 
         loadFiles(label, files) {
           return loadSource(label, { kind: 'files', label, files });
+        },
+
+        async loadDemo() {
+          let files: PickedFile[];
+          try {
+            files = await Promise.all(DEMO_MODEL.files.map((name) => fetchDemoFile(name)));
+          } catch (error) {
+            set({ load: { state: 'failed', message: errorMessage(error) } });
+            return;
+          }
+          await get().loadFiles(DEMO_MODEL.label, files);
         },
 
         cancel() {

@@ -2,10 +2,13 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { abftObjectivePresets, type AbftPresetName } from '../abft/objective';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
-import type { EvaluationSummary } from '../train/protocol';
+import type { EvaluationSet, EvaluationSummary, TrainingData } from '../train/protocol';
 import type { StepMetrics } from '../train/trainer';
 import { trainerClient } from './trainer-client';
 import type { LayerDeltaNorms } from '../train/delta-norms';
+import { useDataStore } from './data-store';
+import { useModelStore } from './model-store';
+import { compactStep, useRunHistoryStore, type RunRecord } from './run-history-store';
 
 /** What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults. */
 export interface TrainSettings {
@@ -17,14 +20,18 @@ export interface TrainSettings {
   readonly microBatch: number;
   readonly k: number;
   readonly seed: number;
-  /** Synthetic test queries the accuracy is measured on; each gets 2 demonstration sets, as the paper's test set. */
+  /** At most this many of the dataset's test queries are used to measure accuracy; each gets 2 demonstration sets, as the paper's test set. */
   readonly testQueries: number;
+  /** Measure accuracy right before the first step and after the last, so runs can be compared. */
+  readonly evaluateBeforeAfter: boolean;
 }
 
 export type RunState =
   | { readonly state: 'idle' }
   /** Building and checking the prompts, before the first step. */
   | { readonly state: 'preparing' }
+  /** The run's own accuracy measures, before its first step and after its last. */
+  | { readonly state: 'measuring'; readonly when: 'before' | 'after' }
   | { readonly state: 'running' }
   /** Asked to pause; the step in flight still ends. */
   | { readonly state: 'pausing' }
@@ -40,6 +47,12 @@ export interface AccuracyMeasure {
   readonly result: EvaluationSummary;
 }
 
+/** The current run's accuracy measures (null: not measured, or not yet). */
+export interface RunAccuracy {
+  readonly before: EvaluationSummary | null;
+  readonly after: EvaluationSummary | null;
+}
+
 export type TaskState = { readonly state: 'idle' } | { readonly state: 'running' } | { readonly state: 'failed'; readonly message: string };
 
 interface TrainingStore {
@@ -51,6 +64,7 @@ interface TrainingStore {
   readonly deltaNorms: readonly LayerDeltaNorms[];
   readonly targetSteps: number;
   readonly accuracy: readonly AccuracyMeasure[];
+  readonly runAccuracy: RunAccuracy;
   readonly evaluation: TaskState;
   readonly exporting: TaskState;
   setSetting<K extends keyof TrainSettings>(key: K, value: TrainSettings[K]): void;
@@ -63,8 +77,19 @@ interface TrainingStore {
   exportWeights(): Promise<Uint8Array<ArrayBuffer> | null>;
 }
 
-/** The built-in synthetic dataset, until the Data panel gives real rows. */
-export const SYNTHETIC_DATA = { kind: 'synthetic', size: 256, seed: 1 } as const;
+/** What the run trains on (the Data panel's training pool), and its name in the run history. */
+function trainingData(): { readonly data: TrainingData; readonly name: string } {
+  const data = useDataStore.getState();
+  return { data: data.trainingData(), name: data.info.name };
+}
+
+/** The Data panel's test queries, at most `testQueries` of them, with this panel's k so accuracy matches training. */
+function evaluationSet({ seed, k, testQueries }: TrainSettings): EvaluationSet {
+  const set = useDataStore.getState().evaluationSet({ seed, setsPerQuery: 2 });
+  return set.kind === 'rows' ? { ...set, k, queries: set.queries.slice(0, testQueries) } : { ...set, k, queries: Math.min(set.queries, testQueries) };
+}
+
+const NOT_MEASURED: RunAccuracy = { before: null, after: null };
 
 export const DEFAULT_SETTINGS: TrainSettings = {
   objective: DEFAULT_TRAIN_OPTIONS.objective,
@@ -76,15 +101,16 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   k: DEFAULT_TRAIN_OPTIONS.k,
   seed: DEFAULT_TRAIN_OPTIONS.seed,
   testQueries: 32,
+  evaluateBeforeAfter: true,
 };
 
 export function trainOptionsOf(s: TrainSettings): TrainOptions {
-  const { preset, testQueries: _, ...rest } = s;
+  const { preset, testQueries: _, evaluateBeforeAfter: __, ...rest } = s;
   return { ...DEFAULT_TRAIN_OPTIONS, ...rest, abft: abftObjectivePresets[preset] };
 }
 
 export function isActive(run: RunState): boolean {
-  return ['preparing', 'running', 'pausing', 'paused', 'stopping'].includes(run.state);
+  return ['preparing', 'measuring', 'running', 'pausing', 'paused', 'stopping'].includes(run.state);
 }
 
 function errorMessage(error: unknown): string {
@@ -101,7 +127,7 @@ export const useTrainingStore = create<TrainingStore>()(
         if (listening) return;
         listening = true;
         trainerClient().onEvent((event) => {
-          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], run: { state: 'idle' } });
+          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], runAccuracy: NOT_MEASURED, run: { state: 'idle' } });
         });
       }
 
@@ -117,6 +143,42 @@ export const useTrainingStore = create<TrainingStore>()(
         }
       }
 
+      async function evaluate(): Promise<EvaluationSummary> {
+        const settings = get().settings;
+        const reply = await trainerClient().request({ type: 'evaluate', set: evaluationSet(settings), microBatch: settings.microBatch });
+        return reply.result;
+      }
+
+      /** A run's own measure; a failure is shown by the accuracy view and does not stop the run. */
+      async function measure(when: 'before' | 'after'): Promise<void> {
+        set({ run: { state: 'measuring', when } });
+        try {
+          const result = await evaluate();
+          set((s) => ({ runAccuracy: { ...s.runAccuracy, [when]: result } }));
+        } catch (error) {
+          set({ evaluation: { state: 'failed', message: errorMessage(error) } });
+        }
+      }
+
+      /** Keeps a run that took at least one step in the history. */
+      function record(run: Pick<RunRecord, 'startedAt' | 'settings' | 'options' | 'outcome' | 'message' | 'dataName'>): void {
+        const { history, runAccuracy, deltaNorms } = get();
+        const model = useModelStore.getState().model;
+        if (history.length === 0 || !model) return;
+        useRunHistoryStore.getState().add({
+          ...run,
+          id: crypto.randomUUID(),
+          endedAt: Date.now(),
+          modelLabel: model.label,
+          layers: model.layers,
+          heads: model.heads,
+          steps: history.map(compactStep),
+          accuracyBefore: runAccuracy.before,
+          accuracyAfter: runAccuracy.after,
+          deltaNorms,
+        });
+      }
+
       return {
         settings: DEFAULT_SETTINGS,
         run: { state: 'idle' },
@@ -124,6 +186,7 @@ export const useTrainingStore = create<TrainingStore>()(
         deltaNorms: [],
         targetSteps: 0,
         accuracy: [],
+        runAccuracy: NOT_MEASURED,
         evaluation: { state: 'idle' },
         exporting: { state: 'idle' },
 
@@ -132,20 +195,30 @@ export const useTrainingStore = create<TrainingStore>()(
         async start() {
           if (isActive(get().run)) return;
           listen();
-          const options = trainOptionsOf(get().settings);
-          set({ run: { state: 'preparing' }, history: [], targetSteps: options.steps });
+          const settings = get().settings;
+          const options = trainOptionsOf(settings);
+          const { data, name: dataName } = trainingData();
+          const startedAt = Date.now();
+          set({ history: [], targetSteps: options.steps, runAccuracy: NOT_MEASURED });
+          let end: { state: 'done' | 'stopped' } | { state: 'failed'; message: string };
           try {
+            if (settings.evaluateBeforeAfter) await measure('before');
+            set({ run: { state: 'preparing' } });
             const reply = await trainerClient().request(
-              { type: 'start-training', options, data: SYNTHETIC_DATA },
+              { type: 'start-training', options, data },
               {
                 onStep: (metrics) =>
                   set((s) => ({ history: [...s.history, metrics], run: s.run.state === 'preparing' ? { state: 'running' } : s.run })),
               },
             );
-            set({ run: { state: reply.type === 'training-done' ? 'done' : 'stopped' }, deltaNorms: reply.deltaNorms });
+            end = { state: reply.type === 'training-done' ? 'done' : 'stopped' };
+            set({ deltaNorms: reply.deltaNorms });
           } catch (error) {
-            set({ run: { state: 'failed', message: errorMessage(error) } });
+            end = { state: 'failed', message: errorMessage(error) };
           }
+          if (end.state !== 'failed' && settings.evaluateBeforeAfter && get().history.length > 0) await measure('after');
+          set({ run: end });
+          record({ startedAt, settings, options, outcome: end.state, message: end.state === 'failed' ? end.message : undefined, dataName });
         },
 
         pause: () => control('pause', { state: 'pausing' }, { state: 'paused' }),
@@ -154,12 +227,11 @@ export const useTrainingStore = create<TrainingStore>()(
 
         async measureAccuracy() {
           listen();
-          const { k, seed, microBatch, testQueries } = get().settings;
           const afterStep = get().history.at(-1)?.step ?? 0;
           set({ evaluation: { state: 'running' } });
           try {
-            const reply = await trainerClient().request({ type: 'evaluate', set: { kind: 'synthetic', queries: testQueries, seed, k }, microBatch });
-            set((s) => ({ accuracy: [...s.accuracy, { afterStep, result: reply.result }], evaluation: { state: 'idle' } }));
+            const result = await evaluate();
+            set((s) => ({ accuracy: [...s.accuracy, { afterStep, result }], evaluation: { state: 'idle' } }));
           } catch (error) {
             set({ evaluation: { state: 'failed', message: errorMessage(error) } });
           }

@@ -1,15 +1,18 @@
 /**
  * Attention maps for the explorer: post-softmax probabilities of chosen layers, heads and query
  * rows for one prompt (typed text, or a prompt of the training session) on the weights as they
- * are now, with each token decoded so the UI can label rows and columns.
+ * are now or as they were loaded, with each token decoded so the UI can label rows and columns.
  */
+import type { PreparedPrompt } from '../abft/prepared';
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
 import { packBatch } from '../model/batch';
 import { forward } from '../model/forward';
-import { hostedModel } from './model-host';
+import type { LinearWeights, ModelWeights } from '../model/spec';
+import { hostedModel, type HostedModel } from './model-host';
 import { tokenizerOf } from './prompt-sets';
-import type { AttentionInput, AttentionResult } from './protocol';
+import type { AttentionInput, AttentionResult, AttentionWeights } from './protocol';
 import { gpuWork } from './serial';
 import { currentSession } from './training-host';
 
@@ -18,18 +21,65 @@ export interface AttentionRequest {
   readonly layers?: readonly number[];
   readonly heads?: readonly number[];
   readonly rows: 'last' | 'all';
+  readonly weights?: AttentionWeights;
 }
 
-function promptIds(input: AttentionInput, encode: (text: string) => number[]): readonly number[] {
-  if (input.kind === 'text') {
-    if (input.text.trim() === '') throw new InputError('The text to explore is empty; type a prompt.');
-    return encode(input.text);
-  }
+/**
+ * GPU copies of every layer's W_Q and W_K (and biases) as loaded. Only these two change in
+ * training, so the base model is the loaded weights with them swapped in; a GPU copy answers
+ * repeated requests without uploading anything.
+ */
+let base: { readonly hosted: HostedModel; readonly layers: readonly { readonly q: LinearWeights; readonly k: LinearWeights }[] } | null = null;
+
+function copyOf(e: Engine, t: Tensor): Tensor {
+  const copy = e.empty(t.shape, t.dtype, { persistent: true });
+  e.copy(t, copy);
+  return copy;
+}
+
+function copyLinear(e: Engine, w: LinearWeights): LinearWeights {
+  return { weight: copyOf(e, w.weight), bias: w.bias && copyOf(e, w.bias) };
+}
+
+/**
+ * Keeps the base W_Q/W_K of `hosted` before anything changes them (the first training step, a
+ * checkpoint restore). Run it inside `gpuWork`, so the copy is ordered before that change.
+ */
+export function keepBaseAttention(e: Engine, hosted: HostedModel): void {
+  if (base?.hosted === hosted) return;
+  releaseBaseAttention();
+  base = { hosted, layers: hosted.model.weights.layers.map((l) => ({ q: copyLinear(e, l.q), k: copyLinear(e, l.k) })) };
+}
+
+/** Gives the copies back, as their model is being released. */
+export function releaseBaseAttention(): void {
+  for (const { q, k } of base?.layers ?? []) for (const t of [q.weight, q.bias, k.weight, k.bias]) t?.release();
+  base = null;
+}
+
+/** Without a copy nothing has changed W_Q/W_K yet, so the loaded weights are the base ones. */
+function weightsFor(hosted: HostedModel, which: AttentionWeights): ModelWeights {
+  const { weights } = hosted.model;
+  if (which === 'trained' || base?.hosted !== hosted) return weights;
+  const copies = base.layers;
+  return { ...weights, layers: weights.layers.map((layer, l) => ({ ...layer, q: copies[l].q, k: copies[l].k })) };
+}
+
+function trainingPrompt(index: number): PreparedPrompt {
   const prompts = currentSession()?.prompts;
   if (!prompts) throw new InputError('There are no training prompts yet; start training, or explore a typed text.');
-  const prompt = prompts[input.index];
-  if (!Number.isInteger(input.index) || !prompt) throw new InputError(`There is no training prompt ${input.index}; pick one from 0 to ${prompts.length - 1}.`);
-  return prompt.ids;
+  const prompt = prompts[index];
+  if (!Number.isInteger(index) || !prompt) throw new InputError(`There is no training prompt ${index}; pick one from 0 to ${prompts.length - 1}.`);
+  return prompt;
+}
+
+function promptOf(input: AttentionInput, encode: (text: string) => number[]): Pick<PreparedPrompt, 'ids'> & Pick<AttentionResult, 'labels'> {
+  if (input.kind === 'text') {
+    if (input.text.trim() === '') throw new InputError('The text to explore is empty; type a prompt.');
+    return { ids: encode(input.text), labels: null };
+  }
+  const { ids, plus, minus } = trainingPrompt(input.index);
+  return { ids, labels: { plus, minus } };
 }
 
 function checkIndices(what: string, values: readonly number[], count: number): void {
@@ -40,9 +90,10 @@ function checkIndices(what: string, values: readonly number[], count: number): v
 export async function attentionMaps(e: Engine, request: AttentionRequest): Promise<AttentionResult> {
   const hosted = hostedModel();
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel first.');
-  const { spec, weights } = hosted.model;
+  const { spec } = hosted.model;
+  const which = request.weights ?? 'trained';
   const tokenizer = tokenizerOf(hosted.model);
-  const ids = promptIds(request.input, (text) => tokenizer.encode(text));
+  const { ids, labels } = promptOf(request.input, (text) => tokenizer.encode(text));
   if (ids.length > spec.maxPositions) {
     throw new InputError(`The prompt is ${ids.length} tokens long, more than the model's limit of ${spec.maxPositions} positions; shorten it.`);
   }
@@ -54,7 +105,7 @@ export async function attentionMaps(e: Engine, request: AttentionRequest): Promi
   const probabilities = await gpuWork.run(async () => {
     const batch = packBatch([ids], 0);
     // Layers after the deepest one asked for cannot change its attention, so they are not run.
-    const { attention } = forward(e, spec, weights, batch, {
+    const { attention } = forward(e, spec, weightsFor(hosted, which), batch, {
       attention: { rows: Int32Array.from(rows), layers, heads },
       stopAfterAttentionOf: Math.max(...layers),
     });
@@ -64,5 +115,5 @@ export async function attentionMaps(e: Engine, request: AttentionRequest): Promi
       for (const t of attention!) t.release();
     }
   });
-  return { tokens: ids.map((id) => tokenizer.decode([id])), rows, layers, heads, probabilities };
+  return { tokens: ids.map((id) => tokenizer.decode([id])), rows, layers, heads, probabilities, weights: which, labels };
 }

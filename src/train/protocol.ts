@@ -82,15 +82,56 @@ export type EvaluationSummary = Omit<Evaluation, 'predictions'>;
 /** A prompt for the attention explorer: typed text, or one of the training session's prompts (0-based). */
 export type AttentionInput = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'prompt'; readonly index: number };
 
+/** 'trained': W_Q/W_K as they are now; 'base': as loaded, before this model's first training step. */
+export type AttentionWeights = 'trained' | 'base';
+
 export interface AttentionResult {
   /** Each token decoded on its own, so the UI can label rows and columns. */
   readonly tokens: string[];
   /** The query positions of each map's rows. */
   readonly rows: number[];
+  /** Which weights gave the maps: as trained now, or as loaded (before the first training step). */
+  readonly weights: AttentionWeights;
+  /** A training prompt's demonstration label positions: I⁺ (the query's label) and I⁻; null for typed text. */
+  readonly labels: { readonly plus: readonly number[]; readonly minus: readonly number[] } | null;
   readonly layers: number[];
   readonly heads: number[];
   /** Per entry of `layers`: [heads, rows, tokens] post-softmax probabilities. */
   readonly probabilities: Float32Array[];
+}
+
+/** One prompt for the Data panel's preview: demonstrations and a query (whose label may be unknown). */
+export interface PreviewInput {
+  readonly template: PromptTemplate;
+  readonly demonstrations: readonly Row[];
+  /** A null label: a query typed without a gold label, so no label token is I⁺ or I⁻. */
+  readonly query: { readonly text: string; readonly label: number | null };
+}
+
+export interface PreviewToken {
+  readonly id: number;
+  /** The token's characters in the prompt, or the decoded token where it covers none (a BOS). */
+  readonly text: string;
+  /** UTF-16 range [start, end) of the token in the prompt. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface PreviewLabelToken {
+  readonly position: number;
+  /** 0-based demonstration the label belongs to. */
+  readonly demonstration: number;
+  /** I⁺ (the query's label), I⁻ (another), or neutral when the query's label is unknown. */
+  readonly sign: 'plus' | 'minus' | 'neutral';
+}
+
+/** The prompt as the loaded model's tokenizer sees it, with everything that would stop training on it. */
+export interface PromptPreview {
+  readonly text: string;
+  readonly tokens: readonly PreviewToken[];
+  readonly labelTokens: readonly PreviewLabelToken[];
+  readonly maxPositions: number;
+  readonly problems: readonly string[];
 }
 
 /** A training checkpoint kept in the browser's storage. */
@@ -139,12 +180,16 @@ export type WorkerRequest =
       readonly heads?: readonly number[];
       /** 'last': the last token's row only (what ABFT trains); 'all': every row. */
       readonly rows: 'last' | 'all';
+      /** 'trained' when left out. */
+      readonly weights?: AttentionWeights;
     }
   | { readonly id: number; readonly type: 'export-weights' }
   | { readonly id: number; readonly type: 'save-checkpoint'; readonly name: string }
   /** Sets up a session for `data` with the checkpoint's options and restores its weights, Adam state, 𝒜 and step count. */
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly name: string; readonly data: TrainingData }
-  | { readonly id: number; readonly type: 'list-checkpoints' };
+  | { readonly id: number; readonly type: 'list-checkpoints' }
+  /** Tokenizes one prompt with the loaded model's tokenizer for the Data panel; problems are reported, not thrown. */
+  | { readonly id: number; readonly type: 'preview-prompt'; readonly input: PreviewInput };
 
 export type WorkerReply =
   | { readonly id: number; readonly type: 'probe'; readonly gpu: GpuInfo }
@@ -167,6 +212,7 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'save-checkpoint'; readonly checkpoints: SavedCheckpoint[] }
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly stepsDone: number; readonly options: TrainOptions }
   | { readonly id: number; readonly type: 'list-checkpoints'; readonly checkpoints: SavedCheckpoint[] }
+  | { readonly id: number; readonly type: 'preview-prompt'; readonly preview: PromptPreview }
   | { readonly id: number; readonly type: 'error'; readonly error: WorkerError };
 
 /** The reply types that end a request of type T without an error. */

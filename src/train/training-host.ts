@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
 import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
+import { keepBaseAttention, releaseBaseAttention } from './attention-host';
 import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from './delta-norms';
 import { hostedModel, type HostedModel } from './model-host';
 import type { TrainOptions } from './options';
@@ -114,6 +115,7 @@ export function discardSession(): void {
   control?.stop();
   session?.trainer.release();
   session = null;
+  releaseBaseAttention();
 }
 
 /** A session on the loaded model, every prompt checked; it replaces the current one only once built. */
@@ -148,6 +150,7 @@ export async function startTraining(e: Engine, request: StartRequest, onStep: (m
     if (current !== session) replaceSession(current);
     const { trainer, hosted } = current;
     if (!baseWeights.has(hosted)) baseWeights.set(hosted, await gpuWork.run(() => WeightSnapshot.take(e, hosted.model)));
+    await gpuWork.run(async () => keepBaseAttention(e, hosted));
     const outcome = async (kind: RunOutcome['outcome']): Promise<RunOutcome> => ({
       outcome: kind,
       stepsDone: trainer.steps,
@@ -191,6 +194,7 @@ export async function restoreSession(e: Engine, bytes: Uint8Array, data: Trainin
   const info = await readTrainingStateInfo(bytes);
   const next = await createSession(e, info.options, data);
   try {
+    await gpuWork.run(async () => keepBaseAttention(e, next.hosted));
     await gpuWork.run(() => restoreTrainingState(e, next.trainer, bytes, { modelLabel: next.hosted.model.label, dataFingerprint: next.fingerprint }));
   } catch (error) {
     next.trainer.release();

@@ -11,6 +11,7 @@ import { CheckpointMismatchError } from './checkpoint';
 import { checkCheckpointName, checkpointStore } from './checkpoint-store';
 import { evaluateSet } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
+import { previewPrompt } from './preview-host';
 import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
 import { NonFiniteLossError } from './trainer';
 import {
@@ -119,6 +120,8 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
     }
     case 'list-checkpoints':
       return { id: request.id, type: 'list-checkpoints', checkpoints: await (await checkpointStore()).list() };
+    case 'preview-prompt':
+      return { id: request.id, type: 'preview-prompt', preview: previewPrompt(request.input) };
   }
 }
 

@@ -1,36 +1,46 @@
-import { useEffect } from 'react';
+import { lazy, useEffect } from 'react';
 import { useGpuStore } from '../store/gpu-store';
-import { GpuStatusPanel } from './GpuStatusPanel';
 import { ModelPanel } from './ModelPanel';
-import { SelfCheckPanel } from './SelfCheckPanel';
-import { TrainPanel } from './TrainPanel';
+import { AppHeader } from './shell/AppHeader';
+import { GpuAlert } from './shell/GpuAlert';
+import { StepView } from './shell/StepView';
+import { useStepPage } from './shell/use-step-page';
 
-const STEPS = ['Model', 'Data', 'Train', 'Explore'] as const;
+/*
+ * The later steps bring recharts and the tokenizer library, megabytes of script that the first
+ * step does not need: they load right after the first paint instead of before it.
+ */
+const DataPanel = lazy(() => import('./data/DataPanel').then((m) => ({ default: m.DataPanel })));
+const TrainPanel = lazy(() => import('./TrainPanel').then((m) => ({ default: m.TrainPanel })));
+const ExplorePanel = lazy(() => import('./explore/ExplorePanel').then((m) => ({ default: m.ExplorePanel })));
 
 export function App() {
   const detect = useGpuStore((s) => s.detect);
   useEffect(() => {
     void detect();
   }, [detect]);
+  useStepPage();
 
   return (
     <div className="app">
-      <header className="app-header">
-        <h1>ABFT Studio</h1>
-        <p className="tagline">Fine-tune where a language model looks: Attention Behavior Fine-Tuning on your own GPU, in the browser.</p>
-        <nav aria-label="Steps" className="steps">
-          {STEPS.map((step, i) => (
-            <span key={step} className="step" aria-disabled="true" title="Arrives with the next releases">
-              {i + 1}. {step}
-            </span>
-          ))}
-        </nav>
-      </header>
-      <main>
-        <GpuStatusPanel />
-        <ModelPanel />
-        <TrainPanel />
-        <SelfCheckPanel />
+      <a className="skip-link" href="#main">
+        Skip to the current step
+      </a>
+      <AppHeader />
+      <main className="app-main" id="main" tabIndex={-1}>
+        <GpuAlert />
+        <StepView step="model">
+          <ModelPanel />
+        </StepView>
+        <StepView step="data">
+          <DataPanel />
+        </StepView>
+        <StepView step="train">
+          <TrainPanel />
+        </StepView>
+        <StepView step="explore">
+          <ExplorePanel />
+        </StepView>
       </main>
     </div>
   );

@@ -64,6 +64,10 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
           />
         </div>
       ))}
+      <label className="field-check">
+        <input type="checkbox" checked={settings.evaluateBeforeAfter} onChange={(e) => setSetting('evaluateBeforeAfter', e.target.checked)} />
+        Measure accuracy before and after
+      </label>
     </fieldset>
   );
 }

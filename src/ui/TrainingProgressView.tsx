@@ -1,7 +1,7 @@
 import type { RunState } from '../store/training-store';
 import type { StepMetrics } from '../train/trainer';
 
-const STATE_TEXT: Readonly<Record<RunState['state'], string>> = {
+const STATE_TEXT: Readonly<Record<Exclude<RunState['state'], 'measuring'>, string>> = {
   idle: 'Not started',
   preparing: 'Preparing the prompts…',
   running: 'Training',
@@ -12,6 +12,11 @@ const STATE_TEXT: Readonly<Record<RunState['state'], string>> = {
   stopped: 'Stopped',
   failed: 'Failed',
 };
+
+function stateText(run: RunState): string {
+  if (run.state === 'measuring') return run.when === 'before' ? 'Measuring accuracy before training…' : 'Measuring accuracy after training…';
+  return STATE_TEXT[run.state];
+}
 
 function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -31,7 +36,7 @@ export function TrainingProgressView({ run, history, target }: { run: RunState; 
   const step = latest?.step ?? 0;
   return (
     <div className="load-progress" data-testid="training-progress" data-state={run.state}>
-      <p aria-live="polite">{STATE_TEXT[run.state]}</p>
+      <p aria-live="polite">{stateText(run)}</p>
       <div className="progress-row">
         <progress aria-label="Training progress" max={Math.max(target, 1)} value={step} />
         <span data-testid="training-step">

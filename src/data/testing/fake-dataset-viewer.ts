@@ -53,7 +53,8 @@ export async function startFakeViewer(): Promise<FakeViewer> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     state.requests.push(req.url ?? '');
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      // As the real viewer does, so the app on another origin (the browser tests) can read the answers.
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'X-Error-Code', ...headers });
       res.end(JSON.stringify(body));
     };
     const error = (status: number, code: string, message: string) => json(status, { error: message }, { 'X-Error-Code': code });

@@ -1,0 +1,29 @@
+import type { ReactNode } from 'react';
+import { buildPrompt, type PromptTemplate } from '../../abft/prompts';
+import type { PreviewInput } from '../../train/protocol';
+import { PreviewProblems } from './PreviewProblems';
+
+/** The prompt without a model: its text with the label words marked; tokens need the model's tokenizer. */
+export function CharPreview({ template, rows }: { template: PromptTemplate; rows: Pick<PreviewInput, 'demonstrations' | 'query'> }) {
+  const queryLabel = rows.query.label;
+  let built;
+  try {
+    built = buildPrompt(template, rows.demonstrations, { text: rows.query.text, label: queryLabel ?? 0 });
+  } catch (error) {
+    return <PreviewProblems problems={[(error as Error).message]} />;
+  }
+  const parts: ReactNode[] = [];
+  let at = 0;
+  built.labelRanges.forEach(([start, end], i) => {
+    const sign = queryLabel === null ? 'neutral' : built.demonstrationLabels[i] === queryLabel ? 'plus' : 'minus';
+    parts.push(<span key={`t${i}`}>{built.text.slice(at, start)}</span>, <span key={`l${i}`} className={`tok label-${sign}`}>{built.text.slice(start, end)}</span>);
+    at = end;
+  });
+  parts.push(<span key="rest">{built.text.slice(at)}</span>);
+  return (
+    <>
+      <p className="muted preview-facts">Load a model in step 1 to see its tokens and check that each label word is one token.</p>
+      <div className="prompt-text">{parts}</div>
+    </>
+  );
+}

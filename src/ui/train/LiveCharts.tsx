@@ -1,0 +1,46 @@
+import { useMemo } from 'react';
+import { compactStep } from '../../store/run-history-store';
+import { useTrainingStore } from '../../store/training-store';
+import { AccuracyChart } from './AccuracyChart';
+import { HeadGrid } from './HeadGrid';
+import { MetricChart, type ChartLine } from './MetricChart';
+import { stepSeries } from './series';
+import { useThrottled } from './use-throttled';
+
+/** Steps can arrive every few milliseconds on a fast GPU; a few redraws a second are enough to watch. */
+const REDRAW_MS = 300;
+
+const LOSS: readonly ChartLine[] = [{ key: 'loss', name: 'loss', color: 'var(--accent)' }];
+const PUNISHMENT: readonly ChartLine[] = [{ key: 'punishment', name: '𝒜', color: 'var(--accent)' }];
+const PASSING: readonly ChartLine[] = [{ key: 'passingHeads', name: 'passing heads', color: 'var(--accent)' }];
+const ABFT_ONLY = 'ABFT only: end-to-end training has no 𝒜 and no head filter.';
+
+/** The current run, live: loss, 𝒜, passing heads, accuracy before and after, and the head grid. */
+export function LiveCharts() {
+  const history = useThrottled(
+    useTrainingStore((s) => s.history),
+    REDRAW_MS,
+  );
+  const accuracy = useTrainingStore((s) => s.runAccuracy);
+  const points = useMemo(() => stepSeries(history.map(compactStep)), [history]);
+  const accuracyRuns = useMemo(() => [{ name: 'this run', color: 'var(--accent)', accuracy }], [accuracy]);
+  const latest = history.at(-1);
+
+  return (
+    <section className="train-live" aria-label="Live charts">
+      <div className="train-charts">
+        <MetricChart title="Loss" testId="chart-loss" data={points} lines={LOSS} />
+        <MetricChart title="𝒜 (punishment)" testId="chart-punishment" data={points} lines={PUNISHMENT} emptyNote={latest ? ABFT_ONLY : undefined} />
+        <MetricChart title="Passing heads per prompt" testId="chart-passing" data={points} lines={PASSING} emptyNote={latest ? ABFT_ONLY : undefined} />
+        <AccuracyChart testId="chart-accuracy" runs={accuracyRuns} />
+      </div>
+      {latest && (
+        <HeadGrid
+          grid={latest.perLayerHead}
+          testId="head-grid"
+          caption={`Attention on correct vs wrong labels, per layer and head (step ${latest.step})`}
+        />
+      )}
+    </section>
+  );
+}
