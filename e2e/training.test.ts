@@ -120,8 +120,8 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     const { page } = app;
     // The charts redraw a few times a second; the last redraw has every step.
     for (const chart of ['chart-loss', 'chart-punishment', 'chart-passing']) await expect.poll(() => points(page, chart)).toBe('3');
-    expect(await points(page, 'chart-accuracy')).toBe('2');
-    expect(await page.getByTestId('chart-loss').locator('.recharts-line-curve').count()).toBe(1);
+    await expect.poll(() => points(page, 'chart-accuracy')).toBe('2');
+    await expect.poll(() => page.getByTestId('chart-loss').locator('.recharts-line-curve').count()).toBe(1);
     const grid = page.getByTestId('head-grid');
     expect(await grid.locator('figcaption').innerText()).toContain('step 3');
     const cells = grid.locator('.head-cell');
@@ -222,11 +222,12 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     await abft.getByRole('checkbox').check();
     const compare = page.getByTestId('run-compare');
     expect(await compare.getByTestId('compare-table').locator('thead').innerText()).toMatch(/ABFT, 𝒜 = 0 · 2 steps[\s\S]*ABFT · 2 steps/);
-    for (const chart of ['compare-loss', 'compare-punishment', 'compare-passing']) expect(await points(page, chart)).toBe('2');
-    expect(await compare.getByTestId('compare-loss').locator('.recharts-line-curve').count()).toBe(2);
-    expect(await points(page, 'compare-accuracy')).toBe('2');
-    expect(await compare.getByTestId('compare-accuracy').locator('.recharts-bar-rectangle').count()).toBe(2);
-    expect(await compare.locator('.head-cell').count()).toBe(16);
+    // Charts render as React transitions, a moment after the data: poll rather than read once.
+    for (const chart of ['compare-loss', 'compare-punishment', 'compare-passing']) await expect.poll(() => points(page, chart)).toBe('2');
+    await expect.poll(() => compare.getByTestId('compare-loss').locator('.recharts-line-curve').count()).toBe(2);
+    await expect.poll(() => points(page, 'compare-accuracy')).toBe('2');
+    await expect.poll(() => compare.getByTestId('compare-accuracy').locator('.recharts-bar-rectangle').count()).toBe(2);
+    await expect.poll(() => compare.locator('.head-cell').count()).toBe(16);
     await page.getByTestId('train-panel').locator('.train-runs').screenshot({ path: 'test-results/train-panel-compare.png' });
 
     const json = await download(page, () => abft.getByRole('button', { name: 'JSON' }).click());

@@ -10,7 +10,7 @@ import { loadTinyModel } from '../model/testing/tiny-loaded';
 import { trainingForward } from '../model/training-forward';
 import { abftLoss } from './loss';
 import { defaultAbftObjective } from './objective';
-import { preparePrompts, type PreparedPrompt } from './prepared';
+import { labelMap, preparePrompts } from './prepared';
 import { templateOf } from './prompts';
 import { abftLossRef } from './reference/loss';
 import { sampleTrainingPrompts } from './sampling';
@@ -23,15 +23,6 @@ const OBJECTIVE = { ...defaultAbftObjective, headFilter: 'none' as const };
 // differences to ~1e-6 of the largest gradient (backward.test.ts); 1e-4 leaves room for the loss's
 // extra reductions and still catches any wrong term (those show at 1e-2 and above).
 const TOL = 1e-4;
-
-function labelsOf(prompts: readonly PreparedPrompt[], batch: TokenBatch): Int32Array {
-  const labels = new Int32Array(batch.B * batch.T);
-  prompts.forEach((p, b) => {
-    for (const pos of p.plus) labels[b * batch.T + pos] = 1;
-    for (const pos of p.minus) labels[b * batch.T + pos] = -1;
-  });
-  return labels;
-}
 
 function referenceLoss(spec: ModelSpec, tensors: HfTensors, batch: TokenBatch, labels: Int32Array): number {
   const { attention } = referenceForward(spec, tensors, batch, { attention: { rows: lastTokenRows(batch) } });
@@ -61,7 +52,7 @@ describe('ABFT loss gradient with respect to W_Q and W_K against central finite 
       const draws = sampleTrainingPrompts(data.rows, 3, K, 5);
       const prompts = preparePrompts(model.tokenizer!, templateOf(syntheticPrompt(2)), draws, { multiToken: 'error', maxPositions: spec.maxPositions, what: 'prompt' });
       const batch = packBatch(prompts.map((p) => p.ids), 0);
-      const labels = labelsOf(prompts, batch);
+      const labels = labelMap(prompts, batch);
 
       const grads = createTrainableGrads(e, spec, weights, 'qk');
       const tape = trainingForward(e, spec, weights, batch, { lossRows: lastTokenRows(batch), upTo: 'last-attention' });

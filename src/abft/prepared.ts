@@ -2,6 +2,7 @@
  * Prompt draws turned into what the GPU consumes: token ids, the label positions I⁺ / I⁻ and the
  * gold class, checked for every input error before any training starts.
  */
+import type { TokenBatch } from '../model/batch';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { buildPrompt, locateLabels, type MultiTokenLabels, type PromptTemplate } from './prompts';
 import type { PromptDraw } from './sampling';
@@ -30,4 +31,14 @@ export function preparePrompts(tokenizer: ModelTokenizer, template: PromptTempla
     const located = locateLabels(tokenizer, built, { multiToken: opts.multiToken, maxPositions: opts.maxPositions, name: `${opts.what} ${i + 1}` });
     return { ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels };
   });
+}
+
+/** The ABFT label map [B, T] of a batch of prompts: +1 on I⁺, -1 on I⁻, 0 elsewhere (the loss kernel's input). */
+export function labelMap(prompts: readonly Pick<PreparedPrompt, 'plus' | 'minus'>[], batch: Pick<TokenBatch, 'B' | 'T'>): Int32Array {
+  const labels = new Int32Array(batch.B * batch.T);
+  prompts.forEach((p, b) => {
+    for (const pos of p.plus) labels[b * batch.T + pos] = 1;
+    for (const pos of p.minus) labels[b * batch.T + pos] = -1;
+  });
+  return labels;
 }

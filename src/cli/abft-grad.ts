@@ -12,6 +12,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abftLoss, summarizeStats } from '../abft/loss';
 import { defaultAbftObjective } from '../abft/objective';
+import { labelMap } from '../abft/prepared';
 import { Engine } from '../engine/engine';
 import { nodeGpu } from '../engine/node-gpu';
 import { backward } from '../model/backward';
@@ -51,11 +52,7 @@ runCli(async () => {
   const batch = packBatch(prompts.map((p) => p.ids), 0);
   const grads = createTrainableGrads(e, spec, weights, 'qk');
   const tape = trainingForward(e, spec, weights, batch, { lossRows: lastTokenRows(batch), upTo: 'last-attention' });
-  const labels = new Int32Array(batch.B * batch.T);
-  prompts.forEach((p, b) => {
-    for (const pos of p.plus) labels[b * batch.T + pos] = 1;
-    for (const pos of p.minus) labels[b * batch.T + pos] = -1;
-  });
+  const labels = labelMap(prompts, batch);
   const { probsGrad, stats } = abftLoss(e, tape.probs, e.upload(labels, [batch.B, batch.T], 'i32'), e.upload(batch.lengths, [batch.B], 'i32'), {
     ...objective,
     k: Math.max(...prompts.map((p) => p.plus.length + p.minus.length)),

@@ -7,14 +7,14 @@
  */
 import { abftLoss, summarizeStats, type HeadSummary } from '../abft/loss';
 import { PunishmentController, type PunishmentControllerState } from '../abft/pid';
-import type { PreparedPrompt } from '../abft/prepared';
+import { labelMap, type PreparedPrompt } from '../abft/prepared';
 import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
 import { AdamOptimizer, clipGradNorm, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { rng } from '../engine/random';
 import { backward } from '../model/backward';
-import { lastTokenRows, packBatch, type TokenBatch } from '../model/batch';
+import { lastTokenRows, packBatch } from '../model/batch';
 import { createTrainableGrads, paramOf, releaseGrads, zeroGrads, type TrainableGrads } from '../model/grads';
 import type { LoadedModel } from '../model/load';
 import { trainingForward } from '../model/training-forward';
@@ -71,16 +71,6 @@ export interface TrainerRestore {
   readonly stepsDone: number;
   readonly pid: PunishmentControllerState;
   readonly adam: AdamState;
-}
-
-/** Real-token counts of a micro-batch and the ABFT label map [B, T]: +1 on I⁺, -1 on I⁻. */
-function labelMap(prompts: readonly PreparedPrompt[], batch: TokenBatch): Int32Array {
-  const labels = new Int32Array(batch.B * batch.T);
-  prompts.forEach((p, b) => {
-    for (const pos of p.plus) labels[b * batch.T + pos] = 1;
-    for (const pos of p.minus) labels[b * batch.T + pos] = -1;
-  });
-  return labels;
 }
 
 export class Trainer {

@@ -1,9 +1,8 @@
-import { startTransition, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /**
  * `value`, updated at most once per `ms` and always to the latest value in the end: charts follow
- * a run at a few frames per second however fast its steps come. The update is a transition, so
- * React renders the charts in slices that yield to input instead of one long main-thread task.
+ * a run at a few frames per second however fast its steps come.
  */
 export function useThrottled<T>(value: T, ms: number): T {
   const [shown, setShown] = useState(value);
@@ -11,7 +10,7 @@ export function useThrottled<T>(value: T, ms: number): T {
   useEffect(() => {
     const show = () => {
       last.current = performance.now();
-      startTransition(() => setShown(value));
+      setShown(value);
     };
     const wait = last.current + ms - performance.now();
     if (wait <= 0) {
