@@ -8,10 +8,11 @@ import { randomArray, randomInts, rng } from '../engine/random';
 import { backward } from './backward';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { createTrainableGrads, releaseGrads, zeroGrads, type LinearGrad, type Projection, type TrainableGrads, type TrainableSet } from './grads';
-import { referenceForward, type HfTensors } from './reference/forward';
+import { referenceForward } from './reference/forward';
 import type { Architecture, ModelSpec, ModelWeights } from './spec';
 import { trainingForward, type Tape } from './training-forward';
-import { loadTinyModel } from './testing/tiny-loaded';
+import { loadTinyWeights, type TinyWeights } from './testing/tiny-loaded';
+import { releaseWeights } from './load';
 
 // The f32 gradients pass through two layers of ~10 ops on O(1) activations, each an f32 sum of at
 // most ~130 terms, so their error stays near 1e-6 of the largest gradient; 1e-4 of the largest
@@ -29,17 +30,6 @@ let e: Engine;
 beforeAll(async () => {
   e = await testEngine();
 });
-
-interface Loaded {
-  readonly spec: ModelSpec;
-  readonly weights: ModelWeights;
-  readonly tensors: HfTensors;
-}
-
-async function loadTiny(arch: Architecture, frozenDType: 'f32' | 'f16' = 'f32'): Promise<Loaded> {
-  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
-  return { spec: model.spec, weights: model.weights, tensors };
-}
 
 function sequences(spec: ModelSpec, seed: number): number[][] {
   return LENGTHS.map((n, i) => [...randomInts(n, spec.vocabSize, seed + i)]);
@@ -74,7 +64,7 @@ function sliceUpstream(up: HostUpstream, spec: ModelSpec, Tall: number, keep: re
 }
 
 /** Forward, backward into `grads`, and release of everything the step made. */
-function step(m: Loaded, batch: TokenBatch, mode: Tape['upTo'], vocab: Int32Array, up: HostUpstream, grads: TrainableGrads): void {
+function step(m: TinyWeights, batch: TokenBatch, mode: Tape['upTo'], vocab: Int32Array, up: HostUpstream, grads: TrainableGrads): void {
   const tape = trainingForward(e, m.spec, m.weights, batch, { lossRows: lastTokenRows(batch), upTo: mode, ...(mode === 'logits' && { logitsVocab: vocab }) });
   const probsGrad = up.probs?.map((g) => e.upload(g, [batch.B, m.spec.numHeads, 1, batch.T]));
   const logitsGrad = up.logits ? e.upload(up.logits, [batch.B, 1, vocab.length]) : undefined;
@@ -83,7 +73,7 @@ function step(m: Loaded, batch: TokenBatch, mode: Tape['upTo'], vocab: Int32Arra
 }
 
 /** The float64 loss Σ <G, α> or <G, logits> of the reference forward on `tensors`. */
-function referenceLoss(m: Loaded, batch: TokenBatch, mode: Tape['upTo'], vocab: Int32Array, up: HostUpstream): number {
+function referenceLoss(m: TinyWeights, batch: TokenBatch, mode: Tape['upTo'], vocab: Int32Array, up: HostUpstream): number {
   const rows = lastTokenRows(batch);
   const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
   if (mode === 'logits') return dot(referenceForward(m.spec, m.tensors, batch, { logits: { rows, vocab } }).logits!, up.logits!);
@@ -92,7 +82,7 @@ function referenceLoss(m: Loaded, batch: TokenBatch, mode: Tape['upTo'], vocab: 
 }
 
 /** Where W[i, o] of the engine's [in, out] layout (or b[o]) lives in the HF tensors. */
-function hfEntry(m: Loaded, g: LinearGrad, part: 'weight' | 'bias', i: number, o: number): { data: Float64Array; index: number } {
+function hfEntry(m: TinyWeights, g: LinearGrad, part: 'weight' | 'bias', i: number, o: number): { data: Float64Array; index: number } {
   const C = m.spec.hiddenSize;
   const get = (name: string) => m.tensors.get(name) ?? m.tensors.get(`transformer.${name}`)!;
   if (m.spec.architecture === 'gpt2') {
@@ -120,7 +110,7 @@ function finiteDifference(loss: () => number, data: Float64Array, index: number)
  * Every gradient in `grads` against central differences of the reference loss, on SAMPLES weight
  * entries and every bias entry, within TOL of each projection's largest gradient.
  */
-async function checkAgainstFiniteDifferences(m: Loaded, grads: TrainableGrads, loss: () => number, seed: number): Promise<void> {
+async function checkAgainstFiniteDifferences(m: TinyWeights, grads: TrainableGrads, loss: () => number, seed: number): Promise<void> {
   for (const g of grads.entries) {
     const [inDim, outDim] = g.weight.shape;
     const r = rng(seed + 100 * g.layer + 'qkvo'.indexOf(g.which));
@@ -148,7 +138,7 @@ async function checkAgainstFiniteDifferences(m: Loaded, grads: TrainableGrads, l
 const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2'];
 
 describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
-  let m: Loaded;
+  let m: TinyWeights;
   let batch: TokenBatch;
   let vocab: Int32Array;
   const made: TrainableGrads[] = [];
@@ -158,7 +148,7 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
     return g;
   };
   beforeAll(async () => {
-    m = await loadTiny(arch);
+    m = await loadTinyWeights(e, arch);
     batch = packBatch(sequences(m.spec, 5), 0);
     vocab = Int32Array.from([7, m.spec.vocabSize - 1, 2]);
   });
@@ -241,7 +231,7 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
 describe('backward of a tiny llama model with f16 frozen weights', () => {
   it('gives the gradients of the reference on the same f16-rounded weights', async (ctx) => {
     if (!e.features.shaderF16) ctx.skip();
-    const m = await loadTiny('llama', 'f16');
+    const m = await loadTinyWeights(e, 'llama', 'f16');
     // The frozen matrices as the GPU holds them, so only f32 rounding separates the two.
     for (const [name, t] of m.tensors) {
       if (/(v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/.test(name)) t.data.set(t.data.map((v) => fromHalfBits(toHalfBits(v))));
@@ -259,7 +249,7 @@ describe('backward of a tiny llama model with f16 frozen weights', () => {
 
 describe('backward rejects what does not fit the tape', () => {
   it('names the problem', async () => {
-    const m = await loadTiny('llama');
+    const m = await loadTinyWeights(e, 'llama');
     const batch = packBatch([[1, 2, 3]], 0);
     const grads = createTrainableGrads(e, m.spec, m.weights);
     const tape = trainingForward(e, m.spec, m.weights, batch, { lossRows: lastTokenRows(batch), upTo: 'last-attention' });
@@ -293,8 +283,4 @@ function weightTensors(w: ModelWeights): Tensor[] {
     for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) all.push(lin?.weight ?? null, lin?.bias ?? null);
   }
   return [...new Set(all.filter((t): t is Tensor => t !== null))];
-}
-
-function releaseWeights(w: ModelWeights): void {
-  for (const t of weightTensors(w)) t.release();
 }

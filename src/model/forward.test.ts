@@ -6,9 +6,10 @@ import { testEngine } from '../engine/testing/gpu';
 import { randomInts } from '../engine/random';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { forward, type ForwardOptions } from './forward';
-import { referenceForward, type HfTensors } from './reference/forward';
-import type { Architecture, ModelSpec, ModelWeights } from './spec';
-import { loadTinyModel } from './testing/tiny-loaded';
+import { referenceForward } from './reference/forward';
+import type { Architecture, ModelSpec } from './spec';
+import { loadTinyWeights, type TinyWeights } from './testing/tiny-loaded';
+import { releaseWeights } from './load';
 
 // Activations are O(1) and every value is an f32 sum of at most ~130 terms per op (C = 32, I <= 128)
 // through 2 layers of ~8 ops each, so the relative error stays near (ops x sqrt(K)) x 6e-8 ~ 1e-5;
@@ -26,17 +27,6 @@ let e: Engine;
 beforeAll(async () => {
   e = await testEngine();
 });
-
-interface Loaded {
-  readonly spec: ModelSpec;
-  readonly weights: ModelWeights;
-  readonly tensors: HfTensors;
-}
-
-async function loadTiny(arch: Architecture, frozenDType: 'f32' | 'f16' = 'f32'): Promise<Loaded> {
-  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
-  return { spec: model.spec, weights: model.weights, tensors };
-}
 
 /** Sequences of 7, 4 and 6 tokens. */
 function sequences(spec: ModelSpec, seed: number): number[][] {
@@ -60,7 +50,7 @@ async function readAndRelease(t: Tensor): Promise<Float32Array> {
   return values;
 }
 
-async function compare(m: Loaded, batch: TokenBatch, opts: ForwardOptions, what: string, tol = TOL): Promise<void> {
+async function compare(m: TinyWeights, batch: TokenBatch, opts: ForwardOptions, what: string, tol = TOL): Promise<void> {
   const got = forward(e, m.spec, m.weights, batch, opts);
   const want = referenceForward(m.spec, m.tensors, batch, opts);
   expect(got.logits === undefined).toBe(want.logits === undefined);
@@ -84,11 +74,11 @@ const CASES: { arch: Architecture; side: 'right' | 'left' }[] = [
 ];
 
 describe.each(CASES)('forward of a tiny $arch model, $side padding', ({ arch, side }) => {
-  let m: Loaded;
+  let m: TinyWeights;
   let batch: TokenBatch;
   let rows: Int32Array;
   beforeAll(async () => {
-    m = await loadTiny(arch);
+    m = await loadTinyWeights(e, arch);
     batch = packBatch(sequences(m.spec, 11), 0, { side });
     rows = chosenRows(batch);
   });
@@ -140,7 +130,7 @@ describe.each(CASES)('forward of a tiny $arch model, $side padding', ({ arch, si
 describe.each(['gpt2', 'llama'] as const)('forward of a tiny %s model with f16 frozen weights', (arch) => {
   it('stays within f16 rounding of the float64 reference', async (ctx) => {
     if (!e.features.shaderF16) ctx.skip();
-    const m = await loadTiny(arch, 'f16');
+    const m = await loadTinyWeights(e, arch, 'f16');
     const batch = packBatch(sequences(m.spec, 11), 0);
     const rows = chosenRows(batch);
     await compare(m, batch, { logits: { rows }, attention: { rows } }, `${arch} f16`, F16_TOL);
@@ -150,7 +140,7 @@ describe.each(['gpt2', 'llama'] as const)('forward of a tiny %s model with f16 f
 
 describe('forward rejects requests that do not fit the model or batch', () => {
   it('names the bad value', async () => {
-    const m = await loadTiny('llama');
+    const m = await loadTinyWeights(e, 'llama');
     const batch = packBatch([[1, 2, 3]], 0);
     expect(() => forward(e, m.spec, m.weights, batch, { logits: { rows: Int32Array.from([3]) } })).toThrow(/logits.rows\[0\] = 3 is outside the 3 positions/);
     expect(() => forward(e, m.spec, m.weights, batch, { logits: { rows: Int32Array.from([2]) }, stopAfterAttentionOf: 1 })).toThrow(/logits need the whole model/);
@@ -161,12 +151,3 @@ describe('forward rejects requests that do not fit the model or batch', () => {
     releaseWeights(m.weights);
   });
 });
-
-function releaseWeights(w: ModelWeights): void {
-  const all: (Tensor | null)[] = [w.tokenEmbedding, w.positionEmbedding, w.lmHead, w.finalNorm.weight, w.finalNorm.bias];
-  for (const l of w.layers) {
-    all.push(l.attentionNorm.weight, l.attentionNorm.bias, l.mlpNorm.weight, l.mlpNorm.bias);
-    for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) all.push(lin?.weight ?? null, lin?.bias ?? null);
-  }
-  for (const t of all) t?.release();
-}

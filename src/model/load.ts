@@ -60,9 +60,8 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
   };
 }
 
-/** Gives the model's GPU buffers back (a tied LM head is the embedding, released once). */
-export function releaseModel(model: LoadedModel): void {
-  const { weights } = model;
+/** Gives the weights' GPU buffers back (a tied LM head is the embedding, released once). */
+export function releaseWeights(weights: ModelWeights): void {
   const tensors = [weights.tokenEmbedding, weights.positionEmbedding, weights.lmHead, weights.finalNorm.weight, weights.finalNorm.bias];
   for (const layer of weights.layers) {
     for (const norm of [layer.attentionNorm, layer.mlpNorm]) tensors.push(norm.weight, norm.bias);
@@ -71,4 +70,8 @@ export function releaseModel(model: LoadedModel): void {
     }
   }
   for (const t of tensors) t?.release();
+}
+
+export function releaseModel(model: LoadedModel): void {
+  releaseWeights(model.weights);
 }

@@ -8,7 +8,7 @@ import { memoryFolder } from '../files';
 import { loadModel, type LoadedModel } from '../load';
 import type { FrozenDType } from '../memory';
 import type { HfTensors } from '../reference/forward';
-import type { Architecture, TensorSource } from '../spec';
+import type { Architecture, ModelSpec, ModelWeights, TensorSource } from '../spec';
 import { tinyModelFiles, type TinyModelOptions } from './tiny-models';
 
 export interface TinyLoaded {
@@ -28,4 +28,16 @@ export async function loadTinyModel(e: Engine, arch: Architecture, opts: { froze
   const folder = memoryFolder(`tiny ${arch}`, files);
   const tensors = await readHfTensors(await openCheckpoint(folder));
   return { files, model: await loadModel(e, folder, { frozenDType: opts.frozenDType }), tensors };
+}
+
+/** What the forward and backward tests read: the spec, the GPU weights and the float64 tensors. */
+export interface TinyWeights {
+  readonly spec: ModelSpec;
+  readonly weights: ModelWeights;
+  readonly tensors: HfTensors;
+}
+
+export async function loadTinyWeights(e: Engine, arch: Architecture, frozenDType: FrozenDType = 'f32'): Promise<TinyWeights> {
+  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
+  return { spec: model.spec, weights: model.weights, tensors };
 }
