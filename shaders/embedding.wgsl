@@ -1,6 +1,9 @@
-// Row gather y[t, :] = table[ids[t], :] and its gradient, a scatter-add of dy rows into dTable.
-// An id outside [0, V) reads as a zero row and its gradient is dropped (the table has no row to
-// take it); the CPU validates ids before upload, this only keeps a bad id from reading out of bounds.
+// Row gather y[t, :] = table[ids[t] - first, :] and its gradient, a scatter-add of dy rows into dTable.
+// The table holds rows [first, first + V) of a vocabulary (first = 0 unless the vocabulary is split
+// into chunks that each fit one binding). An id outside them reads as a zero row, or leaves y's row
+// as it is with keep = 1 (the next chunk's gather then fills it); its gradient is dropped (the table
+// has no row to take it). The CPU validates ids before upload, this only keeps a bad id from
+// reading out of bounds.
 //
 // The backward pass is deterministic without float atomics: invocation (c, block) owns column c of
 // the vocab rows [block * p.block, (block + 1) * p.block) and walks all N ids in token order, adding
@@ -11,7 +14,7 @@
 const WG: u32 = 256u;
 const WG_SCATTER: u32 = 64u;
 
-struct GatherParams { n: u32, C: u32, V: u32 }
+struct GatherParams { n: u32, C: u32, V: u32, first: i32, keep: u32 }
 struct ScatterParams { N: u32, C: u32, V: u32, block: u32 }
 @group(0) @binding(0) var<uniform> gp: GatherParams;
 @group(0) @binding(0) var<uniform> sp: ScatterParams;
@@ -31,10 +34,12 @@ fn embedding_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= gp.n) { return; }
   let c = i % gp.C;
-  let id = f_ids[i / gp.C];
-  var v = 0.0;
-  if (id >= 0 && u32(id) < gp.V) { v = f_table[u32(id) * gp.C + c]; }
-  f_y[i] = v;
+  let id = f_ids[i / gp.C] - gp.first;
+  if (id >= 0 && u32(id) < gp.V) {
+    f_y[i] = f_table[u32(id) * gp.C + c];
+  } else if (gp.keep == 0u) {
+    f_y[i] = 0.0;
+  }
 }
 
 @compute @workgroup_size(WG_SCATTER)

@@ -43,6 +43,14 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
+/**
+ * Whether the adapter runs on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): a handful of threads
+ * instead of thousands of GPU lanes, so kernels are tuned for it differently (matmul tiling).
+ */
+export function isSoftwareAdapter(a: AdapterDescription): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test(adapterName(a));
+}
+
 export function adapterName(a: AdapterDescription): string {
   return [a.vendor, a.architecture, a.device, a.description].filter((s) => s).join(' / ') || 'unknown adapter';
 }

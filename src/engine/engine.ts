@@ -23,6 +23,8 @@ export interface KernelCall {
   readonly params?: Readonly<Record<string, number>>;
   readonly tensors: readonly Tensor[];
   readonly workgroups: readonly [number, number?, number?];
+  /** The launch's name in a profile (e.g. the kernel with its shape); the kernel's name by default. */
+  readonly label?: string;
 }
 
 interface CompiledKernel {
@@ -174,7 +176,7 @@ export class Engine implements BufferOwner {
     }));
     if (kernel.paramFields.length > 0) entries.push({ binding: 0, resource: this.writeParams(spec, kernel, call.params ?? {}) });
     const bindGroup = this.device.createBindGroup({ layout: kernel.layout, entries, label: spec.name });
-    const pass = this.computePass(spec.name);
+    const pass = this.computePass(call.label ?? spec.name);
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
@@ -205,6 +207,11 @@ export class Engine implements BufferOwner {
     this.pendingCompiles = [];
     await Promise.all(pending);
     this.check();
+  }
+
+  /** Whether launches are being profiled: ops then name them with their shapes (KernelCall.label). */
+  get profiling(): boolean {
+    return this.profiler !== null;
   }
 
   /** Times every launch until `stopProfiling` (GPU timestamps where the adapter has them). */

@@ -228,6 +228,26 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
   });
 });
 
+describe('backward of a tiny gpt2 model with its vocabulary split into chunks', () => {
+  it('end to end over the whole vocabulary (tied head in chunks of 7 rows): gradients equal to float64 finite differences', async () => {
+    const m = await loadTinyWeights(e, 'gpt2', 'f32', 7);
+    expect(m.weights.lmHead.chunks.length).toBeGreaterThan(2);
+    const batch = packBatch(sequences(m.spec, 5), 0);
+    const V = m.spec.vocabSize;
+    const all = Int32Array.from({ length: V }, (_, i) => i);
+    const grads = createTrainableGrads(e, m.spec, m.weights, 'qk');
+    const up = randomUpstream(m.spec, batch, 'logits', all, 71);
+    const tape = trainingForward(e, m.spec, m.weights, batch, { lossRows: lastTokenRows(batch), upTo: 'logits' });
+    expect(tape.logits!.shape).toEqual([batch.B, 1, V]);
+    const logitsGrad = e.upload(up.logits!, [batch.B, 1, V]);
+    backward(e, m.spec, m.weights, tape, { logitsGrad }, grads);
+    for (const t of [...tape.probs, tape.logits, logitsGrad]) t?.release();
+    await checkAgainstFiniteDifferences(m, grads, () => referenceLoss(m, batch, 'logits', all, up), 3);
+    releaseGrads(grads);
+    releaseWeights(m.weights);
+  });
+});
+
 describe('backward of a tiny llama model with f16 frozen weights', () => {
   it('gives the gradients of the reference on the same f16-rounded weights', async (ctx) => {
     if (!e.features.shaderF16) ctx.skip();
@@ -277,7 +297,7 @@ async function readGrads(grads: TrainableGrads): Promise<Float32Array[]> {
 }
 
 function weightTensors(w: ModelWeights): Tensor[] {
-  const all: (Tensor | null)[] = [w.tokenEmbedding, w.positionEmbedding, w.lmHead, w.finalNorm.weight, w.finalNorm.bias];
+  const all: (Tensor | null)[] = [...w.tokenEmbedding.chunks, w.positionEmbedding, ...w.lmHead.chunks, w.finalNorm.weight, w.finalNorm.bias];
   for (const l of w.layers) {
     all.push(l.attentionNorm.weight, l.attentionNorm.bias, l.mlpNorm.weight, l.mlpNorm.bias);
     for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) all.push(lin?.weight ?? null, lin?.bias ?? null);

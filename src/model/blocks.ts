@@ -17,6 +17,7 @@ import type { Engine } from '../engine/engine';
 import { Tensor } from '../engine/tensor';
 import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
+import { gatherVocabularyRows, vocabularyLogits, vocabularyLogitsBackward, type VocabularyTable } from './vocabulary-table';
 
 /** The batch on the GPU, uploaded once per forward. */
 export interface BatchTensors {
@@ -62,7 +63,7 @@ function rowsView(t: Tensor): Tensor {
 
 /** h = wte[ids] (+ wpe[positions] for learned positions): [B, T, C]. */
 export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Tensor {
-  const h = embedding(e, weights.tokenEmbedding, batch.ids);
+  const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
   if (weights.positionEmbedding) {
     const p = embedding(e, weights.positionEmbedding, batch.positions);
     accumulateInto(e, h, p);
@@ -333,9 +334,8 @@ export function logitsHead(e: Engine, spec: ModelSpec, weights: ModelWeights, h:
 /** What the head's backward reads: the final norm of the picked rows, and the LM-head rows scored. */
 export interface HeadSaved {
   readonly norm: NormSaved;
-  /** [V', C], gathered (owned) when a vocabulary subset is scored, else the model's lmHead (not owned). */
-  readonly head: Tensor;
-  readonly ownsHead: boolean;
+  /** The LM-head rows [V', C] gathered (owned) when a vocabulary subset is scored, else the model's whole lmHead (not owned). */
+  readonly head: { readonly rows: Tensor } | { readonly table: VocabularyTable };
 }
 
 /** `logitsHead`, keeping what its backward reads. */
@@ -349,10 +349,19 @@ export function logitsHeadSaving(
 ): { logits: Tensor; saved: HeadSaved } {
   const picked = embedding(e, rowsView(h), flatRows);
   const { y: x, saved: norm } = normalizeSaving(e, spec, weights.finalNorm, picked);
-  const head = vocab ? embedding(e, weights.lmHead, vocab) : weights.lmHead;
-  const logits = matmul(e, x, head, { transB: true });
+  let logits: Tensor;
+  let head: HeadSaved['head'];
+  if (vocab) {
+    const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
+    logits = matmul(e, x, rows, { transB: true });
+    head = { rows };
+  } else {
+    const [B, P, C] = x.shape;
+    logits = asShape(e, vocabularyLogits(e, x.reshape([B * P, C]), weights.lmHead), [B, P, weights.lmHead.vocabSize]);
+    head = { table: weights.lmHead };
+  }
   x.release();
-  return { logits, saved: { norm, head, ownsHead: vocab !== null } };
+  return { logits, saved: { norm, head } };
 }
 
 /**
@@ -360,7 +369,13 @@ export function logitsHeadSaving(
  * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
  */
 export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
-  const dx = matmul(e, dLogits, saved.head);
+  let dx: Tensor;
+  if ('rows' in saved.head) {
+    dx = matmul(e, dLogits, saved.head.rows);
+  } else {
+    const [B, P, V] = dLogits.shape;
+    dx = asShape(e, vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), saved.head.table), [B, P, saved.head.table.hidden]);
+  }
   const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
   dx.release();
   const C = hShape[hShape.length - 1];
@@ -371,5 +386,5 @@ export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWei
 
 export function releaseHeadSaved(saved: HeadSaved): void {
   releaseNormSaved(saved.norm);
-  if (saved.ownsHead) saved.head.release();
+  if ('rows' in saved.head) saved.head.rows.release();
 }

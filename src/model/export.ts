@@ -11,7 +11,7 @@ import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import type { Checkpoint } from './checkpoint';
 import { encodeSafetensors, f32Bytes, type TensorToWrite } from './safetensors';
-import type { ModelSpec, ModelWeights } from './spec';
+import type { ModelSpec, ModelWeights, TensorSource } from './spec';
 
 /** How a trained tensor is laid out inside an HF tensor. */
 interface TrainedPart {
@@ -64,6 +64,24 @@ async function mergeTrained(e: Engine, name: string, shape: readonly number[], b
     }
   }
   return out;
+}
+
+/**
+ * The fine-tuned model's tensors by HF name and layout, as f32: the trained W_Q / W_K (and biases)
+ * merged from the GPU, every other tensor read from the base checkpoint. What the ONNX export reads.
+ */
+export function fineTunedTensors(e: Engine, spec: ModelSpec, weights: ModelWeights, source: Checkpoint): TensorSource {
+  const trained = trainedParts(spec, weights, source);
+  return {
+    label: `${source.label} (fine-tuned)`,
+    names: () => source.names(),
+    info: (name) => source.info(name),
+    read: async (name) => {
+      const parts = trained.get(name);
+      const base = await source.read(name);
+      return parts ? mergeTrained(e, name, source.info(name)!.shape, base, parts) : base;
+    },
+  };
 }
 
 /** Serializes the base checkpoint with the trained W_Q / W_K from the GPU; metadata names what was done. */

@@ -127,6 +127,22 @@ describe.each(CASES)('forward of a tiny $arch model, $side padding', ({ arch, si
   });
 });
 
+// A vocabulary split into chunks of 7 rows (the tiny models have ~100 words, so 15 chunks, the last
+// one partial): the gather of the embedding, the label-word rows and the full-vocabulary logits
+// must be exactly what the one-buffer path gives, so the same tolerance holds.
+describe.each(['gpt2', 'qwen2'] as const)('forward of a tiny %s model with its vocabulary split into chunks', (arch) => {
+  it('matches the float64 reference: full-vocabulary logits, a vocabulary subset, attention', async () => {
+    const m = await loadTinyWeights(e, arch, 'f32', 7);
+    expect(m.weights.lmHead.chunks.length).toBeGreaterThan(2);
+    const batch = packBatch(sequences(m.spec, 11), 0);
+    const rows = chosenRows(batch);
+    await compare(m, batch, { logits: { rows }, attention: { rows } }, `${arch} chunked`);
+    const vocab = Int32Array.from([3, m.spec.vocabSize - 1, 11, 7]);
+    await compare(m, batch, { logits: { rows, vocab } }, `${arch} chunked subset`);
+    releaseWeights(m.weights);
+  });
+});
+
 describe.each(['gpt2', 'llama'] as const)('forward of a tiny %s model with f16 frozen weights', (arch) => {
   it('stays within f16 rounding of the float64 reference', async (ctx) => {
     if (!e.features.shaderF16) ctx.skip();

@@ -94,3 +94,17 @@ export const KNOWN_CONFIGS: Readonly<Record<string, object>> = {
   'SmolLM2-135M': SMOLLM2_135M,
   'Qwen2.5-0.5B': QWEN25_05B,
 };
+
+/** HuggingFaceTB/SmolLM2-360M config.json as published. */
+export const SMOLLM2_360M = {
+  ...SMOLLM2_135M,
+  hidden_size: 960,
+  initializer_range: 0.02,
+  intermediate_size: 2560,
+  num_attention_heads: 15,
+  num_hidden_layers: 32,
+  num_key_value_heads: 5,
+};
+
+/** openai-community/gpt2-medium (355M) config.json as published. */
+export const GPT2_MEDIUM = { ...GPT2, n_embd: 1024, n_head: 16, n_layer: 24, n_special: 0, predict_special_tokens: true };

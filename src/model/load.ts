@@ -9,6 +9,7 @@ import { readText, type ModelFolder } from './files';
 import { checkFitsAdapter, countParameters, type FrozenDType } from './memory';
 import type { ModelSpec, ModelWeights } from './spec';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer';
+import { releaseVocabularyTable } from './vocabulary-table';
 import { loadWeights } from './weights';
 
 export interface LoadedModel {
@@ -27,6 +28,8 @@ export interface LoadModelOptions {
   readonly requireTokenizer?: boolean;
   /** Bytes of weights uploaded so far, and in all. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** See LoadWeightsOptions: forces smaller vocabulary chunks of the embedding and LM head (tests). */
+  readonly vocabularyChunkRows?: number;
 }
 
 export async function readModelSpec(folder: ModelFolder): Promise<ModelSpec> {
@@ -48,7 +51,7 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
   const tokenizer = folder.get('tokenizer.json') || opts.requireTokenizer !== false ? await loadTokenizer(folder) : null;
   const checkpoint = await openCheckpoint(folder);
   const before = e.memory().allocatedBytes;
-  const { weights, warnings } = await loadWeights(e, spec, checkpoint, { frozenDType, onProgress: opts.onProgress });
+  const { weights, warnings } = await loadWeights(e, spec, checkpoint, { frozenDType, onProgress: opts.onProgress, vocabularyChunkRows: opts.vocabularyChunkRows });
   return {
     label: folder.label,
     spec,
@@ -62,7 +65,9 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
 
 /** Gives the weights' GPU buffers back (a tied LM head is the embedding, released once). */
 export function releaseWeights(weights: ModelWeights): void {
-  const tensors = [weights.tokenEmbedding, weights.positionEmbedding, weights.lmHead, weights.finalNorm.weight, weights.finalNorm.bias];
+  releaseVocabularyTable(weights.tokenEmbedding);
+  if (weights.lmHead !== weights.tokenEmbedding) releaseVocabularyTable(weights.lmHead);
+  const tensors = [weights.positionEmbedding, weights.finalNorm.weight, weights.finalNorm.bias];
   for (const layer of weights.layers) {
     for (const norm of [layer.attentionNorm, layer.mlpNorm]) tensors.push(norm.weight, norm.bias);
     for (const linear of [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down]) {

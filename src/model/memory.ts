@@ -19,6 +19,8 @@ export interface WeightTensorPlan {
   readonly count: number;
   /** Bytes of one tensor on the GPU (the engine rounds buffers up to 4 bytes). */
   readonly bytes: number;
+  /** The token embedding and LM head: stored as vocabulary chunks that each fit one buffer (vocabulary-table.ts). */
+  readonly splitByVocabulary?: boolean;
 }
 
 /** The tensors loadWeights creates for this spec, mirroring ModelWeights. */
@@ -29,9 +31,9 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
   const I = spec.intermediateSize;
   const L = spec.numLayers;
   const plans: WeightTensorPlan[] = [];
-  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1) => {
+  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1, splitByVocabulary = false) => {
     const elements = shape.reduce((p, d) => p * d, 1);
-    plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4 });
+    plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4, ...(splitByVocabulary && { splitByVocabulary }) });
   };
   const norm = (what: string, count: number) => {
     add(`${what} weight`, [H], 'f32', count);
@@ -41,7 +43,7 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
     add(`each layer's ${what}`, shape, dtype, L);
     if (bias) add(`each layer's ${what} bias`, [shape[1]], 'f32', L);
   };
-  add('the token embedding', [spec.vocabSize, H], 'f32');
+  add('the token embedding', [spec.vocabSize, H], 'f32', 1, true);
   if (spec.positions.kind === 'learned') add('the position embedding', [spec.maxPositions, H], 'f32');
   norm("each layer's attention norm", L);
   linear('q projection', [H, q], 'f32', spec.qkvBias);
@@ -53,7 +55,7 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
   linear('MLP up projection', [H, I], frozenDType, spec.mlpBias);
   linear('MLP down projection', [I, H], frozenDType, spec.mlpBias);
   norm('the final norm', 1);
-  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32');
+  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32', 1, true);
   return plans;
 }
 
@@ -73,17 +75,24 @@ export function formatModelSize(spec: ModelSpec, frozenDType: FrozenDType): stri
   return `${count} parameters, ${formatBytes(estimateWeightBytes(spec, frozenDType))} of weights on the GPU`;
 }
 
+/** The largest tensor the engine allocates on this adapter: it binds whole tensors, so the smaller limit counts (rounded as the buffer pool does). */
+export function maxTensorBytes(limits: BufferLimits): number {
+  return Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 256) * 256;
+}
+
 /**
  * Throws when one weight tensor is larger than the adapter allows in one buffer (the engine binds
- * whole tensors, so the smaller of the two limits counts). Returns the total bytes and the largest tensor.
+ * whole tensors, so the smaller of the two limits counts). The embedding and LM head are split into
+ * vocabulary chunks, so only one of their rows has to fit. Returns the total bytes and the largest
+ * tensor that is stored whole.
  */
 export function checkFitsAdapter(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType): { totalBytes: number; largest: WeightTensorPlan } {
   const plans = weightTensors(spec, frozenDType);
-  const largest = plans.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const whole = plans.filter((p) => !p.splitByVocabulary);
+  const largest = whole.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const totalBytes = estimateWeightBytes(spec, frozenDType);
   const binding = limits.maxStorageBufferBindingSize <= limits.maxBufferSize;
-  // The same rounding as the engine's buffer pool.
-  const maxBytes = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 256) * 256;
+  const maxBytes = maxTensorBytes(limits);
   if (largest.bytes > maxBytes) {
     throw new Error(
       `${spec.hfArchitecture}: ${largest.what} [${largest.shape.join(', ')}] needs ${formatBytes(largest.bytes)} in one buffer; ` +

@@ -5,6 +5,7 @@
  * SwiGLU, grouped-query attention) and Qwen2 (Llama plus q/k/v biases).
  */
 import type { Tensor } from '../engine/tensor';
+import type { VocabularyTable } from './vocabulary-table';
 
 export type Architecture = 'gpt2' | 'llama' | 'qwen2';
 
@@ -81,14 +82,14 @@ export interface LayerWeights {
 }
 
 export interface ModelWeights {
-  /** [vocab, hidden] */
-  readonly tokenEmbedding: Tensor;
+  /** [vocab, hidden], split into vocabulary chunks that each fit one buffer; readVocabularyTable gives the whole matrix. */
+  readonly tokenEmbedding: VocabularyTable;
   /** [maxPositions, hidden], GPT-2 only. */
   readonly positionEmbedding: Tensor | null;
   readonly layers: readonly LayerWeights[];
   readonly finalNorm: NormWeights;
-  /** [vocab, hidden]: one row per vocabulary word, so chosen rows can be gathered; the same tensor as tokenEmbedding when tied. */
-  readonly lmHead: Tensor;
+  /** [vocab, hidden]: one row per vocabulary word, so chosen rows can be gathered; the same object as tokenEmbedding when tied. */
+  readonly lmHead: VocabularyTable;
 }
 
 /** The tensors of a checkpoint by HF name, read one at a time (safetensors.ts implements it). */

@@ -9,6 +9,7 @@ import { memoryFolder } from './files';
 import { checkFitsAdapter, countParameters, estimateWeightBytes, formatModelSize } from './memory';
 import type { Architecture, LinearWeights, ModelSpec, ModelWeights, TensorSource } from './spec';
 import { tinyModelFiles, type TinyModelOptions } from './testing/tiny-models';
+import { readVocabularyTable, type VocabularyTable } from './vocabulary-table';
 import { loadWeights } from './weights';
 
 async function tiny(arch: Architecture, opts: TinyModelOptions = {}, config: Record<string, unknown> = {}) {
@@ -32,8 +33,8 @@ function view(c: Checkpoint, rename: (name: string) => string | null, extra: Rec
   };
 }
 
-async function values(e: Engine, t: Tensor): Promise<number[]> {
-  return Array.from(await e.read(t));
+async function values(e: Engine, t: Tensor | VocabularyTable): Promise<number[]> {
+  return Array.from('chunks' in t ? await readVocabularyTable(e, t) : await e.read(t));
 }
 
 /** gpu[i, j] (engine layout [in, out]) must be file[j, i] (nn.Linear [out, in]). */
@@ -46,8 +47,8 @@ async function expectTransposed(e: Engine, l: LinearWeights, file: Float32Array,
 
 function allTensors(w: ModelWeights): Tensor[] {
   const linear = (l: LinearWeights | null) => (l ? [l.weight, ...(l.bias ? [l.bias] : [])] : []);
-  const list = [w.tokenEmbedding, ...(w.positionEmbedding ? [w.positionEmbedding] : []), w.finalNorm.weight, ...(w.finalNorm.bias ? [w.finalNorm.bias] : [])];
-  if (w.lmHead !== w.tokenEmbedding) list.push(w.lmHead);
+  const list = [...w.tokenEmbedding.chunks, ...(w.positionEmbedding ? [w.positionEmbedding] : []), w.finalNorm.weight, ...(w.finalNorm.bias ? [w.finalNorm.bias] : [])];
+  if (w.lmHead !== w.tokenEmbedding) list.push(...w.lmHead.chunks);
   for (const l of w.layers) {
     list.push(l.attentionNorm.weight, l.mlpNorm.weight, ...[l.attentionNorm.bias, l.mlpNorm.bias].filter((b) => b !== null));
     list.push(...[l.q, l.k, l.v, l.o, l.gate, l.up, l.down].flatMap(linear));
@@ -153,7 +154,7 @@ describe('loadWeights', () => {
     expect(warnings).toEqual([]);
     const l = w.layers[0];
     expect([l.q, l.k, l.v, l.o, l.up, l.down].map((x) => x.weight.dtype)).toEqual(['f32', 'f32', 'f16', 'f16', 'f16', 'f16']);
-    expect([l.v.bias!.dtype, l.attentionNorm.weight.dtype, w.tokenEmbedding.dtype, w.positionEmbedding!.dtype]).toEqual(['f32', 'f32', 'f32', 'f32']);
+    expect([l.v.bias!.dtype, l.attentionNorm.weight.dtype, w.tokenEmbedding.chunks[0].dtype, w.positionEmbedding!.dtype]).toEqual(['f32', 'f32', 'f32', 'f32']);
     const fc = await source.read('transformer.h.0.mlp.c_fc.weight');
     // f16 storage is the file's value rounded once to half precision.
     expect(await values(e, l.up.weight)).toEqual(Array.from(fc, (v) => fromHalfBits(toHalfBits(v))));
@@ -241,12 +242,28 @@ describe('loadWeights', () => {
 
   it('refuses a model whose largest tensor exceeds the adapter buffer limit, before touching the GPU', async () => {
     const { spec, source } = await tiny('llama');
-    const fake = { features: { shaderF16: false }, adapterName: 'fake', limits: { maxStorageBufferBindingSize: 16384, maxBufferSize: 1 << 30 } } as unknown as Engine;
-    const kib = ((spec.vocabSize * 32 * 4) / 1024).toFixed(1);
+    // The embedding is split into chunks, so the limit that matters is the largest whole matrix: the MLP's [32, 64].
+    const fake = { features: { shaderF16: false }, adapterName: 'fake', limits: { maxStorageBufferBindingSize: 4096, maxBufferSize: 1 << 30 } } as unknown as Engine;
     await expect(loadWeights(fake, spec, source)).rejects.toThrow(
-      `LlamaForCausalLM: the token embedding [${spec.vocabSize}, 32] needs ${kib} KiB in one buffer; this GPU allows at most 16.0 KiB per buffer (maxStorageBufferBindingSize). All the weights need`,
+      "LlamaForCausalLM: each layer's MLP gate projection [32, 64] needs 8.00 KiB in one buffer; this GPU allows at most 4.00 KiB per buffer (maxStorageBufferBindingSize). All the weights need",
     );
   });
+
+  for (const [arch, tied] of [['gpt2', true], ['qwen2', false]] as const) {
+    it(`${arch}: splits the ${tied ? 'tied' : 'untied'} embedding and head into vocabulary chunks that read back as the file's matrix`, async () => {
+      const e = await testEngine();
+      const { spec, source } = await tiny(arch);
+      const { weights: w } = await loadWeights(e, spec, source, { vocabularyChunkRows: 7 });
+      const chunks = Math.ceil(spec.vocabSize / 7);
+      expect(w.tokenEmbedding.chunks.map((c) => c.shape[0])).toEqual([...Array(chunks - 1).fill(7), spec.vocabSize - 7 * (chunks - 1)]);
+      const prefix = arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight';
+      expect(await values(e, w.tokenEmbedding)).toEqual(Array.from(await source.read(prefix)));
+      if (tied) expect(w.lmHead).toBe(w.tokenEmbedding);
+      else expect(await values(e, w.lmHead)).toEqual(Array.from(await source.read('lm_head.weight')));
+      expect(allTensors(w).reduce((sum, t) => sum + t.byteLength, 0)).toBe(estimateWeightBytes(spec, 'f32'));
+      release(w);
+    });
+  }
 });
 
 describe('memory estimates', () => {
@@ -286,12 +303,12 @@ describe('memory estimates', () => {
     expect(estimateWeightBytes(qwen25, 'f16')).toBe(f32 - frozen / 2);
   });
 
-  it('names the token embedding of Qwen2.5-0.5B as too large for a 128 MiB buffer, with the total', () => {
-    const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
-    expect(() => checkFitsAdapter(qwen25, limits, 'f32')).toThrow(
-      /^Qwen2ForCausalLM: the token embedding \[151936, 896\] needs 519\.3 MiB in one buffer; this GPU allows at most 128\.0 MiB per buffer \(maxStorageBufferBindingSize\)\. All the weights need 1\.84 GiB\. Pick a smaller model/,
+  it('fits Qwen2.5-0.5B into 128 MiB buffers (its 519 MiB embedding is split); a 16 MiB limit names the MLP matrix, with the total', () => {
+    const browser = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+    expect(checkFitsAdapter(qwen25, browser, 'f32')).toMatchObject({ totalBytes: 494_032_768 * 4, largest: { what: "each layer's MLP gate projection" } });
+    const small = { maxStorageBufferBindingSize: 16 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+    expect(() => checkFitsAdapter(qwen25, small, 'f32')).toThrow(
+      /^Qwen2ForCausalLM: each layer's MLP gate projection \[896, 4864\] needs 16\.6 MiB in one buffer; this GPU allows at most 16\.0 MiB per buffer \(maxStorageBufferBindingSize\)\. All the weights need 1\.84 GiB\. Pick a smaller model/,
     );
-    const roomy = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
-    expect(checkFitsAdapter(qwen25, roomy, 'f32')).toMatchObject({ totalBytes: 494_032_768 * 4, largest: { what: 'the token embedding' } });
   });
 });

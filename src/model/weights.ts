@@ -10,12 +10,18 @@ import type { Tensor } from '../engine/tensor';
 import { checkFitsAdapter, type FrozenDType } from './memory';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from './safetensors';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights, TensorSource } from './spec';
+import { maxChunkRows, uploadVocabularyTable, type VocabularyTable } from './vocabulary-table';
 
 export interface LoadWeightsOptions {
   /** 'f16' halves the memory of the frozen Linear weights (v, o, MLP); needs shader-f16, else f32 with a warning. */
   readonly frozenDType?: FrozenDType;
   /** Bytes (as stored in the checkpoint) of the tensors read so far, and of all that will be read. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Rows per buffer of the token embedding and LM head (vocabulary-table.ts); by default as many as
+   * one buffer of the adapter holds. Tests force small chunks to check the split paths on tiny models.
+   */
+  readonly vocabularyChunkRows?: number;
 }
 
 export interface LoadedWeights {
@@ -90,7 +96,8 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
   const unused = source.names().filter((n) => !used.has(n) && !HARMLESS.some((p) => p.test(n)));
   if (unused.length > 0) warnings.push(unusedWarning(source, spec, unused));
 
-  const loader = new Loader(e, source, wanted, warnings, opts.onProgress);
+  const chunkRows = Math.min(opts.vocabularyChunkRows ?? Infinity, maxChunkRows(spec.hiddenSize, e.limits));
+  const loader = new Loader(e, source, wanted, warnings, opts.onProgress, chunkRows);
   try {
     const weights = await build(loader, recipe, spec);
     await e.sync();
@@ -103,8 +110,10 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
 
 async function build(l: Loader, r: Recipe, spec: ModelSpec): Promise<ModelWeights> {
   const embeddingValues = await l.read(r.tokenEmbedding.name);
-  const tokenEmbedding = l.upload(r.tokenEmbedding, embeddingValues, 'f32');
-  const lmHead = spec.tieWordEmbeddings ? await l.tiedHead(r.lmHead, embeddingValues, tokenEmbedding) : await l.plain(r.lmHead);
+  const tokenEmbedding = l.vocabularyTable(r.tokenEmbedding, embeddingValues);
+  const lmHead = spec.tieWordEmbeddings
+    ? await l.tiedHead(r.lmHead, embeddingValues, tokenEmbedding)
+    : l.vocabularyTable(r.lmHead, await l.read(r.lmHead.name));
   const positionEmbedding = r.positionEmbedding ? await l.plain(r.positionEmbedding) : null;
   const layers: LayerWeights[] = [];
   for (const layer of r.layers) {
@@ -136,7 +145,8 @@ class Loader {
     private readonly source: TensorSource,
     wanted: readonly Wanted[],
     private readonly warnings: string[],
-    private readonly onProgress?: (done: number, total: number) => void,
+    private readonly onProgress: ((done: number, total: number) => void) | undefined,
+    private readonly chunkRows: number,
   ) {
     this.total = wanted.reduce((sum, w) => sum + fileBytes(source, w.name), 0);
     onProgress?.(0, this.total);
@@ -169,6 +179,14 @@ class Loader {
     return t;
   }
 
+  /** The token embedding or an untied LM head [V, C], split into vocabulary chunks that each fit one buffer. */
+  vocabularyTable(w: Wanted, values: Float32Array): VocabularyTable {
+    const [V, C] = w.dims.map((d) => d.n);
+    const table = uploadVocabularyTable(this.e, values, V, C, this.chunkRows);
+    this.created.push(...table.chunks);
+    return table;
+  }
+
   async plain(w: Wanted): Promise<Tensor> {
     return this.upload(w, await this.read(w.name), 'f32');
   }
@@ -192,7 +210,7 @@ class Loader {
   }
 
   /** A tied head is the embedding tensor itself; a stored copy is checked, as transformers ignores it. */
-  async tiedHead(w: Wanted, embedding: Float32Array, tokenEmbedding: Tensor): Promise<Tensor> {
+  async tiedHead(w: Wanted, embedding: Float32Array, tokenEmbedding: VocabularyTable): Promise<VocabularyTable> {
     if (this.source.info(w.name)) {
       const head = await this.read(w.name);
       if (head.some((v, i) => v !== embedding[i])) {

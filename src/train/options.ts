@@ -21,6 +21,8 @@ export interface TrainOptions {
   readonly pseudoBatch: number;
   /** Prompts run on the GPU together; a pseudo-batch is split into micro-batches of this size. */
   readonly microBatch: number;
+  /** Bytes of activations a micro-batch may keep for the backward; microBatch is lowered to fit (default: micro-batch.ts's DEFAULT_ACTIVATION_BUDGET). */
+  readonly activationBudgetBytes?: number;
   readonly steps: number;
   /** Demonstrations per prompt (k). */
   readonly k: number;

@@ -56,7 +56,7 @@ function weightsOf(model: LoadedModel): { trained: (Tensor | null)[]; frozen: (T
   return {
     trained: w.layers.flatMap((l) => [l.q.weight, l.q.bias, l.k.weight, l.k.bias]),
     frozen: [
-      w.tokenEmbedding,
+      ...w.tokenEmbedding.chunks,
       w.positionEmbedding,
       w.finalNorm.weight,
       ...w.layers.flatMap((l) => [l.v.weight, l.v.bias, l.o.weight, l.o.bias, l.up.weight, l.down.weight, l.gate?.weight ?? null, l.attentionNorm.weight, l.mlpNorm.weight]),

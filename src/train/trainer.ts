@@ -10,7 +10,7 @@ import { PunishmentController, type PunishmentControllerState } from '../abft/pi
 import { labelMap, type PreparedPrompt } from '../abft/prepared';
 import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
-import { AdamOptimizer, clipGradNorm, type AdamState } from '../engine/ops/optimizer';
+import { AdamOptimizer, gradNorm as globalGradNorm, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { rng } from '../engine/random';
 import { backward } from '../model/backward';
@@ -111,6 +111,7 @@ export class Trainer {
       requested: Math.min(options.microBatch, options.pseudoBatch),
       logitsColumns: fullVocabulary ? model.spec.vocabSize : labelTokenIds.length,
       maxBufferBytes: e.limits.maxStorageBufferBindingSize,
+      budgetBytes: options.activationBudgetBytes,
     });
   }
 
@@ -168,7 +169,7 @@ export class Trainer {
       tokens += micro.reduce((s, p) => s + p.ids.length, 0);
       lossParts.push(options.objective === 'abft' ? this.abftMicroBatch(micro, punishment) : this.endToEndMicroBatch(micro));
     }
-    const gradNormT = clipGradNorm(e, this.gradTensors(), Number.MAX_VALUE);
+    const gradNormT = globalGradNorm(e, this.gradTensors());
     const parts = await Promise.all(lossParts.map((t) => e.read(t)));
     const gradNorm = (await e.read(gradNormT))[0];
     for (const t of [...lossParts, gradNormT]) t.release();

@@ -57,6 +57,26 @@ describe('embedding against the float64 reference', () => {
     });
   }
 
+  it('a vocabulary split into chunks (firstRow, out) gathers the same rows as the whole table', async () => {
+    const e = await testEngine();
+    const [V, C, N] = [23, 5, 40];
+    const table = randomArray(V * C, 61);
+    const ids = testIds(N, V, 62);
+    const idt = e.upload(ids, [N], 'i32');
+    // Chunks of 10, 10 and 3 rows; the first writes zeros where its rows end, the others keep what is there.
+    const y = e.upload(randomArray(N * C, 63), [N, C]);
+    for (const first of [0, 10, 20]) {
+      const rows = Math.min(10, V - first);
+      const chunk = e.upload(table.subarray(first * C, (first + rows) * C), [rows, C]);
+      if (first === 0) e.copy(embedding(e, chunk, idt, { firstRow: 0 }), y);
+      else embedding(e, chunk, idt, { firstRow: first, out: y });
+      chunk.release();
+    }
+    expectClose(await e.read(y), embeddingRef(table, ids, C), EXACT, 'chunked gather');
+    expect(() => embedding(e, e.zeros([4, C]), idt, { out: e.zeros([N, C + 1]) })).toThrow(/opts.out has shape/);
+    expect(() => embedding(e, e.zeros([4, C]), idt, { firstRow: -1 })).toThrow(/firstRow = -1/);
+  });
+
   it('is deterministic: repeated runs give identical bits', async () => {
     const e = await testEngine();
     const [V, C, N] = [3, 33, 200];

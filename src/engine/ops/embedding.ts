@@ -11,7 +11,7 @@ const WG_SCATTER = 64;
 const SCATTER_TARGET_INVOCATIONS = 16384;
 
 const kernels = {
-  embedding: defineKernel({ name: 'embedding_forward', source, entryPoint: 'embedding_forward', params: ['n:u32', 'C:u32', 'V:u32'], bindings: ['read', 'read', 'write'] }),
+  embedding: defineKernel({ name: 'embedding_forward', source, entryPoint: 'embedding_forward', params: ['n:u32', 'C:u32', 'V:u32', 'first:i32', 'keep:u32'], bindings: ['read', 'read', 'write'] }),
   embeddingBackward: defineKernel({
     name: 'embedding_backward',
     source,
@@ -28,18 +28,36 @@ export interface EmbeddingBackwardOptions {
   readonly accumulate?: boolean;
 }
 
+export interface EmbeddingOptions {
+  /** The vocabulary id of the table's first row: the table is the chunk [firstRow, firstRow + V) of a split vocabulary. */
+  readonly firstRow?: number;
+  /** Written in place ([...ids.shape, C]); rows whose id the table does not hold are left as they are. */
+  readonly out?: Tensor;
+}
+
 /**
  * Gathers rows: table[V, C], ids (i32, any shape) -> [...ids.shape, C]. Token and position
  * embeddings, and the LM-head rows of label words. An id outside [0, V) gives a zero row; callers
  * validate ids on the CPU before upload, so this only keeps a bad id from reading out of bounds.
+ * With `firstRow` and `out`, one chunk of a vocabulary split over several buffers fills its rows of
+ * `out` (see src/model/vocabulary-table.ts).
  */
-export function embedding(e: Engine, table: Tensor, ids: Tensor): Tensor {
+export function embedding(e: Engine, table: Tensor, ids: Tensor, opts: EmbeddingOptions = {}): Tensor {
   expectDType('embedding', 'table', table, 'f32');
   expectShape('embedding', 'table', table, [-1, -1]);
   expectDType('embedding', 'ids', ids, 'i32');
   const [V, C] = table.shape;
-  const y = e.empty([...ids.shape, C]);
-  e.run(kernels.embedding, { params: { n: y.size, C, V }, tensors: [table, ids, y], workgroups: grid1d(y.size, WG) });
+  const first = opts.firstRow ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > 2 ** 31 - 1) throw new Error(`embedding: firstRow = ${first}, expected a non-negative 32-bit integer`);
+  let y: Tensor;
+  if (opts.out) {
+    y = opts.out;
+    expectDType('embedding', 'opts.out', y, 'f32');
+    expectShape('embedding', 'opts.out', y, [...ids.shape, C]);
+  } else {
+    y = e.empty([...ids.shape, C]);
+  }
+  e.run(kernels.embedding, { params: { n: y.size, C, V, first, keep: Number(opts.out !== undefined) }, tensors: [table, ids, y], workgroups: grid1d(y.size, WG) });
   return y;
 }
 

@@ -94,7 +94,7 @@ describe('matmul against the float64 reference', () => {
     // Not square, threadM != threadN, tileK below the defaults'. The other benchmark candidates
     // differ only in these constants and take seconds each to compile on lavapipe.
     const odd: MatmulTiling = { tileM: 16, tileN: 32, tileK: 4, threadM: 2, threadN: 4 };
-    for (const tiling of [MATMUL_TILINGS.large, MATMUL_TILINGS.small, MATMUL_TILINGS.wide, odd]) {
+    for (const tiling of [MATMUL_TILINGS.large, MATMUL_TILINGS.small, MATMUL_TILINGS.wide, MATMUL_TILINGS.rows, odd]) {
       await checkForward(e, { m: 70, n: 65, k: 33, batchA: [2], transB: true, bias: true, tiling }, 15);
     }
   });

@@ -2,6 +2,7 @@ import source from '../../../shaders/matmul.wgsl?raw';
 import { shapeToString, type DType, type Shape } from '../dtype';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
+import { isSoftwareAdapter } from '../device';
 import { defineKernel, type KernelSpec } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
 import { sumColumns } from './reduce';
@@ -30,10 +31,17 @@ export const MATMUL_TILINGS = Object.freeze({
   tall: { tileM: 128, tileN: 64, tileK: 8, threadM: 8, threadN: 4 },
   /** 8x8 outputs per invocation, 4 FMAs per workgroup-memory read: for large products on discrete GPUs. */
   wide: { tileM: 128, tileN: 128, tileK: 8, threadM: 8, threadN: 8 },
+  /** 8 rows high: products of a few rows (the logits of last tokens) compute no padding rows of a 32- or 128-row tile. */
+  rows: { tileM: 8, tileN: 128, tileK: 8, threadM: 1, threadN: 4 },
 } satisfies Record<string, MatmulTiling>);
 
 // Below this many workgroups the GPU is mostly idle, and smaller tiles buy parallelism.
 const MIN_TILES = 64;
+// A software adapter (lavapipe, SwiftShader) runs one workgroup per CPU thread at a time, so a few
+// tiles keep it busy and larger tiles' reuse wins: on lavapipe (2 threads) at 128 tokens, GPT-2's
+// c_attn took 207 ms with 'wide' against 672 ms with 'large' and 647 ms with 'small'
+// (npm run bench:kernels -- --tokens 128 --only c_attn --tile NAME).
+const SOFTWARE_MIN_TILES = 4;
 // WebGPU's guaranteed minimum of workgroup memory; staying under it keeps every adapter working.
 const MAX_WORKGROUP_BYTES = 16384;
 
@@ -218,10 +226,11 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
     strideA = 0;
   }
   const c = out ?? e.empty(outShape);
-  const tiling = opts.tiling ?? tilingOverride.get(e) ?? autoTiling(m, plan.n, kernelReduces ? 1 : batch);
+  const tiling = opts.tiling ?? tilingOverride.get(e) ?? autoTiling(m, plan.n, kernelReduces ? 1 : batch, isSoftwareAdapter(e.adapter));
   checkTiling(e, tiling);
   const tensors = bias ? [a, b, c, bias] : [a, b, c];
-  e.run(kernel(a.dtype, b.dtype, bias !== undefined), {
+  const spec = kernel(a.dtype, b.dtype, bias !== undefined);
+  e.run(spec, {
     constants: {
       TM: tiling.tileM,
       TN: tiling.tileN,
@@ -244,15 +253,27 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
     },
     tensors,
     workgroups: [Math.ceil(plan.n / tiling.tileN), Math.ceil(m / tiling.tileM), kernelReduces ? 1 : batch],
+    // In a profile, e.g. "matmul_bias 128x768x2304" or "matmul 12x[128x64x128] Bᵀ": batch x [M x K x N], transposes marked.
+    ...(e.profiling && {
+      label: `${spec.name} ${batch > 1 ? `${batch}x[` : ''}${m}x${k}x${plan.n}${batch > 1 ? ']' : ''}${plan.transA ? ' Aᵀ' : ''}${plan.transB ? ' Bᵀ' : ''}`,
+    }),
   });
   return c;
 }
 
-function autoTiling(m: number, n: number, batch: number): MatmulTiling {
-  const { wide, large, small } = MATMUL_TILINGS;
+/**
+ * The largest tiling that still gives enough workgroups to keep the adapter busy (small products get
+ * 'small' regardless); products of at most 8 rows get 'rows', which computes no padding rows, where
+ * it still spreads over enough workgroups (always on a software adapter, where every padding row is
+ * CPU time: the end-to-end step's [1, 768] x [768, 50257] LM head did 128 rows of work with 'wide').
+ */
+function autoTiling(m: number, n: number, batch: number, software: boolean): MatmulTiling {
+  const { wide, large, small, rows } = MATMUL_TILINGS;
+  const minTiles = software ? SOFTWARE_MIN_TILES : MIN_TILES;
   const tiles = (t: MatmulTiling) => Math.ceil(m / t.tileM) * Math.ceil(n / t.tileN) * batch;
-  if (tiles(wide) >= MIN_TILES) return wide;
-  return tiles(large) >= MIN_TILES ? large : small;
+  if (m <= rows.tileM && (software || tiles(rows) >= minTiles)) return rows;
+  if (tiles(wide) >= minTiles) return wide;
+  return tiles(large) >= minTiles ? large : small;
 }
 
 function checkTiling(e: Engine, t: MatmulTiling): void {

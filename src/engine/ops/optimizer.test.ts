@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdamOptimizer, accumulateInto, adamStep, clipGradNorm, sgdStep, type AdamHyperparams } from './optimizer';
+import { AdamOptimizer, accumulateInto, adamStep, clipGradNorm, gradNorm, sgdStep, type AdamHyperparams } from './optimizer';
 import { adamStepRef, clipGradNormRef, sgdStepRef } from '../reference/optimizer';
 import type { Engine } from '../engine';
 import type { Tensor } from '../tensor';
@@ -105,6 +105,18 @@ describe('optimizers against the float64 reference (PyTorch formulas)', () => {
       const clipped = await readAll(e, gt);
       ref.grads.forEach((g, i) => expectClose(clipped[i], g, F32_NORM, `grads[${i}], maxNorm ${maxNorm}`));
     }
+  });
+});
+
+describe('gradNorm', () => {
+  it('is the scaled global norm of several tensors and leaves them as they are', async () => {
+    const e = await testEngine();
+    const grads = [1, 7, 70000].map((n, i) => randomArray(n, 20 + i));
+    const gt = uploadAll(e, grads);
+    const norm = gradNorm(e, gt, 0.5);
+    expectClose(await e.read(norm), [0.5 * clipGradNormRef(grads, 1).norm], F32_NORM, 'norm');
+    const after = await readAll(e, gt);
+    grads.forEach((g, i) => expect(Array.from(after[i])).toEqual(Array.from(Float32Array.from(g))));
   });
 });
 

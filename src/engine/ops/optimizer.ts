@@ -172,7 +172,8 @@ function normPartials(e: Engine, count: number): Tensor {
   return e.empty([count * NORM_GROUPS]);
 }
 
-function clipInto(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScale: number, partials: Tensor, norm: Tensor): void {
+/** norm = ||gradScale * grads||_2 over all the tensors together. */
+function normInto(e: Engine, grads: readonly Tensor[], gradScale: number, partials: Tensor, norm: Tensor): void {
   // Tensors with fewer than NORM_GROUPS workgroups leave slots unwritten; they must read as 0.
   e.clear(partials);
   grads.forEach((g, i) => {
@@ -180,6 +181,10 @@ function clipInto(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScal
     e.run(kernels.sumsq, { params: { n: g.size, slot: i * NORM_GROUPS }, tensors: [g, partials], workgroups });
   });
   e.run(kernels.normTotal, { params: { slots: grads.length * NORM_GROUPS, scale: Math.abs(gradScale) }, tensors: [partials, norm], workgroups: [1] });
+}
+
+function clipInto(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScale: number, partials: Tensor, norm: Tensor): void {
+  normInto(e, grads, gradScale, partials, norm);
   for (const g of grads) e.run(kernels.clip, { params: { n: g.size, max_norm: maxNorm }, tensors: [g, norm], workgroups: grid1d(g.size, WG) });
 }
 
@@ -201,6 +206,21 @@ export function clipGradNorm(e: Engine, grads: readonly Tensor[], maxNorm: numbe
   const partials = normPartials(e, grads.length);
   const norm = e.empty([1]);
   clipInto(e, grads, maxNorm, gradScale, partials, norm);
+  partials.release();
+  return norm;
+}
+
+/**
+ * ||gradScale * grads||_2 over all the tensors together, as an f32 [1] tensor the caller owns; the
+ * gradients are left as they are (clipGradNorm without the clip: a training step that reports the
+ * norm but does not clip skips a read and write of every gradient).
+ */
+export function gradNorm(e: Engine, grads: readonly Tensor[], gradScale = 1): Tensor {
+  grads.forEach((g, i) => expectDType('gradNorm', `grads[${i}]`, g, 'f32'));
+  expectFinite('gradNorm', 'gradScale', gradScale, () => true, 'finite');
+  const partials = normPartials(e, grads.length);
+  const norm = e.empty([1]);
+  normInto(e, grads, gradScale, partials, norm);
   partials.release();
   return norm;
 }

@@ -8,6 +8,7 @@ import type { Engine } from '../../engine/engine';
 import type { Tensor } from '../../engine/tensor';
 import { rng } from '../../engine/random';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from '../spec';
+import { maxChunkRows, uploadVocabularyTable, type VocabularyTable } from '../vocabulary-table';
 
 export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0): ModelWeights {
   const random = rng(seed);
@@ -34,12 +35,15 @@ export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0): ModelW
     up: linear(H, spec.intermediateSize, spec.mlpBias),
     down: linear(spec.intermediateSize, H, spec.mlpBias),
   }));
-  const tokenEmbedding = tensor([spec.vocabSize, H]);
+  // Split like loaded weights, so that GPT-2's 147 MiB embedding fits adapters with 128 MiB buffers.
+  const chunkRows = maxChunkRows(H, e.limits);
+  const vocabularyTable = (): VocabularyTable => uploadVocabularyTable(e, values(spec.vocabSize * H, 0, 0.035), spec.vocabSize, H, chunkRows);
+  const tokenEmbedding = vocabularyTable();
   return {
     tokenEmbedding,
     positionEmbedding: spec.positions.kind === 'learned' ? tensor([spec.maxPositions, H], 0, 0.01) : null,
     layers,
     finalNorm: norm(),
-    lmHead: spec.tieWordEmbeddings ? tokenEmbedding : tensor([spec.vocabSize, H]),
+    lmHead: spec.tieWordEmbeddings ? tokenEmbedding : vocabularyTable(),
   };
 }

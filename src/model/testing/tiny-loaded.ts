@@ -23,11 +23,15 @@ export async function readHfTensors(source: TensorSource): Promise<HfTensors> {
   return map;
 }
 
-export async function loadTinyModel(e: Engine, arch: Architecture, opts: { frozenDType?: FrozenDType; tiny?: TinyModelOptions } = {}): Promise<TinyLoaded> {
+export async function loadTinyModel(
+  e: Engine,
+  arch: Architecture,
+  opts: { frozenDType?: FrozenDType; tiny?: TinyModelOptions; vocabularyChunkRows?: number } = {},
+): Promise<TinyLoaded> {
   const files = tinyModelFiles(arch, opts.tiny);
   const folder = memoryFolder(`tiny ${arch}`, files);
   const tensors = await readHfTensors(await openCheckpoint(folder));
-  return { files, model: await loadModel(e, folder, { frozenDType: opts.frozenDType }), tensors };
+  return { files, model: await loadModel(e, folder, { frozenDType: opts.frozenDType, vocabularyChunkRows: opts.vocabularyChunkRows }), tensors };
 }
 
 /** What the forward and backward tests read: the spec, the GPU weights and the float64 tensors. */
@@ -37,7 +41,8 @@ export interface TinyWeights {
   readonly tensors: HfTensors;
 }
 
-export async function loadTinyWeights(e: Engine, arch: Architecture, frozenDType: FrozenDType = 'f32'): Promise<TinyWeights> {
-  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType });
+/** `vocabularyChunkRows` splits the embedding and LM head into small chunks, to test the split paths. */
+export async function loadTinyWeights(e: Engine, arch: Architecture, frozenDType: FrozenDType = 'f32', vocabularyChunkRows?: number): Promise<TinyWeights> {
+  const { model, tensors } = await loadTinyModel(e, arch, { frozenDType, vocabularyChunkRows });
   return { spec: model.spec, weights: model.weights, tensors };
 }

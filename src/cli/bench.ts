@@ -1,0 +1,44 @@
+/**
+ * `npm run bench` (node dist-node/bench.mjs): the ABFT step, evaluation and end-to-end step on GPT-2
+ * 124M, SmolLM2-135M and gpt2-large configurations with random weights; prints one JSON document
+ * (src/bench/step-bench.ts says what is measured). scripts/gpu/bench_pytorch.py prints the same
+ * fields for PyTorch, and scripts/gpu/bench-compare.sh the ratio of the two on the GPU machine.
+ */
+import { writeFileSync } from 'node:fs';
+import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from '../bench/options';
+import { benchModel } from '../bench/step-bench';
+import { Engine } from '../engine/engine';
+import { nodeGpu } from '../engine/node-gpu';
+import { runCli } from './run';
+
+runCli(async () => {
+  let opts;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+  if (opts === 'help') {
+    console.log(BENCH_USAGE);
+    return;
+  }
+  const e = await Engine.create(await nodeGpu());
+  const log = (line: string) => console.error(line);
+  log(`adapter: ${e.adapterName}`);
+  const results = [];
+  for (const name of opts.models) results.push(...(await benchModel(e, name, opts, log)));
+  const doc = {
+    engine: 'abft-studio-webgpu',
+    adapter: e.adapterName,
+    features: e.features,
+    date: new Date().toISOString(),
+    options: { ...opts, out: undefined },
+    results,
+  };
+  const json = JSON.stringify(doc, null, 2);
+  console.log(json);
+  if (opts.out) writeFileSync(opts.out, json + '\n');
+  e.destroy();
+});
