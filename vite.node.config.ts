@@ -4,7 +4,7 @@ import { defineConfig, type UserConfig } from 'vite';
 export const NODE_ENTRIES = {
   'abft': 'src/cli/abft-bin.ts',
   'bench-kernels': 'src/cli/bench-kernels.ts',
-  'bench-step': 'src/cli/bench-step.ts',
+  'bench': 'src/cli/bench.ts',
   'model-run': 'src/cli/model-run.ts',
   'abft-grad': 'src/cli/abft-grad.ts',
   'tiny-model': 'src/cli/tiny-model.ts',
@@ -14,8 +14,11 @@ export const NODE_ENTRIES = {
  * Bundles one Node entry (NODE_ENTRY) into a single .mjs with only the native `webgpu` package
  * left external, so it runs with plain `node`, here or on the GPU machine through
  * ../shared/gpu-kit, which carries one file per program (hence one build per entry: a multi-entry
- * build would split shared code into chunks).
+ * build would split shared code into chunks). onnxruntime-web stays external too: it finds its
+ * .wasm files beside its own module, and only `abft export` imports it (lazily).
  */
+const EXTERNAL = ['webgpu', 'onnxruntime-web'];
+
 export default defineConfig((): UserConfig => {
   const name = process.env.NODE_ENTRY as keyof typeof NODE_ENTRIES | undefined;
   if (!name || !(name in NODE_ENTRIES)) throw new Error(`set NODE_ENTRY to one of ${Object.keys(NODE_ENTRIES).join(', ')}`);
@@ -29,9 +32,9 @@ export default defineConfig((): UserConfig => {
       rollupOptions: {
         input: { [name]: NODE_ENTRIES[name] },
         output: { format: 'es', entryFileNames: '[name].mjs', codeSplitting: false },
-        external: ['webgpu'],
+        external: EXTERNAL,
       },
     },
-    ssr: { noExternal: true, external: ['webgpu'] },
+    ssr: { noExternal: true, external: EXTERNAL },
   };
 });

@@ -9,6 +9,7 @@ import { checkTrainOptions, type TrainOptions } from '../train/options';
 export const USAGE = `usage:
   abft train --model DIR --data FILE|PRESET|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
   abft eval  --model DIR --data FILE|PRESET|synthetic [options]   evaluate ICL and print the report as JSON
+  abft export --model DIR --onnx --out DIR [options]              the model as an ONNX folder for transformers.js
   abft --help
 
 data and template (train and eval):
@@ -40,7 +41,19 @@ train:
   --resume FILE                continue from a checkpoint.safetensors (same model, data and options; --steps may grow)
   --checkpoint-every N         also write OUT/checkpoint.safetensors every N steps
 
-Prints one JSON line of metrics per step. Exit codes: 0 done, 2 bad input, 3 stopped early by a non-finite loss (outputs written).`;
+Prints one JSON line of metrics per step. Exit codes: 0 done, 2 bad input, 3 stopped early by a non-finite loss (outputs written).
+
+export:
+  --onnx                       write OUT/onnx/model.onnx (+ model.onnx_data for weights over 2 GiB), config.json,
+                               generation_config.json and the tokenizer files: a folder transformers.js loads
+  --out DIR                    the folder to write
+  --checkpoint FILE            apply a training run's checkpoint.safetensors (trained on --model) before exporting
+  --queries N                  test prompts (from --data, default synthetic) on which the export is run in
+                               onnxruntime-web (wasm) and compared with the engine (default 8; 0 skips)
+  --external-data-above BYTES  weights above this go to onnx/model.onnx_data (default just under 2 GiB)
+  --max-weight-bytes BYTES     refuse models whose float32 weights exceed this (default 3 GiB, what a browser can hold)
+
+Prints a JSON summary with the verification. Exit codes: 0 done, 2 bad input, 4 written but the verification failed.`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -51,9 +64,10 @@ export class UsageError extends Error {
 
 const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
-const FLAGS = ['f16', 'help'];
+const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
+const FLAGS = ['f16', 'help', 'onnx'];
 
-export type Command = 'train' | 'eval';
+export type Command = 'train' | 'eval' | 'export';
 
 export interface ParsedArgs {
   readonly command: Command | null;
@@ -67,7 +81,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
-      if (command !== null || (arg !== 'train' && arg !== 'eval')) throw new UsageError(`unexpected argument "${arg}"; the command is train or eval, options start with --`);
+      if (command !== null || (arg !== 'train' && arg !== 'eval' && arg !== 'export')) {
+        throw new UsageError(`unexpected argument "${arg}"; the command is train, eval or export, options start with --`);
+      }
       command = arg;
       continue;
     }
@@ -76,7 +92,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       values.set(name, '');
       continue;
     }
-    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
+    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name) && !EXPORT_ONLY.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
     const value = argv[i + 1];
     if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`option ${arg} needs a value`);
     if (values.has(name)) throw new UsageError(`option ${arg} is given twice`);
@@ -84,12 +100,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     i++;
   }
   if (values.has('help')) return { command, values };
-  if (command === null) throw new UsageError('give a command: abft train ... or abft eval ...; see abft --help');
-  if (command === 'eval') {
-    const trainOnly = [...values.keys()].find((n) => TRAIN_ONLY.includes(n));
-    if (trainOnly) throw new UsageError(`--${trainOnly} is an option of abft train, not abft eval`);
-  }
-  for (const name of ['model', 'data']) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
+  if (command === null) throw new UsageError('give a command: abft train ..., abft eval ... or abft export ...; see abft --help');
+  const misplaced = (names: readonly string[], owner: string) => {
+    const found = [...values.keys()].find((n) => names.includes(n));
+    if (found) throw new UsageError(`--${found} is an option of ${owner}, not abft ${command}`);
+  };
+  if (command !== 'train') misplaced(command === 'export' ? TRAIN_ONLY.filter((n) => n !== 'out') : TRAIN_ONLY, 'abft train');
+  if (command !== 'export') misplaced([...EXPORT_ONLY, 'onnx'], 'abft export');
+  const required = command === 'export' ? ['model', 'onnx', 'out'] : ['model', 'data'];
+  for (const name of required) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
   return { command, values };
 }
 

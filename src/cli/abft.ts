@@ -1,11 +1,13 @@
 /**
- * The `abft` command: fine-tune a model's W_Q/W_K with ABFT from the command line, or evaluate it.
+ * The `abft` command: fine-tune a model's W_Q/W_K with ABFT from the command line, evaluate it, or
+ * export it as an ONNX folder for transformers.js.
  * `main(argv, io)` runs in-process (tests call it); abft-bin.ts is the bundled entry. Bad input
  * (options, files, data, labels, checkpoints) is one message on stderr and exit code 2, never a
  * stack trace; see USAGE for the commands and exit codes.
  */
 import { numberOption, parseArgs, USAGE, UsageError, type ParsedArgs } from './abft-args';
 import { describeSplit, loadRunData } from './abft-data';
+import { exportCommand } from './abft-export';
 import type { CliIo } from './abft-io';
 import { describeModel, loadRunModel, runEvaluation } from './abft-model';
 import { prepareTraining, runTraining } from './abft-train';
@@ -42,6 +44,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (args.values.has('help')) {
     io.stdout(USAGE);
     return 0;
+  }
+  if (args.command === 'export') {
+    // Export reads the model, the checkpoint and the data the user gave; its errors are input errors.
+    try {
+      return await exportCommand(args, io);
+    } catch (error) {
+      return badInput(error);
+    }
   }
   if (args.command === 'eval') {
     // Everything eval does is reading input and scoring it: any failure is reported as a message.

@@ -12,6 +12,7 @@ import type { FrozenDType } from '../model/memory';
 import type { TrainOptions } from './options';
 import type { StepMetrics } from './trainer';
 import type { LayerDeltaNorms } from './delta-norms';
+import type { VerifyReport } from '../onnx/verify';
 
 export interface GpuInfo {
   readonly adapter: AdapterDescription;
@@ -134,6 +135,24 @@ export interface PromptPreview {
   readonly problems: readonly string[];
 }
 
+/** The model as an ONNX folder for transformers.js, zipped. */
+export interface OnnxExportResult {
+  readonly zip: Blob;
+  readonly fileName: string;
+  /** The archive's files, "<folder>/onnx/model.onnx" first. */
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+  readonly weightBytes: number;
+  /** Whether the weights are in onnx/model.onnx_data (models over 2 GiB). */
+  readonly external: boolean;
+}
+
+/** The export run in onnxruntime-web against the engine on test prompts. */
+export interface OnnxVerification extends VerifyReport {
+  readonly provider: 'webgpu' | 'wasm';
+  /** Why WebGPU was not used, when the browser has it but the session could not use it. */
+  readonly fallback: string | null;
+}
+
 /** A training checkpoint kept in the browser's storage. */
 export interface SavedCheckpoint {
   readonly name: string;
@@ -184,6 +203,10 @@ export type WorkerRequest =
       readonly weights?: AttentionWeights;
     }
   | { readonly id: number; readonly type: 'export-weights' }
+  /** The model as it is now, as an ONNX folder (zipped) that transformers.js loads. */
+  | { readonly id: number; readonly type: 'export-onnx' }
+  /** Exports the model as export-onnx does and runs it in onnxruntime-web against the engine on up to `maxPrompts` of `set`'s prompts. */
+  | { readonly id: number; readonly type: 'verify-onnx'; readonly set: EvaluationSet; readonly maxPrompts: number }
   | { readonly id: number; readonly type: 'save-checkpoint'; readonly name: string }
   /** Sets up a session for `data` with the checkpoint's options and restores its weights, Adam state, 𝒜 and step count. */
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly name: string; readonly data: TrainingData }
@@ -209,6 +232,8 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'attention'; readonly attention: AttentionResult }
   /** The fine-tuned model as one model.safetensors (its buffer is transferred, not copied). */
   | { readonly id: number; readonly type: 'export-weights'; readonly bytes: Uint8Array<ArrayBuffer> }
+  | { readonly id: number; readonly type: 'export-onnx'; readonly result: OnnxExportResult }
+  | { readonly id: number; readonly type: 'verify-onnx'; readonly verification: OnnxVerification }
   | { readonly id: number; readonly type: 'save-checkpoint'; readonly checkpoints: SavedCheckpoint[] }
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly stepsDone: number; readonly options: TrainOptions }
   | { readonly id: number; readonly type: 'list-checkpoints'; readonly checkpoints: SavedCheckpoint[] }

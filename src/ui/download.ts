@@ -1,6 +1,10 @@
 /** Hands bytes to the browser as a file download, as a link the user clicked would. */
 export function downloadBytes(fileName: string, bytes: Uint8Array<ArrayBuffer>, type = 'application/octet-stream'): void {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  downloadBlob(fileName, new Blob([bytes], { type }));
+}
+
+export function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;

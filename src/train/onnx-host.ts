@@ -1,0 +1,89 @@
+/**
+ * The worker's side of "Export for transformers.js" and "Verify": the loaded model as it is now
+ * (trained W_Q / W_K included) exported to an ONNX folder and zipped, and the same export run in
+ * onnxruntime-web (WebGPU where the browser has it, else wasm) against our engine on test prompts.
+ */
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import { InputError } from '../data/dataset';
+import type { Engine } from '../engine/engine';
+import { openCheckpoint } from '../model/checkpoint';
+import { fineTunedTensors } from '../model/export';
+import { exportOnnx, fileBytes, type OnnxExport } from '../onnx/export';
+import { ONNX_DATA_NAME } from '../onnx/folder';
+import { openOnnxSession } from '../onnx/session';
+import { verifyAgainstEngine } from '../onnx/verify';
+import { zipFolder } from '../onnx/zip';
+import { hostedModel, type HostedModel } from './model-host';
+import { evaluationDraws, preparePromptSet } from './prompt-sets';
+import type { EvaluationSet, OnnxExportResult, OnnxVerification } from './protocol';
+import { gpuWork } from './serial';
+
+function requireModel(): HostedModel {
+  const hosted = hostedModel();
+  if (!hosted) throw new InputError('No model is loaded; load one in the Model panel first.');
+  return hosted;
+}
+
+async function exportHosted(e: Engine, { model, folder }: HostedModel): Promise<OnnxExport> {
+  const weights = fineTunedTensors(e, model.spec, model.weights, await openCheckpoint(folder));
+  return exportOnnx(model.spec, weights, folder, { metadata: { base_model: model.label, fine_tuned_with: 'ABFT Studio' } });
+}
+
+/** "folder tiny-llama" -> "tiny-llama-onnx", "Hub: org/name@main" -> "name-main-onnx", "demo tiny Llama (random weights)" -> "demo-tiny-llama-random-weights-onnx" */
+function folderName(label: string): string {
+  // The "folder " and "Hub: " prefixes of the model labels say where it came from, not what it is.
+  const base = label.replace(/^(folder|Hub:)\s+/, '').split('/').filter(Boolean).pop() ?? 'model';
+  const slug = base.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `${slug || 'model'}-onnx`;
+}
+
+export async function exportOnnxZip(e: Engine): Promise<OnnxExportResult> {
+  const hosted = requireModel();
+  // Reading W_Q / W_K back and every weight into the archive: no training step may change them meanwhile.
+  return gpuWork.run(async () => {
+    const exported = await exportHosted(e, hosted);
+    const root = folderName(hosted.model.label);
+    const zip = await zipFolder(exported.files, root);
+    return {
+      zip,
+      fileName: `${root}.zip`,
+      files: exported.files.map((f) => ({ path: `${root}/${f.path}`, bytes: f.size })),
+      weightBytes: exported.weightBytes,
+      external: exported.external,
+    };
+  });
+}
+
+let runtime: Promise<typeof import('onnxruntime-web')> | null = null;
+
+/** onnxruntime-web, loaded on first use, with its wasm from this app's own assets (never a CDN). */
+function onnxRuntime(): Promise<typeof import('onnxruntime-web')> {
+  runtime ??= import('onnxruntime-web').then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+    // Threads need a cross-origin isolated page; the app is served without it.
+    ort.env.wasm.numThreads = 1;
+    return ort;
+  });
+  return runtime;
+}
+
+export async function verifyOnnx(e: Engine, set: EvaluationSet, maxPrompts: number): Promise<OnnxVerification> {
+  const hosted = requireModel();
+  const { template, draws } = evaluationDraws(set);
+  if (draws.length === 0) throw new InputError('There are no test queries to verify on; add some in the Data panel.');
+  const { prompts, labelIds } = await preparePromptSet(hosted.model, template, draws.slice(0, maxPrompts), 'test prompt');
+  const ort = await onnxRuntime();
+  return gpuWork.run(async () => {
+    const exported = await exportHosted(e, hosted);
+    const model = await fileBytes(exported.files[0]);
+    const data = exported.external ? await fileBytes(exported.files[1]) : null;
+    const providers = typeof navigator !== 'undefined' && 'gpu' in navigator ? (['webgpu', 'wasm'] as const) : (['wasm'] as const);
+    const open = await openOnnxSession(ort, { model, externalData: data ? { path: ONNX_DATA_NAME, data } : undefined }, providers);
+    try {
+      const report = await verifyAgainstEngine(e, hosted.model.spec, hosted.model.weights, ort, open.session, prompts, labelIds);
+      return { ...report, provider: open.provider, fallback: open.fallback };
+    } finally {
+      await open.session.release();
+    }
+  });
+}
