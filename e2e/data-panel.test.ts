@@ -35,6 +35,25 @@ async function waitSaved(page: Page): Promise<void> {
   await expect.poll(() => page.getByTestId('data-save-state').getAttribute('data-state')).toBe('saved');
 }
 
+/** Drops a file on the import area as a user's drag from the desktop does: dragover, then drop, with a DataTransfer holding the File. */
+async function dropFile(page: Page, name: string, text: string): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, text }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], name, { type: 'text/csv' }));
+      return transfer;
+    },
+    { name, text },
+  );
+  const area = page.getByTestId('file-drop');
+  await area.dispatchEvent('dragover', { dataTransfer });
+  await expect.poll(() => area.getAttribute('class')).toContain('dragging');
+  await area.dispatchEvent('drop', { dataTransfer });
+  await page.getByTestId('import-mapping').waitFor();
+}
+
+const rowCount = async (page: Page) => Number((await page.getByTestId('dataset-summary').innerText()).match(/([\d,]+) rows?\b/)![1].replace(',', ''));
+
 const CSV = ['text,label', 'a gorgeous film .,positive', 'a tedious mess .,negative', 'an odd one .,meh', ',positive', 'quietly moving .,1'].join('\n');
 
 describe('the Data panel', () => {
@@ -73,6 +92,54 @@ describe('the Data panel', () => {
       expect(await page.getByLabel('Text of row 1').inputValue()).toBe('an edited film .');
       expect(await page.getByLabel('Text of row 4').inputValue()).toBe('a brand new row .');
       expect(await page.getByLabel('Label of row 4').inputValue()).toBe('1');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('imports dropped files, replacing the sample, appending to own rows, and undoes a replace; k is one setting with the Train step', async () => {
+    const { context, page, errors } = await openApp(browser, server.url);
+    try {
+      await page.setViewportSize(VIEWPORT);
+      await openDataStep(page);
+      const statement = page.getByTestId('import-statement');
+
+      await dropFile(page, 'first.csv', 'text,label\na fine film .,positive\na dull one .,negative\nso good .,positive\n');
+      expect(await statement.innerText()).toBe('Replaces the 256 rows of “Synthetic sentiment” with 3 rows from the file; Undo brings them back.');
+      await page.getByRole('button', { name: 'Import 3 good rows' }).click();
+      await expect.poll(() => rowCount(page)).toBe(3);
+
+      await dropFile(page, 'second.csv', 'text,label\nlovely .,positive\nawful .,negative\n');
+      expect(await page.getByLabel('add to the current rows').isChecked()).toBe(true);
+      expect(await statement.innerText()).toBe('Adds 2 rows to the 3 rows of “first.csv”: 5 rows in all.');
+      await page.getByRole('button', { name: 'Import 2 good rows' }).click();
+      await expect.poll(() => rowCount(page)).toBe(5);
+      expect(await page.getByLabel('Text of row 4').inputValue()).toBe('lovely .');
+
+      await dropFile(page, 'third.csv', 'text,label\nonly this .,negative\n');
+      await page.getByLabel('replace the current rows').check();
+      expect(await statement.innerText()).toBe('Replaces the 5 rows of “first.csv” with 1 row from the file; Undo brings them back.');
+      await page.getByRole('button', { name: 'Import 1 good rows' }).click();
+      await expect.poll(() => rowCount(page)).toBe(1);
+      expect(await page.getByTestId('import-undo').innerText()).toContain('Replaced the 5 rows of “first.csv” with 1 row from third.csv.');
+      await page.getByTestId('data-panel').screenshot({ path: 'test-results/data-panel-undo.png' });
+      await page.getByRole('button', { name: 'Undo import' }).click();
+      await expect.poll(() => rowCount(page)).toBe(5);
+      expect(await page.getByTestId('import-undo').count()).toBe(0);
+
+      // k is the data's: set in the Train step, it is the template's k in the Data step.
+      await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Train/ }).click();
+      await page.getByLabel('Demonstrations per prompt (k)').fill('3');
+      await openDataStep(page);
+      expect(await page.getByLabel('k (demos)').inputValue()).toBe('3');
+      await waitSaved(page);
+
+      await page.reload();
+      await waitForGpu(page);
+      await openDataStep(page);
+      await expect.poll(() => rowCount(page)).toBe(5);
+      expect(await page.getByLabel('k (demos)').inputValue()).toBe('3');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

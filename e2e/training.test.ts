@@ -113,6 +113,8 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     const norms = await page.locator('[data-testid="delta-norms"] tbody tr').allInnerTexts();
     expect(norms).toHaveLength(2);
     for (const row of norms) for (const v of row.split('\t').slice(1)) expect(Number(v)).toBeGreaterThan(0);
+    // Each chart takes the run's end in a redraw task of its own, after the run's state.
+    await expect.poll(() => points(page, 'chart-accuracy')).toBe('2');
     expect(await page.getByTestId('chart-accuracy').locator('.recharts-label').allTextContents()).toEqual([expect.stringMatching(/^\d+(\.\d)?%$/), expect.stringMatching(/^\d+(\.\d)?%$/)]);
   });
 
@@ -123,7 +125,7 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     await expect.poll(() => points(page, 'chart-accuracy')).toBe('2');
     await expect.poll(() => page.getByTestId('chart-loss').locator('.recharts-line-curve').count()).toBe(1);
     const grid = page.getByTestId('head-grid');
-    expect(await grid.locator('figcaption').innerText()).toContain('step 3');
+    await expect.poll(() => grid.locator('figcaption').innerText()).toContain('step 3');
     const cells = grid.locator('.head-cell');
     expect(await cells.count()).toBe(8);
     const number = String.raw`\d\.\d{3}`;
@@ -222,11 +224,12 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     await abft.getByRole('checkbox').check();
     const compare = page.getByTestId('run-compare');
     expect(await compare.getByTestId('compare-table').locator('thead').innerText()).toMatch(/ABFT, 𝒜 = 0 · 2 steps[\s\S]*ABFT · 2 steps/);
-    // Charts render as React transitions, a moment after the data: poll rather than read once.
+    // Charts mount once the page is idle, one per task, and redraw a moment after the data: poll rather than read once.
+    const drawn = { timeout: 15_000 };
     for (const chart of ['compare-loss', 'compare-punishment', 'compare-passing']) await expect.poll(() => points(page, chart)).toBe('2');
-    await expect.poll(() => compare.getByTestId('compare-loss').locator('.recharts-line-curve').count()).toBe(2);
+    await expect.poll(() => compare.getByTestId('compare-loss').locator('.recharts-line-curve').count(), drawn).toBe(2);
     await expect.poll(() => points(page, 'compare-accuracy')).toBe('2');
-    await expect.poll(() => compare.getByTestId('compare-accuracy').locator('.recharts-bar-rectangle').count()).toBe(2);
+    await expect.poll(() => compare.getByTestId('compare-accuracy').locator('.recharts-bar-rectangle').count(), drawn).toBe(2);
     await expect.poll(() => compare.locator('.head-cell').count()).toBe(16);
     await page.getByTestId('train-panel').locator('.train-runs').screenshot({ path: 'test-results/train-panel-compare.png' });
 

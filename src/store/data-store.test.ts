@@ -37,12 +37,71 @@ describe('import mapping', () => {
 
   it('reads labels as the template\'s label words, and names the lines it cannot use', () => {
     const text = 'text,label\ngreat film,positive\nawful,meh\n,negative\nfine,0\n';
-    const draft: ImportDraft = { fileName: 'r.csv', text, format: 'csv', columns: ['text', 'label'], mapping: { text: 'text', label: 'label' }, classes: 'template', result: null, error: null };
+    const draft: ImportDraft = { fileName: 'r.csv', text, format: 'csv', columns: ['text', 'label'], mapping: { text: 'text', label: 'label' }, classes: 'template', mode: 'replace', result: null, error: null };
     const template = { inputPrefix: 'review: ', labelPrefix: 'sentiment: ', labelWords: ['negative', 'positive'], separator: '\n' };
     const result = evaluateDraft(draft, template).result!;
     expect(result.dataset.rows).toEqual([{ text: 'great film', label: 1 }, { text: 'fine', label: 0 }]);
     expect(result.problems.map((p) => p.line)).toEqual([3, 4]);
     expect(evaluateDraft({ ...draft, mapping: { text: 'body', label: 'label' } }, template).error).toMatch(/no column "body"/);
+  });
+});
+
+describe('import: replace or append, and undo', () => {
+  beforeEach(() => useDataStore.getState().loadSynthetic());
+  const importFile = (name: string, text: string, patch: Parameters<ReturnType<typeof useDataStore.getState>['setImportMapping']>[0] = {}) => {
+    const s = useDataStore.getState();
+    s.openImport(name, text);
+    s.setImportMapping(patch);
+    s.commitImport();
+    return useDataStore.getState();
+  };
+
+  it('replaces the built-in sample by default, and Undo brings it back', () => {
+    const sample = useDataStore.getState().rows;
+    useDataStore.getState().openImport('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    expect(useDataStore.getState().importDraft?.mode).toBe('replace');
+    useDataStore.getState().commitImport();
+    const after = useDataStore.getState();
+    expect(after.rows.map((r) => r.text).sort()).toEqual(['bad', 'good']);
+    expect(after.lastImport).toMatchObject({ fileName: 'a.csv', mode: 'replace', added: 2 });
+    after.undoImport();
+    const undone = useDataStore.getState();
+    expect(undone.rows).toBe(sample);
+    expect(undone.info.source).toEqual({ kind: 'synthetic' });
+    expect(undone.lastImport).toBeNull();
+  });
+
+  it("appends to the user's own rows by default: the rows already there keep their place and split", () => {
+    const first = importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    useDataStore.getState().openImport('b.csv', 'text,label\nfine,positive\n');
+    expect(useDataStore.getState().importDraft?.mode).toBe('append');
+    useDataStore.getState().commitImport();
+    const after = useDataStore.getState();
+    expect(after.rows.slice(0, 2)).toEqual(first.rows);
+    expect(after.rows.map((r) => r.text)).toEqual([...first.rows.map((r) => r.text), 'fine']);
+    expect(after.info.name).toBe('a.csv');
+    expect(after.info.notes).toContain('1 rows appended from b.csv.');
+    after.undoImport();
+    expect(useDataStore.getState().rows).toEqual(first.rows);
+  });
+
+  it("appends a file with its own classes: new labels become new classes after the current ones", () => {
+    importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    const after = importFile('b.csv', 'text,label\nso-so,neutral\ngreat,positive\n', { classes: 'file' });
+    expect(after.template.labelWords).toEqual(['negative', 'positive', 'neutral']);
+    expect(after.info.classNames).toEqual(['negative', 'positive', 'neutral']);
+    expect(after.rows.slice(2).map((r) => [r.text, r.label])).toEqual([
+      ['so-so', 2],
+      ['great', 1],
+    ]);
+  });
+
+  it('ends the undo at any other change of the data, which the undo would otherwise revert', () => {
+    importFile('a.csv', 'text,label\ngood,positive\n');
+    useDataStore.getState().updateRow(0, { text: 'edited' });
+    expect(useDataStore.getState().lastImport).toBeNull();
+    useDataStore.getState().undoImport();
+    expect(useDataStore.getState().rows[0].text).toBe('edited');
   });
 });
 
@@ -85,6 +144,6 @@ describe('useDataStore', () => {
     expect(after.importDraft).toBeNull();
     expect(after.rows.map((r) => r.text).sort()).toEqual(['where?', 'who?']);
     expect(after.template.labelWords).toEqual(['person', 'place']);
-    expect(after.info.notes[0]).toMatch(/1 rows of the file had problems/);
+    expect(after.info.notes[0]).toMatch(/1 rows of q.csv had problems/);
   });
 });

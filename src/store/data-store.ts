@@ -7,7 +7,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { templateOf, type PromptTemplate } from '../abft/prompts';
 import { parseDelimited } from '../data/csv';
-import { quote, rowProblem, type Row } from '../data/dataset';
+import { rowProblem, type Row } from '../data/dataset';
 import { browserRowsCache, fetchDatasetRows, type RowsCache, type RowsProgress } from '../data/dataset-viewer';
 import { formatOf, importDataset, type ColumnMapping, type ImportFormat, type ImportResult } from '../data/import';
 import { MAX_TEXT_CHARS, presetById, type PresetId } from '../data/presets';
@@ -15,6 +15,7 @@ import { SYNTHETIC_NOTE, syntheticPrompt, syntheticSentiment } from '../data/syn
 import { rng } from '../engine/random';
 import type { EvaluationSet, TrainingData } from '../train/protocol';
 import { idbStorage, type SaveStatus } from './idb-storage';
+import { applyImport, type DatasetState, type ImportMode } from './import-apply';
 
 export interface DataRow extends Row {
   /** A test query; otherwise the row is in the training pool (demonstrations and training queries). */
@@ -47,6 +48,8 @@ export interface ImportDraft {
   readonly mapping: ColumnMapping;
   /** 'template': labels must be the template's label words (or class ids); 'file': the file's labels become the classes. */
   readonly classes: 'template' | 'file';
+  /** Whether the good rows replace the current ones or are added to them. */
+  readonly mode: ImportMode;
   readonly result: ImportResult | null;
   /** Why nothing can be imported with this mapping. */
   readonly error: string | null;
@@ -61,18 +64,30 @@ interface PersistedData {
   readonly version: number;
 }
 
+/** The last import, undoable until the data changes otherwise. */
+export interface LastImport {
+  readonly fileName: string;
+  readonly mode: ImportMode;
+  readonly added: number;
+  /** The rows, classes and template as they were before it. */
+  readonly before: DatasetState;
+}
+
 interface DataStore extends PersistedData {
   readonly presetLoad: PresetLoad;
   readonly importDraft: ImportDraft | null;
+  readonly lastImport: LastImport | null;
   readonly saveStatus: SaveStatus;
   loadSynthetic(): void;
   loadPreset(id: PresetId, maxRows: number): Promise<void>;
   cancelPresetLoad(): void;
   clearPresetLoad(): void;
   openImport(fileName: string, text: string): void;
-  setImportMapping(patch: Partial<Pick<ImportDraft, 'mapping' | 'classes'>>): void;
+  setImportMapping(patch: Partial<Pick<ImportDraft, 'mapping' | 'classes' | 'mode'>>): void;
   commitImport(): void;
   cancelImport(): void;
+  /** Puts back the rows, classes and template the last import replaced or added to. */
+  undoImport(): void;
   updateRow(index: number, patch: Partial<DataRow>): void;
   deleteRow(index: number): void;
   addRow(row: DataRow): void;
@@ -186,8 +201,11 @@ let abort: AbortController | null = null;
 export const useDataStore = create<DataStore>()(
   persist(
     (set, get) => {
-      /** Every change to what would be trained on goes through here, so `version` tells the data apart. */
-      const change = (patch: Partial<PersistedData>) => set((s) => ({ ...patch, version: s.version + 1 }));
+      /**
+       * Every change to what would be trained on goes through here, so `version` tells the data
+       * apart; any change but an import's own ends its undo, which would otherwise revert the change too.
+       */
+      const change = (patch: Partial<PersistedData>, lastImport: LastImport | null = null) => set((s) => ({ ...patch, lastImport, version: s.version + 1 }));
       const mapRows = (f: (rows: DataRow[]) => void) => {
         const rows = [...get().rows];
         f(rows);
@@ -199,6 +217,7 @@ export const useDataStore = create<DataStore>()(
         version: 0,
         presetLoad: { state: 'idle' },
         importDraft: null,
+        lastImport: null,
         saveStatus: { state: 'saved' },
 
         loadSynthetic: () => change(syntheticData()),
@@ -244,12 +263,14 @@ export const useDataStore = create<DataStore>()(
           try {
             format = formatOf(fileName);
           } catch (error) {
-            const draft = { fileName, text, format: 'csv', columns: [], mapping: { text: '', label: '' }, classes: 'template', result: null } as const;
+            const draft = { fileName, text, format: 'csv', columns: [], mapping: { text: '', label: '' }, classes: 'template', mode: 'replace', result: null } as const;
             set({ importDraft: { ...draft, error: (error as Error).message } });
             return;
           }
           const columns = columnsOf(text, format);
-          const draft: ImportDraft = { fileName, text, format, columns, mapping: guessMapping(columns), classes: 'template', result: null, error: null };
+          // The built-in sample data is replaced; data of the user's own is added to, unless they choose otherwise.
+          const mode = get().info.source.kind === 'synthetic' ? 'replace' : 'append';
+          const draft: ImportDraft = { fileName, text, format, columns, mapping: guessMapping(columns), classes: 'template', mode, result: null, error: null };
           set({ importDraft: evaluateDraft(draft, get().template) });
         },
 
@@ -262,23 +283,20 @@ export const useDataStore = create<DataStore>()(
           const draft = get().importDraft;
           const dataset = draft?.result?.dataset;
           if (!draft || !dataset || dataset.rows.length === 0) return;
-          const { template, seed } = get();
-          const skipped = draft.result!.problems.length;
-          change({
-            info: {
-              name: draft.fileName,
-              source: { kind: 'file', fileName: draft.fileName },
-              description: `Imported from ${draft.fileName} (text: ${quote(draft.mapping.text)}, label: ${quote(draft.mapping.label)}).`,
-              classNames: dataset.labelSet,
-              notes: skipped > 0 ? [`${skipped} rows of the file had problems and were left out.`] : [],
-            },
-            rows: splitRows(dataset.rows, defaultTrainCount(dataset.rows.length), seed),
-            template: draft.classes === 'file' ? { ...template, labelWords: [...dataset.labelSet] } : template,
-          });
+          const { info, rows, template, seed } = get();
+          const before: DatasetState = { info, rows, template };
+          const source = { fileName: draft.fileName, mapping: draft.mapping, classes: draft.classes, dataset, skipped: draft.result!.problems.length };
+          const after = applyImport(before, source, draft.mode, (incoming) => splitRows(incoming, defaultTrainCount(incoming.length), seed));
+          change(after, { fileName: draft.fileName, mode: draft.mode, added: dataset.rows.length, before });
           set({ importDraft: null });
         },
 
         cancelImport: () => set({ importDraft: null }),
+
+        undoImport() {
+          const last = get().lastImport;
+          if (last) change(last.before);
+        },
 
         updateRow: (index, patch) =>
           mapRows((rows) => {

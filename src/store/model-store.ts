@@ -40,10 +40,8 @@ interface ModelStore {
   deleteCached(model: CachedModel): Promise<void>;
 }
 
-export const SUGGESTED_MODELS = ['HuggingFaceTB/SmolLM2-135M', 'HuggingFaceTB/SmolLM2-360M', 'openai-community/gpt2', 'openai-community/gpt2-large', 'Qwen/Qwen2.5-0.5B'];
-
 /** `?hub=<url>` points the app at another Hub (a mirror, or the tests' fake one). */
-function hubEndpoint(): string | undefined {
+export function hubEndpoint(): string | undefined {
   return new URLSearchParams(globalThis.location?.search ?? '').get('hub') ?? undefined;
 }
 

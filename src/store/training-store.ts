@@ -10,7 +10,11 @@ import { useDataStore } from './data-store';
 import { useModelStore } from './model-store';
 import { compactStep, useRunHistoryStore, type RunRecord } from './run-history-store';
 
-/** What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults. */
+/**
+ * What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults.
+ * k (demonstrations per prompt) is not here: it is the data store's, the one value the prompt
+ * preview, training and the accuracy measures all use.
+ */
 export interface TrainSettings {
   readonly objective: TrainOptions['objective'];
   readonly preset: AbftPresetName;
@@ -18,7 +22,6 @@ export interface TrainSettings {
   readonly steps: number;
   readonly pseudoBatch: number;
   readonly microBatch: number;
-  readonly k: number;
   readonly seed: number;
   /** At most this many of the dataset's test queries are used to measure accuracy; each gets 2 demonstration sets, as the paper's test set. */
   readonly testQueries: number;
@@ -83,10 +86,10 @@ function trainingData(): { readonly data: TrainingData; readonly name: string } 
   return { data: data.trainingData(), name: data.info.name };
 }
 
-/** The Data panel's test queries, at most `testQueries` of them, with this panel's k so accuracy matches training. */
-function evaluationSet({ seed, k, testQueries }: TrainSettings): EvaluationSet {
+/** The Data panel's test queries, at most `testQueries` of them, with the data's k, as training uses. */
+export function evaluationSet({ seed, testQueries }: TrainSettings): EvaluationSet {
   const set = useDataStore.getState().evaluationSet({ seed, setsPerQuery: 2 });
-  return set.kind === 'rows' ? { ...set, k, queries: set.queries.slice(0, testQueries) } : { ...set, k, queries: Math.min(set.queries, testQueries) };
+  return set.kind === 'rows' ? { ...set, queries: set.queries.slice(0, testQueries) } : { ...set, queries: Math.min(set.queries, testQueries) };
 }
 
 const NOT_MEASURED: RunAccuracy = { before: null, after: null };
@@ -98,15 +101,36 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   steps: DEFAULT_TRAIN_OPTIONS.steps,
   pseudoBatch: DEFAULT_TRAIN_OPTIONS.pseudoBatch,
   microBatch: DEFAULT_TRAIN_OPTIONS.microBatch,
-  k: DEFAULT_TRAIN_OPTIONS.k,
   seed: DEFAULT_TRAIN_OPTIONS.seed,
   testQueries: 32,
   evaluateBeforeAfter: true,
 };
 
-export function trainOptionsOf(s: TrainSettings): TrainOptions {
+/** The run's options: the panel's settings and the data's k. */
+export function trainOptionsOf(s: TrainSettings, k: number): TrainOptions {
   const { preset, testQueries: _, evaluateBeforeAfter: __, ...rest } = s;
-  return { ...DEFAULT_TRAIN_OPTIONS, ...rest, abft: abftObjectivePresets[preset] };
+  return { ...DEFAULT_TRAIN_OPTIONS, ...rest, k, abft: abftObjectivePresets[preset] };
+}
+
+/**
+ * Settings saved before k moved to the data store had their own k, the one runs trained with:
+ * it becomes the data's k once that store has loaded, so a reload does not change what a run does.
+ */
+function adoptLegacyK(k: unknown): void {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return;
+  const adopt = () => {
+    useDataStore.getState().setK(k);
+    // Saving the settings again drops their k, so a later reload cannot bring it back over a newer edit in the Data step.
+    useTrainingStore.setState((s) => ({ settings: { ...s.settings } }));
+  };
+  // Not synchronously: this runs while the training store is being created, from its saved state.
+  queueMicrotask(() => {
+    if (useDataStore.persist.hasHydrated()) return adopt();
+    const unsubscribe = useDataStore.persist.onFinishHydration(() => {
+      unsubscribe();
+      adopt();
+    });
+  });
 }
 
 export function isActive(run: RunState): boolean {
@@ -115,6 +139,13 @@ export function isActive(run: RunState): boolean {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The settings a saved state holds, with defaults for fields an older version did not have; an old k goes to the data store. */
+export function savedSettings(saved: unknown): TrainSettings {
+  const { k: legacyK, ...settings } = (saved as { settings?: Partial<TrainSettings> & { k?: unknown } } | undefined)?.settings ?? {};
+  adoptLegacyK(legacyK);
+  return { ...DEFAULT_SETTINGS, ...settings };
 }
 
 let listening = false;
@@ -196,7 +227,7 @@ export const useTrainingStore = create<TrainingStore>()(
           if (isActive(get().run)) return;
           listen();
           const settings = get().settings;
-          const options = trainOptionsOf(settings);
+          const options = trainOptionsOf(settings, useDataStore.getState().k);
           const { data, name: dataName } = trainingData();
           const startedAt = Date.now();
           set({ history: [], targetSteps: options.steps, runAccuracy: NOT_MEASURED });
@@ -253,8 +284,7 @@ export const useTrainingStore = create<TrainingStore>()(
     {
       name: 'abft-studio-training',
       partialize: ({ settings }) => ({ settings }),
-      // Settings saved by an older version lack the newer fields, which keep their defaults.
-      merge: (saved, current) => ({ ...current, settings: { ...DEFAULT_SETTINGS, ...(saved as { settings?: Partial<TrainSettings> } | undefined)?.settings } }),
+      merge: (saved, current) => ({ ...current, settings: savedSettings(saved) }),
     },
   ),
 );

@@ -11,6 +11,7 @@ import { CheckpointMismatchError } from './checkpoint';
 import { checkCheckpointName, checkpointStore } from './checkpoint-store';
 import { evaluateSet } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
+import { exportOnnxZip, verifyOnnx } from './onnx-host';
 import { previewPrompt } from './preview-host';
 import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
 import { NonFiniteLossError } from './trainer';
@@ -66,9 +67,16 @@ function gpuInfo(e: Engine): GpuInfo {
   };
 }
 
+/**
+ * A readback in flight when the device goes fails with the browser's own words ("Failed to execute
+ * 'mapAsync' ... The Device was lost"), often before the device's lost promise has told the engine.
+ */
+const DEVICE_LOST_DOM_ERROR = /device (was|is) lost|device lost/i;
+
 function toWorkerError(error: unknown): WorkerError {
   if (error instanceof WebGpuUnavailableError) return { kind: 'webgpu-unavailable', message: error.message };
   if (error instanceof GpuDeviceLostError) return { kind: 'device-lost', message: error.message };
+  if (error instanceof DOMException && DEVICE_LOST_DOM_ERROR.test(error.message)) return { kind: 'device-lost', message: new GpuDeviceLostError('lost during a GPU readback', error.message).message };
   if (error instanceof InputError || error instanceof CheckpointMismatchError) return { kind: 'input', message: error.message };
   if (error instanceof NonFiniteLossError) return { kind: 'non-finite-loss', message: error.message };
   return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
@@ -106,6 +114,10 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
       return { id: request.id, type: 'attention', attention: await attentionMaps(await getEngine(), request) };
     case 'export-weights':
       return { id: request.id, type: 'export-weights', bytes: await exportWeights(await getEngine()) };
+    case 'export-onnx':
+      return { id: request.id, type: 'export-onnx', result: await exportOnnxZip(await getEngine()) };
+    case 'verify-onnx':
+      return { id: request.id, type: 'verify-onnx', verification: await verifyOnnx(await getEngine(), request.set, request.maxPrompts) };
     case 'save-checkpoint': {
       checkCheckpointName(request.name);
       const store = await checkpointStore();

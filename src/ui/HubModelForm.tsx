@@ -1,12 +1,16 @@
 import type { FormEvent } from 'react';
-import { SUGGESTED_MODELS, useModelStore } from '../store/model-store';
+import { useModelFitStore } from '../store/model-fit-store';
+import { useModelStore } from '../store/model-store';
+import { SUGGESTED_MODELS } from './model/suggested-models';
 
-/** A Hub model id and revision, loaded on submit (Enter or the button). */
+/** A Hub model id and revision, loaded on submit (Enter or the button), or only sized (its config.json alone). */
 export function HubModelForm({ disabled }: { disabled: boolean }) {
   const repo = useModelStore((s) => s.hubRepo);
   const revision = useModelStore((s) => s.hubRevision);
   const token = useModelStore((s) => s.hubToken);
   const { setHubRepo, setHubRevision, setHubToken, loadFromHub } = useModelStore.getState();
+  const checkHubModel = useModelFitStore((s) => s.checkHubModel);
+  const checking = useModelFitStore((s) => s.check.state === 'checking');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -20,15 +24,15 @@ export function HubModelForm({ disabled }: { disabled: boolean }) {
         <input
           id="hub-repo"
           list="hub-suggestions"
-          placeholder={SUGGESTED_MODELS[0]}
+          placeholder={SUGGESTED_MODELS[0].repo}
           value={repo}
           onChange={(e) => setHubRepo(e.target.value)}
           autoComplete="off"
           spellCheck={false}
         />
         <datalist id="hub-suggestions">
-          {SUGGESTED_MODELS.map((id) => (
-            <option key={id} value={id} />
+          {SUGGESTED_MODELS.map((m) => (
+            <option key={m.repo} value={m.repo} />
           ))}
         </datalist>
       </div>
@@ -40,9 +44,14 @@ export function HubModelForm({ disabled }: { disabled: boolean }) {
         <label htmlFor="hub-token">Access token (gated models)</label>
         <input id="hub-token" type="password" value={token} onChange={(e) => setHubToken(e.target.value)} autoComplete="off" placeholder="hf_…" />
       </div>
-      <button type="submit" disabled={disabled || repo.trim() === ''}>
-        Load from Hub
-      </button>
+      <div className="button-row">
+        <button type="button" className="secondary" onClick={() => void checkHubModel()} disabled={checking || repo.trim() === ''}>
+          Check size
+        </button>
+        <button type="submit" disabled={disabled || repo.trim() === ''}>
+          Load from Hub
+        </button>
+      </div>
     </form>
   );
 }

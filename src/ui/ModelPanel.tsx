@@ -6,6 +6,7 @@ import { DemoModelCard } from './DemoModelCard';
 import { HubModelForm } from './HubModelForm';
 import { LoadProgressView } from './LoadProgressView';
 import { LocalFolderPicker } from './LocalFolderPicker';
+import { HubModelFit } from './model/HubModelFit';
 import { ModelSummaryView } from './ModelSummaryView';
 
 /** Step 1: a pretrained model from the Hub or a local folder, loaded onto the GPU. */
@@ -26,6 +27,7 @@ export function ModelPanel() {
       <p>Pick a pretrained model (GPT-2, Llama or Qwen2 family, safetensors weights) from the Hugging Face Hub or from a folder on this computer.</p>
       <DemoModelCard disabled={busy} />
       <HubModelForm disabled={busy} />
+      <HubModelFit />
       <LocalFolderPicker disabled={busy} />
       {load.state === 'loading' && <LoadProgressView what={load.what} progress={load.progress} onCancel={cancel} />}
       {load.state === 'failed' && (

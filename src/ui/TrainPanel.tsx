@@ -4,6 +4,7 @@ import { isActive, useTrainingStore } from '../store/training-store';
 import { AccuracyView } from './AccuracyView';
 import { DeltaNormsView } from './DeltaNormsView';
 import { ExportWeightsButton } from './ExportWeightsButton';
+import { OnnxExportPanel } from './OnnxExportPanel';
 import { TrainingControls } from './TrainingControls';
 import { TrainSettingsForm } from './TrainSettingsForm';
 import { DataSummary } from './train/DataSummary';
@@ -17,9 +18,9 @@ import './train/train.css';
 export function TrainPanel() {
   const ready = useGpuStore((s) => s.status.state === 'ready');
   const model = useModelStore((s) => s.model);
-  const run = useTrainingStore((s) => s.run);
+  // Whether a run is active, not its state: the panel's children would all re-render at each change of state.
+  const active = useTrainingStore((s) => isActive(s.run));
   const deltaNorms = useTrainingStore((s) => s.deltaNorms);
-  const active = isActive(run);
   const usable = ready && model !== null && model.tokenizer;
 
   return (
@@ -33,12 +34,13 @@ export function TrainPanel() {
         <p className="muted small">Each run goes on from the weights on the GPU; load the model again to start from its pretrained weights.</p>
       </div>
       <RunStatus />
-      {run.state !== 'idle' && <LiveCharts />}
+      <LiveCharts />
       <div className="train-results">
         {deltaNorms.length > 0 && <DeltaNormsView norms={deltaNorms} />}
         <AccuracyView disabled={!usable || active} />
       </div>
       <ExportWeightsButton disabled={!ready || model === null} />
+      <OnnxExportPanel disabled={!usable || active} />
       <section className="train-runs" aria-labelledby="train-runs-title">
         <h3 id="train-runs-title">Runs</h3>
         <RunHistory />

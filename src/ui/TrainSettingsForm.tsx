@@ -1,4 +1,5 @@
 import type { AbftPresetName } from '../abft/objective';
+import { useDataStore } from '../store/data-store';
 import { useTrainingStore, type TrainSettings } from '../store/training-store';
 
 const PRESETS: Readonly<Record<AbftPresetName, string>> = {
@@ -9,22 +10,27 @@ const PRESETS: Readonly<Record<AbftPresetName, string>> = {
   noReward: 'ℬ = 0 (no reward)',
 };
 
-type NumberSetting = 'lr' | 'steps' | 'pseudoBatch' | 'microBatch' | 'k' | 'seed' | 'testQueries';
+type NumberSetting = 'lr' | 'steps' | 'pseudoBatch' | 'microBatch' | 'seed' | 'testQueries';
 
 const NUMBER_FIELDS: readonly { key: NumberSetting; label: string; step: string; min?: number }[] = [
   { key: 'lr', label: 'Learning rate', step: 'any' },
   { key: 'steps', label: 'Training steps', step: '1', min: 1 },
   { key: 'pseudoBatch', label: 'Pseudo-batch (prompts per step)', step: '1', min: 1 },
   { key: 'microBatch', label: 'Micro-batch (prompts per GPU pass)', step: '1', min: 1 },
-  { key: 'k', label: 'Demonstrations per prompt (k)', step: '1', min: 1 },
   { key: 'seed', label: 'Seed', step: '1' },
   { key: 'testQueries', label: 'Test queries (accuracy)', step: '1', min: 1 },
 ];
 
-/** The run's settings; the worker checks the values and names any that cannot be used. */
+/**
+ * The run's settings; the worker checks the values and names any that cannot be used. k is the
+ * data's (the Data step's template shows and edits the same value), so the prompts trained on
+ * are the ones previewed there.
+ */
 export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
   const settings = useTrainingStore((s) => s.settings);
   const setSetting = useTrainingStore((s) => s.setSetting);
+  const k = useDataStore((s) => s.k);
+  const setK = useDataStore((s) => s.setK);
 
   return (
     <fieldset className="train-settings" disabled={disabled}>
@@ -64,10 +70,26 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
           />
         </div>
       ))}
+      <div className="field narrow">
+        <label htmlFor="train-k">Demonstrations per prompt (k)</label>
+        <input
+          id="train-k"
+          type="number"
+          step="1"
+          min={1}
+          max={32}
+          value={Number.isFinite(k) ? k : ''}
+          onChange={(e) => setK(e.target.valueAsNumber)}
+          aria-describedby="train-k-note"
+        />
+      </div>
       <label className="field-check">
         <input type="checkbox" checked={settings.evaluateBeforeAfter} onChange={(e) => setSetting('evaluateBeforeAfter', e.target.checked)} />
         Measure accuracy before and after
       </label>
+      <p id="train-k-note" className="muted small train-settings-note">
+        k is one setting with the Data step’s prompt template: changing it here changes the prompts previewed there, and the other way round.
+      </p>
     </fieldset>
   );
 }

@@ -3,6 +3,7 @@ import { useDataStore } from '../../store/data-store';
 import { DatasetSummary } from './DatasetSummary';
 import { FileImport } from './FileImport';
 import { ImportMapping } from './ImportMapping';
+import { ImportUndo } from './ImportUndo';
 import { PresetPicker } from './PresetPicker';
 import { PromptPreview } from './PromptPreview';
 import { RowTable } from './RowTable';
@@ -15,6 +16,7 @@ export function DataPanel() {
     <section className="panel data-panel" data-testid="data-panel" aria-labelledby="data-panel-title">
       <h2 id="data-panel-title">Data</h2>
       <DatasetSummary />
+      <ImportUndo />
       <div className="data-sources">
         <PresetPicker />
         <FileImport />

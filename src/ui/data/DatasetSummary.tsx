@@ -1,4 +1,5 @@
 import { useDataStore } from '../../store/data-store';
+import { rowCount } from '../../store/import-apply';
 
 function SaveState() {
   const status = useDataStore((s) => s.saveStatus);
@@ -22,8 +23,8 @@ export function DatasetSummary() {
         <strong data-testid="dataset-name">{info.name}</strong>
         {synthetic && <span className="tag synthetic">Synthetic</span>}
         <span className="muted counts">
-          {rows.length.toLocaleString()} rows · {(rows.length - test).toLocaleString()} training · {test.toLocaleString()} test queries ·{' '}
-          {info.classNames.length} classes
+          {rowCount(rows.length)} · {(rows.length - test).toLocaleString()} training · {test.toLocaleString()} test queries ·{' '}
+          {info.classNames.length} {info.classNames.length === 1 ? 'class' : 'classes'}
         </span>
         <SaveState />
       </div>

@@ -1,10 +1,31 @@
-import { useState, type DragEvent } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 import { useDataStore } from '../../store/data-store';
+
+const carriesFiles = (event: globalThis.DragEvent | DragEvent) => [...(event.dataTransfer?.types ?? [])].includes('Files');
+
+/**
+ * A file dropped beside the drop area would make the browser open it in place of the app; while
+ * the Data step is mounted such a drop does nothing instead.
+ */
+function useNoStrayDrops(): void {
+  useEffect(() => {
+    const swallow = (event: globalThis.DragEvent) => {
+      if (carriesFiles(event)) event.preventDefault();
+    };
+    window.addEventListener('dragover', swallow);
+    window.addEventListener('drop', swallow);
+    return () => {
+      window.removeEventListener('dragover', swallow);
+      window.removeEventListener('drop', swallow);
+    };
+  }, []);
+}
 
 /** A CSV, TSV or JSONL file, dropped or picked, opens the column mapping step. */
 export function FileImport() {
   const openImport = useDataStore((s) => s.openImport);
   const [dragging, setDragging] = useState(false);
+  useNoStrayDrops();
 
   const read = async (file: File | undefined) => {
     if (file) openImport(file.name, await file.text());
@@ -18,11 +39,17 @@ export function FileImport() {
   return (
     <div
       className={`data-card file-import${dragging ? ' dragging' : ''}`}
+      data-testid="file-drop"
       onDragOver={(e) => {
+        if (!carriesFiles(e)) return;
         e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
         setDragging(true);
       }}
-      onDragLeave={() => setDragging(false)}
+      // Leaving for one of the card's own children is not leaving the card.
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
       onDrop={onDrop}
     >
       <h3>Your own data</h3>

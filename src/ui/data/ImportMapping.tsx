@@ -1,4 +1,5 @@
 import { useDataStore, type ImportDraft } from '../../store/data-store';
+import { importStatement } from '../../store/import-apply';
 import { ImportProblems } from './ImportProblems';
 
 const PREVIEW_ROWS = 5;
@@ -45,6 +46,8 @@ function PreviewTable({ draft }: { draft: ImportDraft }) {
 export function ImportMapping() {
   const draft = useDataStore((s) => s.importDraft)!;
   const labelWords = useDataStore((s) => s.template.labelWords);
+  const currentRows = useDataStore((s) => s.rows.length);
+  const currentName = useDataStore((s) => s.info.name);
   const { setImportMapping, commitImport, cancelImport } = useDataStore.getState();
   const good = draft.result?.dataset.rows.length ?? 0;
   return (
@@ -76,6 +79,25 @@ export function ImportMapping() {
       )}
       <PreviewTable draft={draft} />
       {draft.result && <ImportProblems problems={draft.result.problems} />}
+      {good > 0 && (
+        <>
+          <fieldset className="import-mode">
+            <legend>The good rows</legend>
+            <label>
+              <input type="radio" name="import-mode" checked={draft.mode === 'append'} onChange={() => setImportMapping({ mode: 'append' })} />
+              add to the current rows
+            </label>
+            <label>
+              <input type="radio" name="import-mode" checked={draft.mode === 'replace'} onChange={() => setImportMapping({ mode: 'replace' })} />
+              replace the current rows
+            </label>
+          </fieldset>
+          <p className="import-statement" data-testid="import-statement">
+            {importStatement(draft.mode, good, currentRows, currentName)}
+            {draft.classes === 'file' && (draft.mode === 'append' ? ' The file’s new labels become new classes.' : ' The file’s labels become the label words.')}
+          </p>
+        </>
+      )}
       <div className="button-row">
         <button type="button" disabled={good === 0} onClick={commitImport}>
           Import {good.toLocaleString()} good rows
@@ -83,7 +105,6 @@ export function ImportMapping() {
         <button type="button" className="secondary" onClick={cancelImport}>
           Cancel
         </button>
-        <span className="muted">Importing replaces the current rows; the template stays{draft.classes === 'file' ? ', with the file’s labels as label words' : ''}.</span>
       </div>
     </div>
   );

@@ -31,7 +31,7 @@ export function TemplateEditor() {
           <input id="template-k" type="number" min={1} max={32} value={Number.isFinite(k) ? k : ''} onChange={(e) => setK(e.target.valueAsNumber)} />
         </div>
       </div>
-      <p className="muted hint">Each demonstration is “input prefix + text + space + label prefix + label word + separator”; the query line ends after the label prefix.</p>
+      <p className="muted hint">Each demonstration is “input prefix + text + space + label prefix + label word + separator”; the query line ends after the label prefix. k, the demonstrations per prompt, is also the Train step’s.</p>
       <LabelWordsEditor />
     </div>
   );

@@ -18,7 +18,7 @@ function CompareTable({ runs }: { runs: readonly [RunRecord, RunRecord] }) {
     ['learning rate', String(r.settings.lr)],
     ['pseudo-batch', String(r.settings.pseudoBatch)],
     ['micro-batch', String(r.settings.microBatch)],
-    ['demonstrations (k)', String(r.settings.k)],
+    ['demonstrations (k)', String(r.options.k)],
     ['seed', String(r.settings.seed)],
   ];
   const [a, b] = runs.map((r) => new Map([...settings(r), ...keyNumbers(r)]));
