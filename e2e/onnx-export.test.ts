@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor as HfTensor } from '@huggingface/transformers';
 import { unzipSync } from 'fflate';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../src/model/checkpoint';
 import { nodeFolder } from '../src/model/files-node';
@@ -11,26 +11,19 @@ import { tinyModelFiles, writeTinyModel } from '../src/model/testing/tiny-models
 import { onnx } from '../src/onnx/schema';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
-import { loadFolder, loadedSummary } from './support/model-panel';
+import { openAppWithModel, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
 
 let server: AppServer;
 let browser: Browser;
 let folder: string;
-let app: { context: BrowserContext; page: Page; errors: string[] };
+let app: AppPage;
 
 beforeAll(async () => {
   [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-onnx-'))]);
   await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  app = { context, page, errors: [] };
-  page.on('pageerror', (e) => app.errors.push(e.message));
-  await page.goto(`${server.url}?test`);
-  await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
-  await loadFolder(page, join(folder, 'tiny-llama'));
-  await loadedSummary(page);
-  await openStep(page, 'Train');
+  app = await openAppWithModel(browser, `${server.url}?test`, join(folder, 'tiny-llama'));
+  await openStep(app.page, 'Train');
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templateOf } from '../src/abft/prompts';
 import { syntheticPrompt, syntheticSentiment } from '../src/data/synthetic';
@@ -10,13 +10,13 @@ import { defaultTrainCount, splitRows } from '../src/store/data-store';
 import type { TrainingData } from '../src/train/protocol';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
-import { loadFolder, loadedSummary, waitForGpu } from './support/model-panel';
+import { openAppWithModel, waitForGpu, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
 
 let server: AppServer;
 let browser: Browser;
 let folder: string;
-let app: { context: BrowserContext; page: Page; errors: string[] };
+let app: AppPage;
 
 /** The tensor names and metadata of a safetensors file: an 8-byte little-endian header length, then the JSON header. */
 function safetensorsHeader(bytes: Uint8Array): { names: string[]; metadata: Record<string, string> } {
@@ -28,17 +28,9 @@ function safetensorsHeader(bytes: Uint8Array): { names: string[]; metadata: Reco
 beforeAll(async () => {
   [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-training-'))]);
   await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
-  // As openApp does, but without expect.poll, which only works inside a test.
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  app = { context, page, errors: [] };
-  page.on('pageerror', (e) => app.errors.push(e.message));
-  await page.goto(`${server.url}?test`);
-  await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
-  await loadFolder(page, join(folder, 'tiny-llama'));
-  await loadedSummary(page);
-  await page.setViewportSize({ width: 1440, height: 1000 });
-  await openStep(page, 'Train');
+  app = await openAppWithModel(browser, `${server.url}?test`, join(folder, 'tiny-llama'));
+  await app.page.setViewportSize({ width: 1440, height: 1000 });
+  await openStep(app.page, 'Train');
 });
 
 afterAll(async () => {

@@ -20,6 +20,22 @@ export async function openApp(browser: Browser, url: string): Promise<AppPage> {
   return { context, page, errors };
 }
 
+/**
+ * As openApp, for a suite's beforeAll (expect.poll only works inside a test): the app at `url`
+ * with its GPU ready and the tiny model from `modelDir` loaded.
+ */
+export async function openAppWithModel(browser: Browser, url: string, modelDir: string): Promise<AppPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const app = { context, page, errors: [] as string[] };
+  page.on('pageerror', (e) => app.errors.push(e.message));
+  await page.goto(url);
+  await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
+  await loadFolder(page, modelDir);
+  await loadedSummary(page);
+  return app;
+}
+
 export async function waitForGpu(page: Page): Promise<void> {
   const status = page.getByTestId('gpu-status');
   await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');

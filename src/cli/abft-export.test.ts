@@ -2,10 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEngine } from '../engine/testing/gpu';
 import { writeTinyModel } from '../model/testing/tiny-models';
 import { onnx } from '../onnx/schema';
-import { main } from './abft';
+import { runAbft } from './testing/run-abft';
 
 let dir: string;
 let modelDir: string;
@@ -20,12 +19,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), engine: testEngine });
-  return { code, out, err };
-}
+const cli = runAbft;
 
 /** The float32 values of one initializer of an exported model.onnx. */
 async function initializer(folder: string, name: string): Promise<Float32Array> {

@@ -9,7 +9,7 @@ import { memoryFile } from '../model/files';
 import { readSafetensorsHeader, readTensorF32 } from '../model/safetensors';
 import { writeTinyModel } from '../model/testing/tiny-models';
 import { startFakeViewer, type FakeViewer } from '../data/testing/fake-dataset-viewer';
-import { main } from './abft';
+import { runAbft } from './testing/run-abft';
 import { parseArgs } from './abft-args';
 import { loadRunData } from './abft-data';
 
@@ -26,12 +26,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), engine: testEngine });
-  return { code, out, err };
-}
+const cli = runAbft;
 
 /**
  * A short run: a random tiny model passes no head through the paper's filter (see

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHalfBits, toHalfBits } from './dtype';
 import { Engine } from './engine';
-import { GpuDeviceLostError } from './errors';
+import { GpuDeviceLostError, GpuOutOfMemoryError } from './errors';
 import { defineKernel, grid1d, specialize } from './kernel';
 import { nodeGpu } from './node-gpu';
 import { gelu, geluBackward } from './ops/activation';
@@ -144,5 +144,30 @@ describe('device loss', () => {
     expect(lost[0].message).toMatch(/The GPU device was lost \(destroyed/);
     expect(lost[0].message).toMatch(/your data is kept/);
     expect(() => gelu(e, x)).toThrow(GpuDeviceLostError);
+  });
+});
+
+describe('out of memory', () => {
+  it('names the allocation the driver refused, and the device stays usable', async () => {
+    const e = await Engine.create(await nodeGpu());
+    // A real out-of-memory needs more memory than the test machine has; the driver's answer is
+    // injected where WebGPU delivers it: the error scope around the next buffer creation.
+    const popErrorScope = e.device.popErrorScope.bind(e.device);
+    let refuseNext = true;
+    e.device.popErrorScope = async () => {
+      const error = await popErrorScope();
+      if (!refuseNext) return error;
+      refuseNext = false;
+      return { message: 'Not enough memory left.' } as GPUError;
+    };
+    const x = e.empty([1000, 1000]);
+    const failure = e.sync().then(() => null, (error: unknown) => error);
+    const error = await failure;
+    expect(error).toBeInstanceOf(GpuOutOfMemoryError);
+    expect((error as Error).message).toMatch(/ran out of memory: a buffer of 4\.00 MiB \(f32\[1000, ?1000\]\) could not be allocated, with [\d.]+ (B|KiB|MiB) already held by this app \(Not enough memory left\)\. Nothing was lost/);
+    x.release();
+    const y = e.upload([1, 2, 3], [3]);
+    expect(Array.from(await e.read(y))).toEqual([1, 2, 3]);
+    e.destroy();
   });
 });

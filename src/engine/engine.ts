@@ -1,6 +1,6 @@
 import { acquireDevice, adapterName, type AdapterDescription, type GpuFeatures } from './device';
 import { BYTES_PER_ELEMENT, fromHalfBits, numElements, shapeToString, toHalfBits, type DType, type HostArray, type Shape } from './dtype';
-import { GpuDeviceLostError } from './errors';
+import { GpuDeviceLostError, GpuOutOfMemoryError } from './errors';
 import { parseParams, specialize, type ConstantValue, type KernelSpec } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTiming } from './profiler';
@@ -54,7 +54,8 @@ export class Engine implements BufferOwner {
   private lostError: GpuDeviceLostError | null = null;
   private readonly gpuErrors: string[] = [];
   /** Compile results not yet known; awaited before reporting, so a shader error is named, not just "invalid pipeline". */
-  private pendingCompiles: Promise<void>[] = [];
+  private pendingErrorScopes: Promise<void>[] = [];
+  private outOfMemory: GpuOutOfMemoryError | null = null;
   private profiler: Profiler | null = null;
   private destroyed = false;
 
@@ -65,7 +66,13 @@ export class Engine implements BufferOwner {
     options: EngineOptions,
   ) {
     const maxBuffer = Math.floor(Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize) / 256) * 256;
-    this.pool = new BufferPool(device, maxBuffer);
+    this.pool = new BufferPool(device, maxBuffer, (check) =>
+      this.pendingErrorScopes.push(
+        check.then((error) => {
+          this.outOfMemory ??= error;
+        }),
+      ),
+    );
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.arena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniform arena' });
     device.lost.then((info) => {
@@ -141,7 +148,7 @@ export class Engine implements BufferOwner {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
-      await this.settleCompiles();
+      await this.settleErrorScopes();
       return fromBytes(copy, t.dtype, t.size) as HostArray<D>;
     } finally {
       this.pool.release(staging);
@@ -199,12 +206,12 @@ export class Engine implements BufferOwner {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
-    await this.settleCompiles();
+    await this.settleErrorScopes();
   }
 
-  private async settleCompiles(): Promise<void> {
-    const pending = this.pendingCompiles;
-    this.pendingCompiles = [];
+  private async settleErrorScopes(): Promise<void> {
+    const pending = this.pendingErrorScopes;
+    this.pendingErrorScopes = [];
     await Promise.all(pending);
     this.check();
   }
@@ -253,9 +260,14 @@ export class Engine implements BufferOwner {
     this.device.destroy();
   }
 
-  /** Throws the pending device-loss or validation error, if any. */
+  /** Throws the pending device-loss, out-of-memory or validation error, if any. */
   check(): void {
     if (this.lostError) throw this.lostError;
+    if (this.outOfMemory) {
+      const error = this.outOfMemory;
+      this.outOfMemory = null;
+      throw error;
+    }
     if (this.gpuErrors.length > 0) {
       const errors = this.gpuErrors.splice(0);
       throw new Error(`WebGPU reported ${errors.length} error(s): ${errors.join(' | ')}`);
@@ -282,7 +294,7 @@ export class Engine implements BufferOwner {
       compute: { module, entryPoint },
       label: spec.name,
     });
-    this.pendingCompiles.push(
+    this.pendingErrorScopes.push(
       this.device.popErrorScope().then((error) => {
         if (error) this.gpuErrors.unshift(`kernel ${spec.name} (${key}) failed to compile: ${error.message}`);
       }),

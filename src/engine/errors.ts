@@ -9,6 +9,17 @@ export class GpuDeviceLostError extends Error {
   }
 }
 
+/** The driver could not allocate a buffer: names what was being allocated and what the app already holds. */
+export class GpuOutOfMemoryError extends Error {
+  constructor(detail: string) {
+    super(
+      `The GPU ran out of memory: ${detail}. Nothing was lost and the GPU is still usable. ` +
+        'Use a smaller model, pseudo-batch, micro-batch or prompt length, or close other GPU-heavy tabs and applications.',
+    );
+    this.name = 'GpuOutOfMemoryError';
+  }
+}
+
 /** No usable WebGPU adapter: the message says what to do about it. */
 export class WebGpuUnavailableError extends Error {
   constructor(detail: string) {

@@ -1,3 +1,5 @@
+import { GpuOutOfMemoryError } from './errors';
+
 /**
  * Reuses GPU buffers across ops so that a training step allocates nothing once it has run once.
  * Buffers are bucketed by rounded size (powers of two and 1.5x powers of two, so at most 33% waste)
@@ -32,9 +34,15 @@ export class BufferPool {
   private peakInUse = 0;
   private created = 0;
 
+  /**
+   * `onAllocationChecked` receives, for every buffer created, the promise of its out-of-memory check:
+   * WebGPU reports a failed allocation asynchronously, so the engine settles these with its other
+   * error scopes and throws the first failure at its next sync.
+   */
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize: number,
+    private readonly onAllocationChecked: (check: Promise<GpuOutOfMemoryError | null>) => void = () => {},
   ) {}
 
   /**
@@ -56,7 +64,14 @@ export class BufferPool {
   }
 
   private create(size: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
+    this.device.pushErrorScope('out-of-memory');
     const buffer = this.device.createBuffer({ size, usage, label });
+    const held = this.allocated;
+    this.onAllocationChecked(
+      this.device
+        .popErrorScope()
+        .then((error) => (error ? new GpuOutOfMemoryError(`a buffer of ${formatBytes(size)}${label ? ` (${label})` : ''} could not be allocated, with ${formatBytes(held)} already held by this app (${error.message.replace(/\.$/, '')})`) : null)),
+    );
     this.sizeOf.set(buffer, size);
     this.allocated += size;
     this.peakAllocated = Math.max(this.peakAllocated, this.allocated);
