@@ -44,41 +44,93 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<BElement>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+// matmul_bias_gelu_keep: GELU of the output, while c keeps the pre-activation for the backward.
+@group(0) @binding(5) var<storage, read_write> act: array<f32>;
 
 // k-major, so the inner product loop reads a row of each tile.
 var<workgroup> tileA: array<f32, TK * TM>;
 var<workgroup> tileB: array<f32, TK * TN>;
 
-// A is [M, K] (or [K, M] when transposed); the index walks the contiguous dimension fastest so that
-// neighbouring invocations load neighbouring addresses.
+// Tile loads go by quads: each invocation loads 4 elements adjacent along the operand's contiguous
+// dimension, with one bounds check and one index computation for all four (the host keeps TM, TN and
+// TK multiples of 4). Quads reaching past the matrix's edge (ragged M, N or K) fall back to checking
+// each element; out-of-range elements read as zero.
+
+// A is [M, K] (or [K, M] when transposed).
 fn load_a(offset: u32, m0: u32, k0: u32, lidx: u32) {
-  for (var l = lidx; l < TM * TK; l += THREADS) {
-    var mm: u32;
-    var kk: u32;
-    if (p.transA != 0u) { mm = l % TM; kk = l / TM; } else { kk = l % TK; mm = l / TK; }
-    let gm = m0 + mm;
-    let gk = k0 + kk;
-    var v = 0.0;
-    if (gm < p.m && gk < p.k) {
-      if (p.transA != 0u) { v = f32(a[offset + gk * p.m + gm]); } else { v = f32(a[offset + gm * p.k + gk]); }
+  for (var l = lidx; l < TM * TK / 4u; l += THREADS) {
+    if (p.transA != 0u) {
+      // Quads along m: A[k][m .. m + 3].
+      let mm = (l % (TM / 4u)) * 4u;
+      let kk = l / (TM / 4u);
+      let gm = m0 + mm;
+      let gk = k0 + kk;
+      let src = offset + gk * p.m + gm;
+      if (gk < p.k && gm + 3u < p.m) {
+        for (var w = 0u; w < 4u; w++) { tileA[kk * TM + mm + w] = f32(a[src + w]); }
+      } else {
+        for (var w = 0u; w < 4u; w++) {
+          var v = 0.0;
+          if (gk < p.k && gm + w < p.m) { v = f32(a[src + w]); }
+          tileA[kk * TM + mm + w] = v;
+        }
+      }
+    } else {
+      // Quads along k: A[m][k .. k + 3].
+      let kk = (l % (TK / 4u)) * 4u;
+      let mm = l / (TK / 4u);
+      let gm = m0 + mm;
+      let gk = k0 + kk;
+      let src = offset + gm * p.k + gk;
+      if (gm < p.m && gk + 3u < p.k) {
+        for (var w = 0u; w < 4u; w++) { tileA[(kk + w) * TM + mm] = f32(a[src + w]); }
+      } else {
+        for (var w = 0u; w < 4u; w++) {
+          var v = 0.0;
+          if (gm < p.m && gk + w < p.k) { v = f32(a[src + w]); }
+          tileA[(kk + w) * TM + mm] = v;
+        }
+      }
     }
-    tileA[kk * TM + mm] = v;
   }
 }
 
 // B is [K, N] (or [N, K] when transposed, the nn.Linear weight layout).
 fn load_b(offset: u32, n0: u32, k0: u32, lidx: u32) {
-  for (var l = lidx; l < TN * TK; l += THREADS) {
-    var nn: u32;
-    var kk: u32;
-    if (p.transB != 0u) { kk = l % TK; nn = l / TK; } else { nn = l % TN; kk = l / TN; }
-    let gn = n0 + nn;
-    let gk = k0 + kk;
-    var v = 0.0;
-    if (gn < p.n && gk < p.k) {
-      if (p.transB != 0u) { v = f32(b[offset + gn * p.k + gk]); } else { v = f32(b[offset + gk * p.n + gn]); }
+  for (var l = lidx; l < TN * TK / 4u; l += THREADS) {
+    if (p.transB != 0u) {
+      // Quads along k: B[n][k .. k + 3].
+      let kk = (l % (TK / 4u)) * 4u;
+      let nn = l / (TK / 4u);
+      let gn = n0 + nn;
+      let gk = k0 + kk;
+      let src = offset + gn * p.k + gk;
+      if (gn < p.n && gk + 3u < p.k) {
+        for (var w = 0u; w < 4u; w++) { tileB[(kk + w) * TN + nn] = f32(b[src + w]); }
+      } else {
+        for (var w = 0u; w < 4u; w++) {
+          var v = 0.0;
+          if (gn < p.n && gk + w < p.k) { v = f32(b[src + w]); }
+          tileB[(kk + w) * TN + nn] = v;
+        }
+      }
+    } else {
+      // Quads along n: B[k][n .. n + 3].
+      let nn = (l % (TN / 4u)) * 4u;
+      let kk = l / (TN / 4u);
+      let gn = n0 + nn;
+      let gk = k0 + kk;
+      let src = offset + gk * p.n + gn;
+      if (gk < p.k && gn + 3u < p.n) {
+        for (var w = 0u; w < 4u; w++) { tileB[kk * TN + nn + w] = f32(b[src + w]); }
+      } else {
+        for (var w = 0u; w < 4u; w++) {
+          var v = 0.0;
+          if (gk < p.k && gn + w < p.n) { v = f32(b[src + w]); }
+          tileB[kk * TN + nn + w] = v;
+        }
+      }
     }
-    tileB[kk * TN + nn] = v;
   }
 }
 
@@ -134,13 +186,75 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
   store(acc, array<f32, RN>(), wid, lid);
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn matmul_bias(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let acc = tile_product(wid, lid);
+// GELU, tanh form (GPT-2's gelu_new), written exactly as shaders/activation.wgsl so that the fused
+// epilogue and the separate kernel round alike.
+const GELU_C: f32 = 0.7978845608028654; // sqrt(2 / pi)
+const GELU_A: f32 = 0.044715;
+
+fn stable_tanh(u: f32) -> f32 {
+  let e = exp(-2.0 * abs(u));
+  return sign(u) * (1.0 - e) / (1.0 + e);
+}
+
+fn gelu(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + stable_tanh(GELU_C * (x + GELU_A * x * x * x)));
+}
+
+fn column_bias(wid: vec3u, lid: vec3u) -> array<f32, RN> {
   var colBias: array<f32, RN>;
   for (var j = 0u; j < RN; j++) {
     let col = wid.x * TN + lid.x + j * WG_X;
     if (col < p.n) { colBias[j] = bias[col]; }
   }
-  store(acc, colBias, wid, lid);
+  return colBias;
+}
+
+// Bias + GELU epilogue (GPT-2's c_fc): the activation is computed while the tile is in registers,
+// instead of a separate pass that reads the [M, N] pre-activation back and writes it again. Writes
+// gelu(v) to c, or with `keep` v to c and gelu(v) to act. No accumulate: nothing adds into an
+// activation. Two entry points rather than one flag, since an entry point that so much as mentions
+// `act` must be given its binding.
+fn epilogue_value(acc: array<f32, RM * RN>, colBias: array<f32, RN>, i: u32, j: u32) -> f32 {
+  return p.alpha * acc[i * RN + j] + colBias[j];
+}
+
+fn output_index(wid: vec3u, lid: vec3u, i: u32, j: u32) -> vec2u {
+  let row = wid.y * TM + lid.y + i * WG_Y;
+  let col = wid.x * TN + lid.x + j * WG_X;
+  // x: the element's index in c; y: 1 where it is inside the [M, N] result.
+  return vec2u(wid.z * p.m * p.n + row * p.n + col, select(0u, 1u, row < p.m && col < p.n));
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_bias_gelu(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let acc = tile_product(wid, lid);
+  let colBias = column_bias(wid, lid);
+  for (var i = 0u; i < RM; i++) {
+    for (var j = 0u; j < RN; j++) {
+      let at = output_index(wid, lid, i, j);
+      if (at.y != 0u) { c[at.x] = gelu(epilogue_value(acc, colBias, i, j)); }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_bias_gelu_keep(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let acc = tile_product(wid, lid);
+  let colBias = column_bias(wid, lid);
+  for (var i = 0u; i < RM; i++) {
+    for (var j = 0u; j < RN; j++) {
+      let at = output_index(wid, lid, i, j);
+      if (at.y != 0u) {
+        let v = epilogue_value(acc, colBias, i, j);
+        c[at.x] = v;
+        act[at.x] = gelu(v);
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_bias(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let acc = tile_product(wid, lid);
+  store(acc, column_bias(wid, lid), wid, lid);
 }

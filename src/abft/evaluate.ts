@@ -1,10 +1,12 @@
 /**
  * ICL predictions on the GPU (ABFT-SPEC.md §2): the logits at each prompt's last token, for the
  * label words' token ids only (a [B, classes] gather instead of [B, vocab]), argmax over the
- * classes. Prompts run in right-padded micro-batches with one readback each.
+ * classes. Prompts run in right-padded micro-batches, all recorded before anything is read back,
+ * so the GPU never idles while the host waits for a micro-batch's logits.
  */
 import type { Engine } from '../engine/engine';
 import { lastTokenRows, packBatch } from '../model/batch';
+import type { Tensor } from '../engine/tensor';
 import { forward } from '../model/forward';
 import type { LoadedModel } from '../model/load';
 import { accuracy, confusionMatrix, macroF1 } from './metrics';
@@ -13,7 +15,7 @@ import type { PreparedPrompt } from './prepared';
 export interface PredictOptions {
   /** Prompts per forward pass; bounds the activation memory. */
   readonly microBatch: number;
-  /** Prompts scored so far, and in all; called after each micro-batch. */
+  /** Prompts scored so far, and in all; called as each micro-batch's logits arrive. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -45,14 +47,27 @@ export async function predict(
   if (!Number.isInteger(opts.microBatch) || opts.microBatch < 1) throw new Error(`predict: microBatch is ${opts.microBatch}; it must be a whole number of at least 1.`);
   const vocab = Int32Array.from(labelTokenIds);
   const labelLogits = new Float32Array(prompts.length * classes);
-  for (let start = 0; start < prompts.length; start += opts.microBatch) {
-    const micro = prompts.slice(start, start + opts.microBatch);
-    // Right padding with any pad id: the key mask hides it and each prompt's row is its own last token.
-    const batch = packBatch(micro.map((p) => p.ids), 0, { maxLength: model.spec.maxPositions });
-    const { logits } = forward(e, model.spec, model.weights, batch, { logits: { rows: lastTokenRows(batch), vocab } });
-    labelLogits.set(await e.read(logits!), start * classes);
-    logits!.release();
-    opts.onProgress?.(start + micro.length, prompts.length);
+  const parts: { start: number; count: number; logits: Tensor }[] = [];
+  try {
+    for (let start = 0; start < prompts.length; start += opts.microBatch) {
+      const micro = prompts.slice(start, start + opts.microBatch);
+      // Right padding with any pad id: the key mask hides it and each prompt's row is its own last token.
+      const batch = packBatch(micro.map((p) => p.ids), 0, { maxLength: model.spec.maxPositions });
+      const { logits } = forward(e, model.spec, model.weights, batch, { logits: { rows: lastTokenRows(batch), vocab } });
+      parts.push({ start, count: micro.length, logits: logits! });
+    }
+    // Every read is requested before any is awaited; they are awaited in order so that progress counts
+    // whole micro-batches. A [B, 1, classes] result is a few bytes, so holding them all costs nothing.
+    const reads = parts.map(({ logits }) => e.read(logits));
+    for (const r of reads) r.catch(() => undefined); // a failure is thrown once, by the loop below
+    let done = 0;
+    for (let i = 0; i < parts.length; i++) {
+      labelLogits.set(await reads[i], parts[i].start * classes);
+      done += parts[i].count;
+      opts.onProgress?.(done, prompts.length);
+    }
+  } finally {
+    for (const p of parts) p.logits.release();
   }
   const bad = labelLogits.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {

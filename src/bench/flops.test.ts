@@ -14,7 +14,13 @@ describe('stepFlops', () => {
     expect(weights).toBe(84_934_656);
     // QK^T and PV over the 128 * 129 / 2 causal pairs, 12 heads of 64.
     const attention = 12 * 2 * 2 * 64 * 12 * ((128 * 129) / 2);
-    expect(stepFlops(gpt2, 'eval', shape)).toEqual({ forward: 128 * 2 * weights + attention + 2 * 768 * 2, backward: 0, optimizer: 0, total: 128 * 2 * weights + attention + 2 * 768 * 2 });
+    expect(stepFlops(gpt2, 'eval', shape)).toEqual({
+      forward: 128 * 2 * weights + attention + 2 * 768 * 2,
+      backward: 0,
+      optimizer: 0,
+      total: 128 * 2 * weights + attention + 2 * 768 * 2,
+      projections: 128 * 2 * weights + 2 * 768 * 2,
+    });
   });
 
   it('ABFT of a one-layer model: keys, the last query and one row of scores forward; that row back to W_Q, W_K', () => {
@@ -24,7 +30,8 @@ describe('stepFlops', () => {
     // dq (one row) and dk from one row of dScores; dW_K over n rows, dW_Q over one; no dx in layer 0.
     const backward = 2 * 2 * D * H * n + 2 * n * C * C + 2 * C * C;
     const optimizer = ADAM_FLOPS_PER_PARAMETER * (2 * C * C + 2 * C);
-    expect(stepFlops(one, 'abft', shape)).toEqual({ forward, backward, optimizer, total: forward + backward + optimizer });
+    const projections = 2 * n * C * C + 2 * C * C + 2 * n * C * C + 2 * C * C;
+    expect(stepFlops(one, 'abft', shape)).toEqual({ forward, backward, optimizer, total: forward + backward + optimizer, projections });
   });
 
   it('ABFT does less than evaluation forward and far less than the end-to-end step; both scale with prompts, Adam does not', () => {

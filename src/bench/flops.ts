@@ -35,6 +35,8 @@ export interface StepFlops {
   readonly backward: number;
   readonly optimizer: number;
   readonly total: number;
+  /** The part of forward + backward done by the projections and LM head (not attention's products): comparable with a profile's executed matmul FLOPs (executed.ts). */
+  readonly projections: number;
 }
 
 /** Sizes one layer's counts need. */
@@ -101,5 +103,17 @@ export function stepFlops(spec: ModelSpec, task: BenchTask, shape: StepShape): S
     optimizer = ADAM_FLOPS_PER_PARAMETER * trainableQkParameters(spec);
   }
   const scale = shape.prompts;
-  return { forward: forward * scale, backward: backward * scale, optimizer, total: (forward + backward) * scale + optimizer };
+  const projections = (forward + backward - attentionProducts(spec, task, n)) * scale;
+  return { forward: forward * scale, backward: backward * scale, optimizer, total: (forward + backward) * scale + optimizer, projections };
+}
+
+/** The attention products (scores, weighted sums and their gradients) within one prompt's count above. */
+function attentionProducts(spec: ModelSpec, task: BenchTask, n: number): number {
+  const { D, Hq } = dims(spec);
+  const L = spec.numLayers;
+  const forwardLayer = 2 * 2 * D * Hq * causalPairs(n);
+  const backwardLayer = 4 * 2 * D * Hq * causalPairs(n);
+  if (task === 'abft') return (L - 1) * (forwardLayer + backwardLayer) + 2 * D * Hq * n + 2 * 2 * D * Hq * n;
+  if (task === 'eval') return L * forwardLayer;
+  return L * (forwardLayer + backwardLayer);
 }

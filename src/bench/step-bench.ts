@@ -2,8 +2,8 @@
  * Times the three steps a user waits for, on a model of a published configuration with random
  * weights: the ABFT training step (forward to the last layer's attention, loss, backward to W_Q/W_K,
  * Adam: Trainer.step), evaluation (the label-word logits at the last position: abft/evaluate's
- * predict, one readback per micro-batch) and the end-to-end baseline step. Each runs `warmup` times,
- * then `reps` times timed, then once more profiled per kernel.
+ * predict, every micro-batch recorded before the logits are read back) and the end-to-end baseline
+ * step. Each runs `warmup` times, then `reps` times timed, then once more profiled per kernel.
  */
 import { predict } from '../abft/evaluate';
 import type { Engine } from '../engine/engine';
@@ -15,6 +15,7 @@ import { checkFitsAdapter, countParameters } from '../model/memory';
 import { randomModelWeights } from '../model/testing/random-weights';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
 import { Trainer } from '../train/trainer';
+import { executedWork, type ExecutedWork } from './executed';
 import { stepFlops, trainableQkParameters, type BenchTask, type StepFlops } from './flops';
 import type { BenchOptions } from './options';
 import { BENCH_LABEL_TOKEN_IDS, benchPrompts } from './prompts';
@@ -60,6 +61,8 @@ export interface TaskResult {
   readonly kernels: readonly KernelShare[] | null;
   /** Summed GPU time of the profiled step's kernels; against msPerStep it shows how busy the GPU was. */
   readonly kernelMsPerStep: number | null;
+  /** Launches and matmul FLOPs of the profiled step (against flopsPerStep: work done but not needed). */
+  readonly executed: ExecutedWork | null;
 }
 
 export interface SkippedTask {
@@ -152,6 +155,7 @@ async function benchTask(
       memory: { ...measured.memory, weightBytes, trainableParameters: trainable, optimizerStateBytes: 2 * 4 * trainable },
       kernels: measured.kernels?.map((k) => ({ ...k, share: kernelMs ? k.totalMs / kernelMs : NaN })) ?? null,
       kernelMsPerStep: kernelMs,
+      executed: measured.kernels ? executedWork(measured.kernels) : null,
     };
   } finally {
     trainer?.release();

@@ -176,6 +176,14 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
     await checkAgainstFiniteDifferences(m, grads, () => referenceLoss(m, batch, 'last-attention', vocab, up), 1);
   });
 
+  it('ABFT on a left-padded batch (the last layer rotates its loss-row queries by their own positions): gradients equal finite differences', async () => {
+    const left = packBatch(sequences(m.spec, 5), 0, { side: 'left' });
+    const grads = gradsFor('qk');
+    const up = randomUpstream(m.spec, left, 'last-attention', vocab, 23);
+    step(m, left, 'last-attention', vocab, up, grads);
+    await checkAgainstFiniteDifferences(m, grads, () => referenceLoss(m, left, 'last-attention', vocab, up), 3);
+  });
+
   it('end to end: dL/dlogits of label words gives q, k, v, o gradients equal to float64 finite differences', async () => {
     const grads = gradsFor('attention');
     const up = randomUpstream(m.spec, batch, 'logits', vocab, 31);

@@ -10,6 +10,7 @@ import { accumulateInto } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { attentionResidualBackward, logitsHeadBackward, mlpResidualBackward, normalizeBackward, selfAttentionBackward } from './blocks';
 import type { TrainableGrads } from './grads';
+import { lossRowAttentionBackward } from './loss-row-attention';
 import type { ModelSpec, ModelWeights } from './spec';
 import type { Tape } from './training-forward';
 
@@ -27,17 +28,26 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
   // The residual stream's gradient, [B, T, C]; null while it is still zero (ABFT's top layer).
   let dh: Tensor | null = null;
   if (upstream.logitsGrad && tape.head) {
-    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape);
+    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.rows.flat, upstream.logitsGrad, hShape);
   }
   for (let l = spec.numLayers - 1; l >= 0; l--) {
     const layer = weights.layers[l];
     const lt = tape.layers[l];
     const layerGrads = grads.layers[l];
-    if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
-    const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
     const probsGrad = upstream.probsGrad ? { rows: tape.lossRows, grad: upstream.probsGrad[l] } : undefined;
-    const dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, lt.attentionNorm !== null);
-    dOut?.release();
+    const needDx = lt.attentionNorm !== null;
+    let dx: Tensor | null;
+    if (lt.lossRow) {
+      // ABFT's last layer: nothing above it, so its only gradient is the loss's on α.
+      if (!probsGrad || dh) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
+      dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad, layerGrads, needDx);
+    } else {
+      if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
+      if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
+      const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
+      dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, needDx);
+      dOut?.release();
+    }
     if (dx && lt.attentionNorm) {
       const dhNorm = normalizeBackward(e, spec, layer.attentionNorm, lt.attentionNorm, dx);
       dx.release();

@@ -9,7 +9,7 @@
 import { attention, attentionBackward, type AttentionProbsGrad } from '../engine/ops/attention';
 import { gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
-import { matmul, matmulBackward } from '../engine/ops/matmul';
+import { matmul, matmulBackward, matmulBiasGelu } from '../engine/ops/matmul';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../engine/ops/norm';
 import { accumulateInto } from '../engine/ops/optimizer';
 import { rope, ropeBackward } from '../engine/ops/rope';
@@ -34,7 +34,7 @@ export interface BatchTensors {
 }
 
 /** y = x W + b, or h += x W + b when `residual` is given. */
-function linear(e: Engine, x: Tensor, w: LinearWeights, residual?: Tensor): Tensor {
+export function linear(e: Engine, x: Tensor, w: LinearWeights, residual?: Tensor): Tensor {
   return matmul(e, x, w.weight, { bias: w.bias ?? undefined, out: residual, accumulate: residual !== undefined });
 }
 
@@ -42,12 +42,12 @@ function linear(e: Engine, x: Tensor, w: LinearWeights, residual?: Tensor): Tens
  * dx = dy W^T, or dx += dy W^T into `into`: the input gradient of a projection. Several projections
  * read the same x (q, k, v; gate, up), so their gradients are summed in place instead of added after.
  */
-function linearInputGrad(e: Engine, dy: Tensor, w: LinearWeights, into?: Tensor): Tensor {
+export function linearInputGrad(e: Engine, dy: Tensor, w: LinearWeights, into?: Tensor): Tensor {
   return matmul(e, dy, w.weight, { transB: true, out: into, accumulate: into !== undefined });
 }
 
 /** dW += x^T dy and db += the column sums of dy, into a trainable projection's gradient; x [N, in], dy [N, out]. */
-function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, grad: LinearGrad): void {
+export function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, grad: LinearGrad): void {
   const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
   if (grad.bias && dBias) {
     accumulateInto(e, grad.bias, dBias);
@@ -56,7 +56,7 @@ function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, gr
 }
 
 /** [..., C] as [rows, C]: the rows of a weight gradient's product. */
-function rowsView(t: Tensor): Tensor {
+export function rowsView(t: Tensor): Tensor {
   const C = t.shape[t.rank - 1];
   return t.reshape([t.size / C, C]);
 }
@@ -155,7 +155,7 @@ export function selfAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerWeig
   return { q, k, v, out, lse };
 }
 
-function ropeFrequencies(batch: BatchTensors): Tensor {
+export function ropeFrequencies(batch: BatchTensors): Tensor {
   if (!batch.invFreq) throw new Error('selfAttention: a RoPE model needs the inverse frequencies uploaded with the batch');
   return batch.invFreq;
 }
@@ -220,7 +220,7 @@ export function releaseAttentionSaved(saved: AttentionSaved): void {
  * The same buffer under another shape, owning it (a `reshape` view never releases its buffer): the
  * caller releases the result and forgets `t`.
  */
-function asShape(e: Engine, t: Tensor, shape: readonly number[]): Tensor {
+export function asShape(e: Engine, t: Tensor, shape: readonly number[]): Tensor {
   return new Tensor(t.reshape(shape).shape, t.dtype, t.buffer, e);
 }
 
@@ -240,6 +240,14 @@ export function attentionResidualBackward(e: Engine, layer: LayerWeights, out: T
 /** h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)). */
 export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): void {
   const x = normalize(e, spec, layer.mlpNorm, h);
+  if (spec.mlp === 'gelu' && layer.up.bias) {
+    // No backward reads the pre-activation here, so c_fc writes only gelu(x W + b).
+    const { act } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias);
+    x.release();
+    linear(e, act, layer.down, h);
+    act.release();
+    return;
+  }
   const pre = mlpPreActivations(e, spec, layer, x);
   x.release();
   mlpOutput(e, layer, pre, h);
@@ -274,6 +282,14 @@ export interface MlpSaved extends MlpPre {
 /** `mlpResidual`, keeping a copy of h before the block, the norm statistics and the pre-activations. */
 export function mlpResidualSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): MlpSaved {
   const { y: x, saved: norm } = normalizeSaving(e, spec, layer.mlpNorm, copyOf(e, h));
+  if (spec.mlp === 'gelu' && layer.up.bias) {
+    // c_fc writes the pre-activation (GELU's backward reads it) and its GELU in one pass.
+    const { act, pre } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: true });
+    x.release();
+    linear(e, act, layer.down, h);
+    act.release();
+    return { gate: null, up: pre!, norm };
+  }
   const pre = mlpPreActivations(e, spec, layer, x);
   x.release();
   mlpOutput(e, layer, pre, h);

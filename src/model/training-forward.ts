@@ -3,7 +3,8 @@
  * `backward` (backward.ts) reads, and returning what the losses are written on: the attention
  * probabilities α of each sequence's loss row for every layer (ABFT, spec §3) and, for the end-to-end
  * baseline, the logits of that row. ABFT stops after the last layer's attention (spec §4): no o-proj
- * or MLP there, no final norm, no LM head. Nothing is read back.
+ * or MLP there, no final norm, no LM head, and in that layer only the loss rows' queries and no v
+ * (loss-row-attention.ts). Nothing is read back.
  */
 import { attentionProbs } from '../engine/ops/attention';
 import type { Engine } from '../engine/engine';
@@ -29,6 +30,7 @@ import {
   type NormSaved,
 } from './blocks';
 import { checkForwardRequest } from './forward';
+import { lossRowAttentionSaving, releaseLossRowAttentionSaved, type LossRowAttentionSaved, type LossRows } from './loss-row-attention';
 import type { ModelSpec, ModelWeights } from './spec';
 
 export interface TrainingForwardOptions {
@@ -46,7 +48,10 @@ export interface LayerTape {
   readonly attentionNorm: NormSaved | null;
   /** norm(h) [B, T, C], the input of the q, k, v projections. */
   readonly x: Tensor;
-  readonly attention: AttentionSaved;
+  /** The full attention block; null in ABFT's last layer, which keeps `lossRow` instead. */
+  readonly attention: AttentionSaved | null;
+  /** ABFT's last layer: q of the loss rows only, k, lse. */
+  readonly lossRow: LossRowAttentionSaved | null;
   /** null where the forward stopped after this layer's attention. */
   readonly mlp: MlpSaved | null;
 }
@@ -63,8 +68,10 @@ export interface Tape {
   /** [B, 1, V'] with upTo 'logits', else null. The caller owns it. */
   readonly logits: Tensor | null;
   readonly layers: readonly LayerTape[];
-  /** With upTo 'logits': the head's saved tensors and the loss rows as rows of h ([B, 1] i32, b * T + t). */
-  readonly head: { readonly saved: HeadSaved; readonly flatRows: Tensor } | null;
+  /** The loss rows as rows of h ([B, 1] i32, b * T + t) and their position ids. */
+  readonly rows: LossRows;
+  /** With upTo 'logits': the head's saved tensors. */
+  readonly head: { readonly saved: HeadSaved } | null;
   readonly released: boolean;
   /** Gives back every tensor the tape holds (not `probs` or `logits`); `backward` calls it. Idempotent. */
   release(): void;
@@ -82,6 +89,10 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
     invFreq: spec.positions.kind === 'rope' ? e.upload(spec.positions.invFreq, [spec.positions.invFreq.length]) : null,
   };
   const lossRows = e.upload(opts.lossRows, [B, 1], 'i32');
+  const rows: LossRows = {
+    flat: e.upload(Int32Array.from(opts.lossRows, (t, b) => b * T + t), [B, 1], 'i32'),
+    positions: e.upload(Int32Array.from(opts.lossRows, (t, b) => batch.positions[b * T + t]), [B, 1], 'i32'),
+  };
   const toLogits = opts.upTo === 'logits';
 
   const h = embed(e, weights, inputs);
@@ -96,25 +107,27 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
     } else {
       ({ y: x, saved: attentionNorm } = normalizeSaving(e, spec, layer.attentionNorm, copyOf(e, h)));
     }
+    if (!toLogits && l === spec.numLayers - 1) {
+      const lossRow = lossRowAttentionSaving(e, spec, layer, x, inputs, rows);
+      probs.push(attentionProbs(e, lossRow.q, lossRow.k, lossRow.lse, inputs.keyMask, lossRows));
+      layers.push({ attentionNorm, x, attention: null, lossRow, mlp: null });
+      continue;
+    }
     const attention = selfAttentionSaving(e, spec, layer, x, inputs);
     probs.push(attentionProbs(e, attention.q, attention.k, attention.lse, inputs.keyMask, lossRows));
-    let mlp: MlpSaved | null = null;
-    if (toLogits || l < spec.numLayers - 1) {
-      attentionResidual(e, layer, attention.out, h);
-      mlp = mlpResidualSaving(e, spec, layer, h);
-    }
-    layers.push({ attentionNorm, x, attention, mlp });
+    attentionResidual(e, layer, attention.out, h);
+    const mlp = mlpResidualSaving(e, spec, layer, h);
+    layers.push({ attentionNorm, x, attention, lossRow: null, mlp });
   }
 
   let head: Tape['head'] = null;
   let logits: Tensor | null = null;
   if (toLogits) {
-    const flatRows = e.upload(Int32Array.from(opts.lossRows, (t, b) => b * T + t), [B, 1], 'i32');
     const vocab = opts.logitsVocab ? e.upload(opts.logitsVocab, [opts.logitsVocab.length], 'i32') : null;
-    const out = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
+    const out = logitsHeadSaving(e, spec, weights, h, rows.flat, vocab);
     vocab?.release();
     logits = out.logits;
-    head = { saved: out.saved, flatRows };
+    head = { saved: out.saved };
   }
   h.release();
 
@@ -128,6 +141,7 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
     probs,
     logits,
     layers,
+    rows,
     head,
     get released() {
       return released;
@@ -138,14 +152,12 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
       for (const lt of layers) {
         if (lt.attentionNorm) releaseNormSaved(lt.attentionNorm);
         lt.x.release();
-        releaseAttentionSaved(lt.attention);
+        if (lt.attention) releaseAttentionSaved(lt.attention);
+        if (lt.lossRow) releaseLossRowAttentionSaved(lt.lossRow);
         if (lt.mlp) releaseMlpSaved(lt.mlp);
       }
-      if (head) {
-        releaseHeadSaved(head.saved);
-        head.flatRows.release();
-      }
-      for (const t of [inputs.ids, inputs.keyMask, inputs.positions, inputs.invFreq, lossRows]) t?.release();
+      if (head) releaseHeadSaved(head.saved);
+      for (const t of [inputs.ids, inputs.keyMask, inputs.positions, inputs.invFreq, lossRows, rows.flat, rows.positions]) t?.release();
     },
   };
 }

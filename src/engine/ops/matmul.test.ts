@@ -61,6 +61,9 @@ describe('matmul against the float64 reference', () => {
     [129, 7, 33],
     [129, 129, 1],
     [1, 129, 129],
+    // Remainders 2 and 0 modulo 4, the tile loads' quad width: a partial quad at every edge, and none.
+    [6, 10, 18],
+    [8, 12, 16],
   ];
   for (const [m, n, k] of SIZES) {
     it(`M=${m} N=${n} K=${k}, all four transpose combinations`, async () => {

@@ -84,6 +84,27 @@ export function matmul(e: Engine, a: Tensor, b: Tensor, opts: MatmulOptions = {}
   return launch(e, 'matmul', plan, false, opts);
 }
 
+export interface MatmulGeluOptions {
+  /** Also return the pre-activation x W + b, which GELU's backward reads (training); else only the activation is written. */
+  readonly keepPre?: boolean;
+  readonly tiling?: MatmulTiling;
+}
+
+/**
+ * gelu_tanh(A B + bias) in one launch (GPT-2's c_fc + activation): the activation is applied as the
+ * tile is stored, so the [M, N] pre-activation is not written and read back by a separate pass.
+ * With keepPre the pre-activation is written too (for the backward), still saving that read.
+ * A is [..., M, K]; B is [K, N] (a weight), bias [N].
+ */
+export function matmulBiasGelu(e: Engine, a: Tensor, b: Tensor, bias: Tensor, opts: MatmulGeluOptions = {}): { act: Tensor; pre: Tensor | null } {
+  const plan = planProduct('matmulBiasGelu', a, b, false, false);
+  if (b.rank !== 2) throw new ShapeError('matmulBiasGelu', `b has shape ${shapeToString(b.shape)}; the fused activation takes a shared [K, N] weight`);
+  if (!opts.keepPre) return { act: launch(e, 'matmulBiasGelu', plan, false, { bias, tiling: opts.tiling, epilogue: 'gelu' }), pre: null };
+  const act = e.empty(plan.outShape);
+  const pre = launch(e, 'matmulBiasGelu', plan, false, { bias, tiling: opts.tiling, epilogue: 'gelu', geluOut: act });
+  return { act, pre };
+}
+
 export interface MatmulBackwardOptions {
   readonly transA?: boolean;
   readonly transB?: boolean;
@@ -196,7 +217,13 @@ function planProduct(op: string, a: Tensor, b: Tensor, transA: boolean, transB: 
  * Records one product. With reduceBatch the result is [M, N], summed over the batches, either by
  * folding the batches into K (when both operands keep K outermost and contiguous) or in the kernel.
  */
-function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, opts: Omit<MatmulOptions, 'transA' | 'transB'>): Tensor {
+interface LaunchOptions extends Omit<MatmulOptions, 'transA' | 'transB'> {
+  /** 'gelu': the output is gelu(result), or with geluOut the output is the result and geluOut gets its GELU. */
+  readonly epilogue?: 'gelu';
+  readonly geluOut?: Tensor;
+}
+
+function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, opts: LaunchOptions): Tensor {
   const { a, b } = plan;
   let { m, k, batch, strideA } = plan;
   const outShape = reduceBatch ? [m, plan.n] : plan.outShape;
@@ -213,6 +240,8 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
     expectShape(op, 'bias', bias, [plan.n]);
     expectDType(op, 'bias', bias, 'f32');
   }
+  if (opts.epilogue && (!bias || opts.accumulate || reduceBatch)) throw new ShapeError(op, 'the GELU epilogue needs a bias and takes no accumulate or batch reduction');
+  if (opts.geluOut) expectShape(op, 'geluOut', opts.geluOut, outShape);
   let kernelReduces = reduceBatch && batch > 1;
   if (kernelReduces && plan.transA && !plan.transB && plan.strideA > 0 && plan.strideB > 0) {
     // Both operands are [batch, K, *] row-major: the batches are just more rows of K.
@@ -229,7 +258,9 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
   const tiling = opts.tiling ?? tilingOverride.get(e) ?? autoTiling(m, plan.n, kernelReduces ? 1 : batch, isSoftwareAdapter(e.adapter));
   checkTiling(e, tiling);
   const tensors = bias ? [a, b, c, bias] : [a, b, c];
-  const spec = kernel(a.dtype, b.dtype, bias !== undefined);
+  if (opts.geluOut) tensors.push(opts.geluOut);
+  const entry: Entry = opts.epilogue ? (opts.geluOut ? 'matmul_bias_gelu_keep' : 'matmul_bias_gelu') : bias ? 'matmul_bias' : 'matmul';
+  const spec = kernel(a.dtype, b.dtype, entry);
   e.run(spec, {
     constants: {
       TM: tiling.tileM,
@@ -281,6 +312,8 @@ function checkTiling(e: Engine, t: MatmulTiling): void {
   const values = [t.tileM, t.tileN, t.tileK, t.threadM, t.threadN];
   if (!values.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`matmul: ${desc} needs positive integers`);
   if (t.tileM % t.threadM !== 0 || t.tileN % t.threadN !== 0) throw new Error(`matmul: ${desc}: tileM, tileN must be multiples of threadM, threadN`);
+  // The tile loads go by quads of adjacent elements (shaders/matmul.wgsl).
+  if (t.tileM % 4 !== 0 || t.tileN % 4 !== 0 || t.tileK % 4 !== 0) throw new Error(`matmul: ${desc}: tileM, tileN and tileK must be multiples of 4`);
   const invocations = (t.tileM / t.threadM) * (t.tileN / t.threadN);
   if (invocations > e.limits.maxComputeInvocationsPerWorkgroup) {
     throw new Error(`matmul: ${desc} needs ${invocations} invocations per workgroup, the adapter allows ${e.limits.maxComputeInvocationsPerWorkgroup}`);
@@ -294,11 +327,18 @@ function checkTiling(e: Engine, t: MatmulTiling): void {
 
 const kernels = new Map<string, KernelSpec>();
 
-function kernel(aType: DType, bType: DType, withBias: boolean): KernelSpec {
-  const key = `${aType}${bType}${withBias}`;
+type Entry = 'matmul' | 'matmul_bias' | 'matmul_bias_gelu' | 'matmul_bias_gelu_keep';
+const ENTRY_BINDINGS: Record<Entry, ('read' | 'write')[]> = {
+  matmul: ['read', 'read', 'write'],
+  matmul_bias: ['read', 'read', 'write', 'read'],
+  matmul_bias_gelu: ['read', 'read', 'write', 'read'],
+  matmul_bias_gelu_keep: ['read', 'read', 'write', 'read', 'write'],
+};
+
+function kernel(aType: DType, bType: DType, entryPoint: Entry): KernelSpec {
+  const key = `${aType}${bType}${entryPoint}`;
   let spec = kernels.get(key);
   if (!spec) {
-    const entryPoint = withBias ? 'matmul_bias' : 'matmul';
     const half = aType === 'f16' || bType === 'f16';
     spec = defineKernel({
       name: half ? `${entryPoint}_${aType}_${bType}` : entryPoint,
@@ -308,7 +348,7 @@ function kernel(aType: DType, bType: DType, withBias: boolean): KernelSpec {
         ...['m:u32', 'n:u32', 'k:u32', 'batch:u32', 'strideA:u32', 'strideB:u32', 'alpha:f32'] as const,
         ...['transA:u32', 'transB:u32', 'accumulate:u32', 'reduceBatch:u32'] as const,
       ],
-      bindings: withBias ? ['read', 'read', 'write', 'read'] : ['read', 'read', 'write'],
+      bindings: ENTRY_BINDINGS[entryPoint],
     });
     kernels.set(key, spec);
   }
