@@ -98,7 +98,7 @@ describe('the Data panel', () => {
     }
   });
 
-  it('imports dropped files, replacing the sample, appending to own rows, and undoes a replace; k is one setting with the Train step', async () => {
+  it('imports dropped files, replacing the sample, appending to own rows, and undoes a replace after a reload; k is one setting with the Train step', async () => {
     const { context, page, errors } = await openApp(browser, server.url);
     try {
       await page.setViewportSize(VIEWPORT);
@@ -120,10 +120,17 @@ describe('the Data panel', () => {
       await dropFile(page, 'third.csv', 'text,label\nonly this .,negative\n');
       await page.getByLabel('replace the current rows').check();
       expect(await statement.innerText()).toBe('Replaces the 5 rows of “first.csv” with 1 row from the file; Undo brings them back.');
-      await page.getByRole('button', { name: 'Import 1 good rows' }).click();
+      await page.getByRole('button', { name: 'Import 1 good row' }).click();
       await expect.poll(() => rowCount(page)).toBe(1);
       expect(await page.getByTestId('import-undo').innerText()).toContain('Replaced the 5 rows of “first.csv” with 1 row from third.csv.');
       await page.getByTestId('data-panel').screenshot({ path: 'test-results/data-panel-undo.png' });
+      // The undo is saved with the data: it survives a reload.
+      await waitSaved(page);
+      await page.reload();
+      await waitForGpu(page);
+      await openDataStep(page);
+      await expect.poll(() => rowCount(page)).toBe(1);
+      expect(await page.getByTestId('import-undo').innerText()).toContain('Replaced the 5 rows of “first.csv” with 1 row from third.csv.');
       await page.getByRole('button', { name: 'Undo import' }).click();
       await expect.poll(() => rowCount(page)).toBe(5);
       expect(await page.getByTestId('import-undo').count()).toBe(0);

@@ -73,10 +73,14 @@ export interface LastImport {
   readonly before: DatasetState;
 }
 
-interface DataStore extends PersistedData {
+/** What is saved in IndexedDB: the data, and the last import so that its undo survives a reload. */
+interface StoredData extends PersistedData {
+  readonly lastImport: LastImport | null;
+}
+
+interface DataStore extends StoredData {
   readonly presetLoad: PresetLoad;
   readonly importDraft: ImportDraft | null;
-  readonly lastImport: LastImport | null;
   readonly saveStatus: SaveStatus;
   loadSynthetic(): void;
   loadPreset(id: PresetId, maxRows: number): Promise<void>;
@@ -348,8 +352,8 @@ export const useDataStore = create<DataStore>()(
     {
       name: 'abft-studio-data',
       version: 1,
-      storage: idbStorage<PersistedData>({ database: 'abft-studio', onStatus: (saveStatus) => useDataStore.setState({ saveStatus }) }),
-      partialize: ({ info, rows, template, k, seed, version }) => ({ info, rows, template, k, seed, version }),
+      storage: idbStorage<StoredData>({ database: 'abft-studio', onStatus: (saveStatus) => useDataStore.setState({ saveStatus }) }),
+      partialize: ({ info, rows, template, k, seed, version, lastImport }) => ({ info, rows, template, k, seed, version, lastImport }),
     },
   ),
 );

@@ -100,7 +100,7 @@ export function ImportMapping() {
       )}
       <div className="button-row">
         <button type="button" disabled={good === 0} onClick={commitImport}>
-          Import {good.toLocaleString()} good rows
+          Import {good.toLocaleString()} good {good === 1 ? 'row' : 'rows'}
         </button>
         <button type="button" className="secondary" onClick={cancelImport}>
           Cancel
