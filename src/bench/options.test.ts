@@ -10,8 +10,9 @@ describe('parseBenchArgs', () => {
   });
 
   it('reads reduced shapes for slow adapters', () => {
-    const o = parseBenchArgs(['--models', 'gpt2-large', '--tasks', 'abft,eval', '--pseudo-batch', '2', '--tokens', '64', '--reps', '1', '--warmup', '0', '--no-profile', '--out', 'x.json']);
-    expect(o).toEqual({ ...DEFAULT_BENCH_OPTIONS, models: ['gpt2-large'], tasks: ['abft', 'eval'], pseudoBatch: 2, tokens: 64, reps: 1, warmup: 0, profile: false, out: 'x.json' });
+    const o = parseBenchArgs(['--models', 'gpt2-large', '--tasks', 'abft,eval', '--pseudo-batch', '2', '--tokens', '64', '--reps', '1', '--warmup', '0', '--no-profile', '--frozen', 'f32', '--out', 'x.json']);
+    expect(o).toEqual({ ...DEFAULT_BENCH_OPTIONS, models: ['gpt2-large'], tasks: ['abft', 'eval'], pseudoBatch: 2, tokens: 64, reps: 1, warmup: 0, profile: false, frozen: 'f32', out: 'x.json' });
+    expect(DEFAULT_BENCH_OPTIONS.frozen).toBeNull();
   });
 
   it('names the bad option and what it accepts', () => {
@@ -21,6 +22,7 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--tokens', '8'])).toThrow(/--tokens is 8; it takes a whole number of at least 16/);
     expect(() => parseBenchArgs(['--pseudo-batch'])).toThrow(/--pseudo-batch is missing its value/);
     expect(() => parseBenchArgs(['--fast'])).toThrow(/unknown option --fast/);
+    expect(() => parseBenchArgs(['--frozen', 'bf16'])).toThrow(/--frozen is bf16; it takes f32 or f16/);
     expect(parseBenchArgs(['--help'])).toBe('help');
   });
 });

@@ -4,6 +4,7 @@
  * naming the option and what it accepts.
  */
 import { KNOWN_CONFIGS } from '../model/known-configs';
+import type { FrozenDType } from '../model/memory';
 import { BENCH_TASKS, type BenchTask } from './flops';
 
 export const BENCH_USAGE = `usage: node dist-node/bench.mjs [options]   (npm run bench -- [options])
@@ -15,6 +16,7 @@ export const BENCH_USAGE = `usage: node dist-node/bench.mjs [options]   (npm run
   --tokens N           tokens per prompt (default 128)
   --warmup N           steps run before timing (default 1)
   --reps N             timed steps (default 5)
+  --frozen f32|f16     storage of the frozen weights (v, o, MLP; default f16 where the adapter has shader-f16, as the app, else f32)
   --no-profile         skip the per-kernel profile (one extra run after the timed ones; GPU timestamps where the adapter has them)
   --out FILE           also write the JSON document to FILE
 Prints one JSON document; see README "Performance".`;
@@ -30,6 +32,8 @@ export interface BenchOptions {
   readonly warmup: number;
   readonly reps: number;
   readonly profile: boolean;
+  /** Null: f16 where the adapter has shader-f16, else f32 (`benchFrozenDType`). */
+  readonly frozen: FrozenDType | null;
   readonly out: string | null;
 }
 
@@ -43,6 +47,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   warmup: 1,
   reps: 5,
   profile: true,
+  frozen: null,
   out: null,
 };
 
@@ -100,6 +105,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-profile':
         o = { ...o, profile: false };
         break;
+      case '--frozen': {
+        const dtype = value();
+        if (dtype !== 'f32' && dtype !== 'f16') throw new BenchUsageError(`--frozen is ${dtype ?? 'missing its value'}; it takes f32 or f16`);
+        o = { ...o, frozen: dtype };
+        break;
+      }
       case '--out': {
         const file = value();
         if (!file) throw new BenchUsageError('--out needs a file name');

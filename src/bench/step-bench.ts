@@ -11,7 +11,7 @@ import type { KernelTiming } from '../engine/profiler';
 import { parseModelConfig } from '../model/config';
 import { KNOWN_CONFIGS } from '../model/known-configs';
 import { releaseModel, type LoadedModel } from '../model/load';
-import { checkFitsAdapter, countParameters } from '../model/memory';
+import { checkFitsAdapter, countParameters, type FrozenDType } from '../model/memory';
 import { randomModelWeights } from '../model/testing/random-weights';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
 import { Trainer } from '../train/trainer';
@@ -74,15 +74,22 @@ export interface SkippedTask {
 /** Writes progress to stderr, so stdout stays one JSON document. */
 export type BenchLog = (line: string) => void;
 
+/** The frozen weights' storage: `--frozen`, else f16 where the adapter has shader-f16 (as the app), else f32. */
+export function benchFrozenDType(e: Engine, opts: BenchOptions): FrozenDType {
+  if (opts.frozen === 'f16' && !e.features.shaderF16) throw new Error(`--frozen f16: this adapter (${e.adapterName}) lacks shader-f16`);
+  return opts.frozen ?? (e.features.shaderF16 ? 'f16' : 'f32');
+}
+
 export async function benchModel(e: Engine, name: string, opts: BenchOptions, log: BenchLog): Promise<(TaskResult | SkippedTask)[]> {
   const spec = parseModelConfig(KNOWN_CONFIGS[name], name);
+  const frozen = benchFrozenDType(e, opts);
   try {
-    checkFitsAdapter(spec, e.limits, 'f32');
+    checkFitsAdapter(spec, e.limits, frozen);
   } catch (error) {
     return [{ model: name, task: 'all', skipped: (error as Error).message }];
   }
   const before = e.memory().inUseBytes;
-  const weights = randomModelWeights(e, spec);
+  const weights = randomModelWeights(e, spec, 0, frozen);
   await e.sync();
   const weightBytes = e.memory().inUseBytes - before;
   const model: LoadedModel = { label: name, spec, weights, tokenizer: null, parameters: countParameters(spec), gpuBytes: weightBytes, warnings: [] };

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from '../bench/options';
-import { benchModel } from '../bench/step-bench';
+import { benchFrozenDType, benchModel } from '../bench/step-bench';
 import { Engine } from '../engine/engine';
 import { nodeGpu } from '../engine/node-gpu';
 import { runCli } from './run';
@@ -27,6 +27,8 @@ runCli(async () => {
   const e = await Engine.create(await nodeGpu());
   const log = (line: string) => console.error(line);
   log(`adapter: ${e.adapterName}`);
+  const frozenDType = benchFrozenDType(e, opts);
+  log(`frozen weights: ${frozenDType}`);
   const results = [];
   for (const name of opts.models) results.push(...(await benchModel(e, name, opts, log)));
   const doc = {
@@ -35,6 +37,8 @@ runCli(async () => {
     features: e.features,
     date: new Date().toISOString(),
     options: { ...opts, out: undefined },
+    // What the frozen weights (v, o, MLP) were stored in: --frozen, or the adapter's default.
+    frozenDType,
     results,
   };
   const json = JSON.stringify(doc, null, 2);

@@ -4,6 +4,7 @@ import { GpuDeviceLostError, GpuOutOfMemoryError } from './errors';
 import { parseParams, specialize, type ConstantValue, type KernelSpec } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTiming } from './profiler';
+import { groupLayout, groupTensors } from './tensor-group';
 import { Tensor, type BufferOwner } from './tensor';
 
 export interface EngineOptions {
@@ -58,6 +59,7 @@ export class Engine implements BufferOwner {
   private outOfMemory: GpuOutOfMemoryError | null = null;
   private profiler: Profiler | null = null;
   private destroyed = false;
+  private readonly maxBufferBytes: number;
 
   private constructor(
     readonly device: GPUDevice,
@@ -66,6 +68,7 @@ export class Engine implements BufferOwner {
     options: EngineOptions,
   ) {
     const maxBuffer = Math.floor(Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize) / 256) * 256;
+    this.maxBufferBytes = maxBuffer;
     this.pool = new BufferPool(device, maxBuffer, (check) =>
       this.pendingErrorScopes.push(
         check.then((error) => {
@@ -110,6 +113,29 @@ export class Engine implements BufferOwner {
     return new Tensor(shape, dtype, buffer, this);
   }
 
+  /**
+   * Persistent zeroed tensors of `shapes` packed side by side into as few buffers as the adapter's
+   * binding size allows (`tensor-group.ts`): `contiguousRuns` finds them again as one range each, so
+   * an elementwise kernel runs once over all of them. Each buffer goes back to the pool when all of
+   * its tensors have been released.
+   */
+  zerosGroup<D extends DType = 'f32'>(shapes: readonly Shape[], dtype: D = 'f32' as D): Tensor<D>[] {
+    this.check();
+    if (dtype === 'f16' && !this.features.shaderF16) throw new Error('f16 tensors need the shader-f16 feature, which this adapter lacks; use f32');
+    if (shapes.length === 0) return [];
+    const layout = groupLayout(shapes, dtype, this.storageAlignment, this.maxBufferBytes);
+    const buffers = layout.bufferBytes.map((bytes, b) => this.pool.acquire(bytes, TENSOR_USAGE, `${dtype} group ${b}`, true));
+    this.endPass();
+    // The whole buffer, padding included: kernels over a run read the padding as zeros.
+    buffers.forEach((buffer, b) => this.commandEncoder().clearBuffer(buffer, 0, alignTo(layout.bufferBytes[b], 4)));
+    return groupTensors(shapes, dtype, layout, buffers, this);
+  }
+
+  /** Offset alignment of storage bindings: where tensors packed by `zerosGroup` start. */
+  get storageAlignment(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment;
+  }
+
   zeros<D extends DType = 'f32'>(shape: Shape, dtype: D = 'f32' as D, opts: TensorOptions = {}): Tensor<D> {
     const t = this.empty(shape, dtype, opts);
     this.clear(t);
@@ -119,7 +145,7 @@ export class Engine implements BufferOwner {
   /** Sets a tensor to zero, in order with the launches recorded before and after. */
   clear(t: Tensor): void {
     this.endPass();
-    this.commandEncoder().clearBuffer(t.buffer, 0, alignTo(t.byteLength, 4));
+    this.commandEncoder().clearBuffer(t.buffer, t.byteOffset, alignTo(t.byteLength, 4));
   }
 
   upload<D extends DType = 'f32'>(data: ArrayLike<number>, shape: Shape, dtype: D = 'f32' as D, opts: TensorOptions = {}): Tensor<D> {
@@ -134,7 +160,7 @@ export class Engine implements BufferOwner {
     // Queue writes run before any unsubmitted launch, so earlier launches are submitted first.
     this.flush();
     const bytes = toBytes(data, t.dtype);
-    this.device.queue.writeBuffer(t.buffer, 0, bytes);
+    this.device.queue.writeBuffer(t.buffer, t.byteOffset, bytes);
   }
 
   async read<D extends DType>(t: Tensor<D>): Promise<HostArray<D>> {
@@ -142,7 +168,7 @@ export class Engine implements BufferOwner {
     const bytes = alignTo(t.byteLength, 4);
     const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -159,7 +185,7 @@ export class Engine implements BufferOwner {
   copy(src: Tensor, dst: Tensor): void {
     if (src.byteLength !== dst.byteLength) throw new Error(`copy: ${src.byteLength} bytes into ${dst.byteLength}`);
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, alignTo(src.byteLength, 4));
+    this.commandEncoder().copyBufferToBuffer(src.buffer, src.byteOffset, dst.buffer, dst.byteOffset, alignTo(src.byteLength, 4));
   }
 
   run(spec: KernelSpec, call: KernelCall): void {
@@ -179,7 +205,7 @@ export class Engine implements BufferOwner {
     if (this.arenaUsed + paramBytes > UNIFORM_ARENA_BYTES || this.profiler?.full) this.flush();
     const entries: GPUBindGroupEntry[] = call.tensors.map((t, i) => ({
       binding: i + 1,
-      resource: { buffer: t.buffer, offset: 0, size: Math.max(4, alignTo(t.byteLength, 4)) },
+      resource: { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, alignTo(t.byteLength, 4)) },
     }));
     if (kernel.paramFields.length > 0) entries.push({ binding: 0, resource: this.writeParams(spec, kernel, call.params ?? {}) });
     const bindGroup = this.device.createBindGroup({ layout: kernel.layout, entries, label: spec.name });

@@ -7,8 +7,10 @@ export interface BufferOwner {
 }
 
 /**
- * A GPU buffer with its shape and element type. Tensors made by the engine own a pooled buffer;
- * `release()` hands it back. Views made by `reshape` share the buffer and never release it.
+ * A GPU buffer (or a range of one, from `byteOffset`) with its shape and element type. Tensors made
+ * by the engine own a pooled buffer; `release()` hands it back. Views made by `reshape` share the
+ * buffer and never release it. Tensors of one `Engine.group` share a buffer at aligned offsets, so
+ * that a kernel can treat all of them as one range (the optimizer's multi-tensor step).
  */
 export class Tensor<D extends DType = DType> {
   readonly size: number;
@@ -19,6 +21,8 @@ export class Tensor<D extends DType = DType> {
     readonly dtype: D,
     private readonly gpuBuffer: GPUBuffer,
     private readonly owner: BufferOwner | null,
+    /** Where the tensor starts in `buffer`; a multiple of the adapter's storage offset alignment. */
+    readonly byteOffset = 0,
   ) {
     this.shape = Object.freeze([...shape]);
     this.size = numElements(shape);
@@ -46,7 +50,7 @@ export class Tensor<D extends DType = DType> {
     if (numElements(shape) !== this.size) {
       throw new ShapeError('reshape', `cannot view ${shapeToString(this.shape)} (${this.size} elements) as ${shapeToString(shape)}`);
     }
-    return new Tensor(shape, this.dtype, this.buffer, null);
+    return new Tensor(shape, this.dtype, this.buffer, null, this.byteOffset);
   }
 
   release(): void {

@@ -221,7 +221,7 @@ export function releaseAttentionSaved(saved: AttentionSaved): void {
  * caller releases the result and forgets `t`.
  */
 export function asShape(e: Engine, t: Tensor, shape: readonly number[]): Tensor {
-  return new Tensor(t.reshape(shape).shape, t.dtype, t.buffer, e);
+  return new Tensor(t.reshape(shape).shape, t.dtype, t.buffer, e, t.byteOffset);
 }
 
 /** h += out Wo + bo, the attention heads' output projected back into the residual stream. */

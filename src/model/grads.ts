@@ -38,19 +38,25 @@ export interface TrainableGrads {
 
 export function createTrainableGrads(e: Engine, spec: ModelSpec, weights: ModelWeights, set: TrainableSet = 'qk'): TrainableGrads {
   if (weights.layers.length !== spec.numLayers) throw new Error(`createTrainableGrads: ${weights.layers.length} layers of weights for a ${spec.numLayers}-layer spec`);
-  const entries: LinearGrad[] = [];
-  const layers = weights.layers.map((layer, l) => {
-    const byName: Partial<Record<Projection, LinearGrad>> = {};
+  // All gradients packed into shared buffers (Engine.zerosGroup), weight then bias, in entry order:
+  // the gradient norm and the optimizer step then run once per buffer instead of once per tensor.
+  const shapes: (readonly number[])[] = [];
+  weights.layers.forEach((layer, l) => {
     for (const which of TRAINED_PROJECTIONS[set]) {
       const w = layer[which];
       // An f16 weight cannot take an optimizer step; load the model with frozenDType 'f32' to train v and o.
       if (w.weight.dtype !== 'f32') throw new Error(`createTrainableGrads: layer ${l} ${which}.weight is ${w.weight.dtype}; trainable weights must be f32 (load with frozenDType 'f32')`);
-      const grad: LinearGrad = {
-        layer: l,
-        which,
-        weight: e.zeros(w.weight.shape, 'f32', { persistent: true }),
-        bias: w.bias ? e.zeros(w.bias.shape, 'f32', { persistent: true }) : null,
-      };
+      shapes.push(w.weight.shape);
+      if (w.bias) shapes.push(w.bias.shape);
+    }
+  });
+  const packed = e.zerosGroup(shapes);
+  let next = 0;
+  const entries: LinearGrad[] = [];
+  const layers = weights.layers.map((layer, l) => {
+    const byName: Partial<Record<Projection, LinearGrad>> = {};
+    for (const which of TRAINED_PROJECTIONS[set]) {
+      const grad: LinearGrad = { layer: l, which, weight: packed[next++], bias: layer[which].bias ? packed[next++] : null };
       byName[which] = grad;
       entries.push(grad);
     }

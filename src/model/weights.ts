@@ -10,6 +10,7 @@ import type { Tensor } from '../engine/tensor';
 import { checkFitsAdapter, type FrozenDType } from './memory';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from './safetensors';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights, TensorSource } from './spec';
+import { packTrainable, type PackedQK } from './trainable-pack';
 import { maxChunkRows, uploadVocabularyTable, type VocabularyTable } from './vocabulary-table';
 
 export interface LoadWeightsOptions {
@@ -116,11 +117,12 @@ async function build(l: Loader, r: Recipe, spec: ModelSpec): Promise<ModelWeight
     : l.vocabularyTable(r.lmHead, await l.read(r.lmHead.name));
   const positionEmbedding = r.positionEmbedding ? await l.plain(r.positionEmbedding) : null;
   const layers: LayerWeights[] = [];
-  for (const layer of r.layers) {
+  const packed = l.packedQK(spec);
+  for (const [i, layer] of r.layers.entries()) {
     layers.push({
       attentionNorm: await l.norm(layer.attentionNorm),
-      q: await l.linear(layer.q),
-      k: await l.linear(layer.k),
+      q: await l.linear(layer.q, packed[i].q),
+      k: await l.linear(layer.k, packed[i].k),
       v: await l.linear(layer.v),
       o: await l.linear(layer.o),
       mlpNorm: await l.norm(layer.mlpNorm),
@@ -195,17 +197,32 @@ class Loader {
     return { weight: await this.plain(r.weight), bias: r.bias ? await this.plain(r.bias) : null };
   }
 
-  async linear(r: LinearRecipe): Promise<LinearWeights> {
+  /** W_Q and W_K of every layer in shared buffers (trainable-pack.ts), for `linear` to fill. */
+  packedQK(spec: ModelSpec): PackedQK[] {
+    const packed = packTrainable(this.e, spec);
+    for (const { q, k } of packed) this.created.push(...[q.weight, q.bias, k.weight, k.bias].filter((t): t is Tensor => t !== null));
+    return packed;
+  }
+
+  /** `into`: f32 tensors of the right shapes to write the values into, instead of new ones. */
+  async linear(r: LinearRecipe, into?: LinearWeights): Promise<LinearWeights> {
     const [rows, cols] = r.weight.dims.map((d) => d.n);
+    if (into && (into.weight.dtype !== 'f32' || r.dtype !== 'f32' || !r.bias !== !into.bias)) throw new Error(`${r.weight.name}: packed as ${into.weight.dtype} ${into.bias ? 'with' : 'without'} bias, the checkpoint's is ${r.dtype} ${r.bias ? 'with' : 'without'}`);
+    const put = (w: Wanted, values: Float32Array, dtype: 'f32' | 'f16', shape: number[], slot: Tensor | null | undefined): Tensor => {
+      if (!slot) return this.upload(w, values, dtype, shape);
+      this.e.write(slot, values);
+      return slot;
+    };
     if (r.layout.kind === 'linear') {
-      const weight = this.upload(r.weight, transpose(await this.read(r.weight.name), rows, cols), r.dtype, [cols, rows]);
-      return { weight, bias: r.bias ? await this.plain(r.bias) : null };
+      const weight = put(r.weight, transpose(await this.read(r.weight.name), rows, cols), r.dtype, [cols, rows], into?.weight);
+      const bias = r.bias ? put(r.bias, await this.read(r.bias.name), 'f32', r.bias.dims.map((d) => d.n), into?.bias) : null;
+      return { weight, bias };
     }
     const { from, to } = r.layout;
     // q, k and v are sliced from one read of c_attn, in that order; the last slice lets go of it.
     const keep = to < cols;
-    const weight = this.upload(r.weight, columns(await this.read(r.weight.name, keep), rows, cols, from, to), r.dtype, [rows, to - from]);
-    const bias = r.bias ? this.upload(r.bias, (await this.read(r.bias.name, keep)).slice(from, to), 'f32', [to - from]) : null;
+    const weight = put(r.weight, columns(await this.read(r.weight.name, keep), rows, cols, from, to), r.dtype, [rows, to - from], into?.weight);
+    const bias = r.bias ? put(r.bias, (await this.read(r.bias.name, keep)).slice(from, to), 'f32', [to - from], into?.bias) : null;
     return { weight, bias };
   }
 

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AdamOptimizer, accumulateInto, adamStep, clipGradNorm, gradNorm, sgdStep, type AdamHyperparams } from './optimizer';
 import { adamStepRef, clipGradNormRef, sgdStepRef } from '../reference/optimizer';
 import type { Engine } from '../engine';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 import { expectClose } from '../testing/compare';
 import { testEngine } from '../testing/gpu';
 import { randomArray } from '../random';
@@ -18,6 +18,12 @@ const SIZES = [1, 7, 129];
 const STEPS = 5;
 
 const ADAM = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
+
+/** One flat view over packed tensors, padding included. */
+function rangeOver(packed: readonly Tensor[]): Tensor {
+  const [head, tail] = [packed[0], packed[packed.length - 1]];
+  return new Tensor([(tail.byteOffset + tail.byteLength - head.byteOffset) / 4], 'f32', head.buffer, null, head.byteOffset);
+}
 
 function uploadAll(e: Engine, arrays: Float64Array[]): Tensor[] {
   return arrays.map((a) => e.upload(a, [a.length]));
@@ -149,6 +155,51 @@ describe('AdamOptimizer', () => {
     const got = await readAll(e, pt);
     ref.forEach((r, i) => expectClose(got[i], r.param, F32_UPDATE, `params[${i}]`));
   });
+
+  // The trainer packs W_Q/W_K and their gradients (Engine.zerosGroup): one launch per buffer must
+  // give what separate tensors give, padding untouched; a list packed differently falls back to per tensor.
+  for (const gradsPacked of [true, false]) {
+    it(`packed parameters with ${gradsPacked ? 'packed' : 'separate'} gradients: ${gradsPacked ? 'one launch per pass' : 'per-tensor launches'}, same values as the reference`, async () => {
+      const e = await testEngine();
+      const sizes = [7, 129, 70000];
+      const maxGradNorm = 2;
+      const params = sizes.map((n) => randomArray(n, n + 70));
+      const grads = Array.from({ length: STEPS }, (_, s) => sizes.map((n) => randomArray(n, 400 * n + s, 3)));
+      const pt = e.zerosGroup(sizes.map((n) => [n]));
+      pt.forEach((t, i) => e.write(t, params[i]));
+      const gt = e.zerosGroup(sizes.map((n) => [n]));
+      const separate = gradsPacked ? null : sizes.map((n) => e.zeros([n]));
+      const opt = new AdamOptimizer(e, pt, { ...ADAM, decoupledWeightDecay: false, maxGradNorm });
+      type State = { param: Float64Array; m: Float64Array; v: Float64Array };
+      let ref: State[] = params.map((p) => ({ param: p, m: new Float64Array(p.length), v: new Float64Array(p.length) }));
+      const run = vi.spyOn(e, 'run');
+      for (let s = 0; s < STEPS; s++) {
+        const stepGrads = separate ?? gt;
+        stepGrads.forEach((t, i) => e.write(t, grads[s][i]));
+        opt.step(stepGrads);
+        const clipped = clipGradNormRef(grads[s], maxGradNorm).grads;
+        ref = ref.map((r, i) => adamStepRef(r.param, clipped[i], r.m, r.v, { ...ADAM, decoupledWeightDecay: false, step: s + 1 }));
+      }
+      const launches = (name: string) => run.mock.calls.filter(([spec]) => spec.name === name).length / STEPS;
+      const perPass = gradsPacked ? 1 : sizes.length;
+      expect([launches('grad_sumsq'), launches('clip_by_norm'), launches('adam_step')]).toEqual([perPass, perPass, perPass]);
+      run.mockRestore();
+      const got = await readAll(e, pt);
+      ref.forEach((r, i) => expectClose(got[i], r.param, F32_UPDATE, `params[${i}]`));
+      const { m, v } = opt.state();
+      const [gm, gv] = [await readAll(e, m), await readAll(e, v)];
+      ref.forEach((r, i) => expectClose(gm[i], r.m, F32_UPDATE, `m[${i}]`));
+      ref.forEach((r, i) => expectClose(gv[i], r.v, F32_UPDATE, `v[${i}]`));
+      // The padding between packed tensors stays zero in the parameters (the whole buffer, read as one range).
+      const whole = await e.read(rangeOver(pt));
+      const inside = new Set<number>();
+      for (const t of pt) {
+        const at = (t.byteOffset - pt[0].byteOffset) / 4;
+        for (let k = 0; k < t.size; k++) inside.add(at + k);
+      }
+      expect(Array.from(whole).filter((x, k) => !inside.has(k) && x !== 0)).toEqual([]);
+    });
+  }
 
   it('resumes from its state: a restored optimizer steps exactly like the original', async () => {
     const e = await testEngine();

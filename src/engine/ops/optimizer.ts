@@ -2,7 +2,8 @@ import source from '../../../shaders/optimizer.wgsl?raw';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { defineKernel, grid1d } from '../kernel';
-import { expectDType, type Tensor } from '../tensor';
+import { expectDType, Tensor } from '../tensor';
+import { contiguousRuns, type TensorRun } from '../tensor-group';
 
 const WG = 256;
 // Must equal NORM_GROUPS in optimizer.wgsl: partial-sum slots each gradient gets in the clip pass.
@@ -172,20 +173,29 @@ function normPartials(e: Engine, count: number): Tensor {
   return e.empty([count * NORM_GROUPS]);
 }
 
-/** norm = ||gradScale * grads||_2 over all the tensors together. */
+/**
+ * The gradients as ranges to launch over: tensors packed side by side (`Engine.zerosGroup`, as the
+ * trainer's gradients are) make one range, so the pass is a launch per buffer, not per tensor.
+ */
+function gradRanges(e: Engine, grads: readonly Tensor[]): Tensor[] {
+  return contiguousRuns(grads, e.storageAlignment).map((r) => r.range);
+}
+
+/** norm = ||gradScale * grads||_2 over all the tensors together (padding between packed tensors is zero). */
 function normInto(e: Engine, grads: readonly Tensor[], gradScale: number, partials: Tensor, norm: Tensor): void {
-  // Tensors with fewer than NORM_GROUPS workgroups leave slots unwritten; they must read as 0.
+  // Ranges with fewer than NORM_GROUPS workgroups leave slots unwritten; they must read as 0.
   e.clear(partials);
-  grads.forEach((g, i) => {
+  const ranges = gradRanges(e, grads);
+  ranges.forEach((g, i) => {
     const workgroups: [number] = [Math.min(NORM_GROUPS, Math.ceil(g.size / WG))];
     e.run(kernels.sumsq, { params: { n: g.size, slot: i * NORM_GROUPS }, tensors: [g, partials], workgroups });
   });
-  e.run(kernels.normTotal, { params: { slots: grads.length * NORM_GROUPS, scale: Math.abs(gradScale) }, tensors: [partials, norm], workgroups: [1] });
+  e.run(kernels.normTotal, { params: { slots: ranges.length * NORM_GROUPS, scale: Math.abs(gradScale) }, tensors: [partials, norm], workgroups: [1] });
 }
 
 function clipInto(e: Engine, grads: readonly Tensor[], maxNorm: number, gradScale: number, partials: Tensor, norm: Tensor): void {
   normInto(e, grads, gradScale, partials, norm);
-  for (const g of grads) e.run(kernels.clip, { params: { n: g.size, max_norm: maxNorm }, tensors: [g, norm], workgroups: grid1d(g.size, WG) });
+  for (const g of gradRanges(e, grads)) e.run(kernels.clip, { params: { n: g.size, max_norm: maxNorm }, tensors: [g, norm], workgroups: grid1d(g.size, WG) });
 }
 
 function checkClip(op: string, grads: readonly Tensor[], maxNorm: number, gradScale: number): void {
@@ -257,8 +267,10 @@ export class AdamOptimizer {
     checkAdam(op, { ...options, step: 1 });
     const maxNorm = options.maxGradNorm;
     if (maxNorm !== undefined) expectFinite(op, 'maxGradNorm', maxNorm, (v) => v > 0, '> 0');
-    this.m = params.map((p) => e.zeros(p.shape, 'f32', { persistent: true }));
-    this.v = params.map((p) => e.zeros(p.shape, 'f32', { persistent: true }));
+    // Packed like the parameters where those are packed (load.ts packs W_Q, W_K), so that one launch
+    // steps a whole run of them (`stepSegments`).
+    this.m = packedLike(e, params);
+    this.v = packedLike(e, params);
     this.clip = maxNorm === undefined ? null : { maxNorm, partials: normPartials(e, params.length), norm: e.zeros([1]) };
   }
 
@@ -283,7 +295,10 @@ export class AdamOptimizer {
     const hp = { ...this.options, lr: overrides.lr ?? this.options.lr, step: this.stepsTaken + 1, gradScale: overrides.gradScale ?? 1 };
     checkAdam(op, hp);
     if (this.clip) clipInto(this.e, grads, this.clip.maxNorm, hp.gradScale, this.clip.partials, this.clip.norm);
-    this.params.forEach((p, i) => adamStep(this.e, p, grads[i], this.m[i], this.v[i], hp));
+    for (const s of stepSegments(this.e, [this.params, grads, this.m, this.v])) {
+      const [p, g, m, v] = s;
+      adamStep(this.e, p, g, m, v, hp);
+    }
     this.stepsTaken++;
   }
 
@@ -308,7 +323,7 @@ export class AdamOptimizer {
     for (const [, src, dst] of pairs) {
       src.forEach((t, i) => {
         // Restoring an optimizer's own state() would copy a buffer onto itself, which WebGPU rejects.
-        if (t.buffer !== dst[i].buffer) this.e.copy(t, dst[i]);
+        if (t.buffer !== dst[i].buffer || t.byteOffset !== dst[i].byteOffset) this.e.copy(t, dst[i]);
       });
     }
     this.stepsTaken = state.step;
@@ -319,4 +334,46 @@ export class AdamOptimizer {
     this.clip?.partials.release();
     this.clip?.norm.release();
   }
+}
+
+/**
+ * Zeroed persistent f32 tensors shaped like `params`, packed the same way: a run of parameters packed
+ * side by side gets its moments packed side by side too; a parameter on its own gets its own buffer.
+ */
+function packedLike(e: Engine, params: readonly Tensor[]): Tensor[] {
+  return contiguousRuns(params, e.storageAlignment).flatMap((r) =>
+    r.count === 1 ? [e.zeros(params[r.first].shape, 'f32', { persistent: true })] : e.zerosGroup(params.slice(r.first, r.first + r.count).map((p) => p.shape)),
+  );
+}
+
+/**
+ * Elementwise steps over parallel lists (parameters, gradients, moments: same length, same shapes)
+ * as few launches as the packing allows: where every list has the same span of tensors back to back
+ * in one buffer, the span is one range per list (padding zero in all, so it stays zero); elsewhere
+ * one tensor at a time. Gives, per launch, one tensor or range from each list.
+ */
+export function stepSegments(e: Engine, lists: readonly (readonly Tensor[])[]): Tensor[][] {
+  const n = lists[0].length;
+  const runs = lists.map((l) => contiguousRuns(l, e.storageAlignment));
+  // A segment ends wherever any list's run ends.
+  const ends = new Set<number>();
+  for (const r of runs) for (const run of r) ends.add(run.first + run.count);
+  const segments: Tensor[][] = [];
+  let first = 0;
+  for (let end = 1; end <= n; end++) {
+    if (!ends.has(end)) continue;
+    segments.push(lists.map((l, k) => rangeWithin(runs[k], l, first, end)));
+    first = end;
+  }
+  return segments;
+}
+
+/** Tensors [first, end) of `list`, inside one of its runs, as one flat range. */
+function rangeWithin(runs: readonly TensorRun[], list: readonly Tensor[], first: number, end: number): Tensor {
+  if (end - first === 1) return list[first].reshape([list[first].size]);
+  const run = runs.find((r) => r.first <= first && end <= r.first + r.count)!;
+  if (run.first === first && run.count === end - first) return run.range;
+  const head = list[first];
+  const tail = list[end - 1];
+  return new Tensor([(tail.byteOffset + tail.byteLength - head.byteOffset) / 4], 'f32', head.buffer, null, head.byteOffset);
 }

@@ -8,26 +8,42 @@ import type { Engine } from '../../engine/engine';
 import type { Tensor } from '../../engine/tensor';
 import { rng } from '../../engine/random';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from '../spec';
+import type { FrozenDType } from '../memory';
+import { packTrainable } from '../trainable-pack';
 import { maxChunkRows, uploadVocabularyTable, type VocabularyTable } from '../vocabulary-table';
 
-export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0): ModelWeights {
+/**
+ * `frozenDType` 'f16' stores the frozen Linear weights (v, o, MLP; not their biases) in f16, as
+ * load.ts does with frozenDType 'f16'; the values drawn are the same either way.
+ */
+export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0, frozenDType: FrozenDType = 'f32'): ModelWeights {
   const random = rng(seed);
   const values = (n: number, center: number, spread: number) => {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = center + (random() * 2 - 1) * spread;
     return out;
   };
-  const tensor = (shape: number[], center = 0, spread = 0.035): Tensor =>
-    e.upload(values(shape.reduce((p, d) => p * d, 1), center, spread), shape, 'f32', { persistent: true });
+  const tensor = (shape: number[], center = 0, spread = 0.035, dtype: FrozenDType = 'f32'): Tensor =>
+    e.upload(values(shape.reduce((p, d) => p * d, 1), center, spread), shape, dtype, { persistent: true });
   const H = spec.hiddenSize;
   const norm = (): NormWeights => ({ weight: tensor([H], 1, 0.05), bias: spec.norm.kind === 'layernorm' ? tensor([H], 0, 0.02) : null });
-  const linear = (inDim: number, outDim: number, bias: boolean): LinearWeights => ({ weight: tensor([inDim, outDim]), bias: bias ? tensor([outDim], 0, 0.02) : null });
+  const linear = (inDim: number, outDim: number, bias: boolean): LinearWeights => ({
+    weight: tensor([inDim, outDim], 0, 0.035, frozenDType),
+    bias: bias ? tensor([outDim], 0, 0.02) : null,
+  });
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
-  const layers: LayerWeights[] = Array.from({ length: spec.numLayers }, () => ({
+  // W_Q and W_K packed as load.ts packs them (trainable-pack.ts), values drawn in the same order as unpacked.
+  const packed = packTrainable(e, spec);
+  const packedLinear = (slot: LinearWeights, inDim: number, outDim: number): LinearWeights => {
+    e.write(slot.weight, values(inDim * outDim, 0, 0.035));
+    if (slot.bias) e.write(slot.bias, values(outDim, 0, 0.02));
+    return slot;
+  };
+  const layers: LayerWeights[] = Array.from({ length: spec.numLayers }, (_, l) => ({
     attentionNorm: norm(),
-    q: linear(H, q, spec.qkvBias),
-    k: linear(H, kv, spec.qkvBias),
+    q: packedLinear(packed[l].q, H, q),
+    k: packedLinear(packed[l].k, H, kv),
     v: linear(H, kv, spec.qkvBias),
     o: linear(q, H, spec.outputBias),
     mlpNorm: norm(),
