@@ -3,7 +3,7 @@ import { fromHalfBits, toHalfBits } from '../engine/dtype';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
-import { testEngine } from '../engine/testing/gpu';
+import { expectSteadyState, testEngine } from '../engine/testing/gpu';
 import { randomArray, randomInts, rng } from '../engine/random';
 import { backward } from './backward';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
@@ -227,12 +227,7 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
       step(m, batch, mode, vocab, up, grads);
       await e.read(grads.entries[0].weight);
     };
-    await run();
-    const before = e.memory();
-    await run();
-    const after = e.memory();
-    expect(after.buffersCreated).toBe(before.buffersCreated);
-    expect(after.inUseBytes).toBe(before.inUseBytes);
+    await expectSteadyState(e, run);
   });
 });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
-import { testEngine } from '../engine/testing/gpu';
+import { expectSteadyState, testEngine } from '../engine/testing/gpu';
 import { randomInts } from '../engine/random';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { forward, type ForwardOptions } from './forward';
@@ -118,12 +118,7 @@ describe.each(CASES)('forward of a tiny $arch model, $side padding', ({ arch, si
       await readAndRelease(out.logits!);
       for (const t of out.attention!) await readAndRelease(t);
     };
-    await run();
-    const before = e.memory();
-    await run();
-    const after = e.memory();
-    expect(after.buffersCreated).toBe(before.buffersCreated);
-    expect(after.inUseBytes).toBe(before.inUseBytes);
+    await expectSteadyState(e, run);
   });
 });
 
