@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../model/config';
 import { GPT2, SMOLLM2_135M } from '../model/known-configs';
-import { ADAM_FLOPS_PER_PARAMETER, stepFlops, trainableQkParameters } from './flops';
+import { trainableQkParameters } from '../model/memory';
+import { ADAM_FLOPS_PER_PARAMETER, stepFlops } from './flops';
 
 const gpt2 = parseModelConfig(GPT2, 'gpt2');
 const smol = parseModelConfig(SMOLLM2_135M, 'SmolLM2-135M');

@@ -13,6 +13,7 @@
  * - End-to-end baseline (as our trainer runs it): every layer, the LM head over the whole vocabulary
  *   at the last position, cross-entropy, and the backward from the logits with W_Q/W_K gradients.
  */
+import { trainableQkParameters } from '../model/memory';
 import type { ModelSpec } from '../model/spec';
 
 export type BenchTask = 'abft' | 'eval' | 'end-to-end';
@@ -51,12 +52,6 @@ function dims(spec: ModelSpec) {
 /** Query-key pairs of causal attention over n tokens. */
 function causalPairs(n: number): number {
   return (n * (n + 1)) / 2;
-}
-
-/** W_Q and W_K (with their biases where the model has them): what ABFT and our baseline train. */
-export function trainableQkParameters(spec: ModelSpec): number {
-  const { C, q, kv } = dims(spec);
-  return spec.numLayers * (C * (q + kv) + (spec.qkvBias ? q + kv : 0));
 }
 
 /** One full layer's forward over n tokens: projections, causal scores and weighted sum, MLP. */

@@ -21,6 +21,8 @@ export interface WeightTensorPlan {
   readonly bytes: number;
   /** The token embedding and LM head: stored as vocabulary chunks that each fit one buffer (vocabulary-table.ts). */
   readonly splitByVocabulary?: boolean;
+  /** W_Q, W_K and their biases: what ABFT trains (a gradient and two Adam moments each). */
+  readonly trained?: boolean;
 }
 
 /** The tensors loadWeights creates for this spec, mirroring ModelWeights. */
@@ -31,23 +33,23 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
   const I = spec.intermediateSize;
   const L = spec.numLayers;
   const plans: WeightTensorPlan[] = [];
-  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1, splitByVocabulary = false) => {
+  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1, flags: Pick<WeightTensorPlan, 'splitByVocabulary' | 'trained'> = {}) => {
     const elements = shape.reduce((p, d) => p * d, 1);
-    plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4, ...(splitByVocabulary && { splitByVocabulary }) });
+    plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4, ...flags });
   };
   const norm = (what: string, count: number) => {
     add(`${what} weight`, [H], 'f32', count);
     if (spec.norm.kind === 'layernorm') add(`${what} bias`, [H], 'f32', count);
   };
-  const linear = (what: string, shape: number[], dtype: 'f32' | 'f16', bias: boolean) => {
-    add(`each layer's ${what}`, shape, dtype, L);
-    if (bias) add(`each layer's ${what} bias`, [shape[1]], 'f32', L);
+  const linear = (what: string, shape: number[], dtype: 'f32' | 'f16', bias: boolean, trained = false) => {
+    add(`each layer's ${what}`, shape, dtype, L, trained ? { trained } : {});
+    if (bias) add(`each layer's ${what} bias`, [shape[1]], 'f32', L, trained ? { trained } : {});
   };
-  add('the token embedding', [spec.vocabSize, H], 'f32', 1, true);
+  add('the token embedding', [spec.vocabSize, H], 'f32', 1, { splitByVocabulary: true });
   if (spec.positions.kind === 'learned') add('the position embedding', [spec.maxPositions, H], 'f32');
   norm("each layer's attention norm", L);
-  linear('q projection', [H, q], 'f32', spec.qkvBias);
-  linear('k projection', [H, kv], 'f32', spec.qkvBias);
+  linear('q projection', [H, q], 'f32', spec.qkvBias, true);
+  linear('k projection', [H, kv], 'f32', spec.qkvBias, true);
   linear('v projection', [H, kv], frozenDType, spec.qkvBias);
   linear('attention output projection', [q, H], frozenDType, spec.outputBias);
   norm("each layer's MLP norm", L);
@@ -55,7 +57,7 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
   linear('MLP up projection', [H, I], frozenDType, spec.mlpBias);
   linear('MLP down projection', [I, H], frozenDType, spec.mlpBias);
   norm('the final norm', 1);
-  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32', 1, true);
+  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32', 1, { splitByVocabulary: true });
   return plans;
 }
 
@@ -66,6 +68,13 @@ export function estimateWeightBytes(spec: ModelSpec, frozenDType: FrozenDType): 
 /** Parameters of the model, a tied LM head counted once. */
 export function countParameters(spec: ModelSpec): number {
   return weightTensors(spec, 'f32').reduce((sum, t) => sum + (t.count * t.bytes) / 4, 0);
+}
+
+/** Parameters ABFT trains: W_Q, W_K and their biases in every layer. */
+export function trainableQkParameters(spec: ModelSpec): number {
+  return weightTensors(spec, 'f32')
+    .filter((t) => t.trained)
+    .reduce((sum, t) => sum + t.count * t.shape.reduce((p, d) => p * d, 1), 0);
 }
 
 /** "134.5M parameters, 513.0 MiB of weights on the GPU" */
@@ -80,25 +89,39 @@ export function maxTensorBytes(limits: BufferLimits): number {
   return Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 256) * 256;
 }
 
-/**
- * Throws when one weight tensor is larger than the adapter allows in one buffer (the engine binds
- * whole tensors, so the smaller of the two limits counts). The embedding and LM head are split into
- * vocabulary chunks, so only one of their rows has to fit. Returns the total bytes and the largest
- * tensor that is stored whole.
- */
-export function checkFitsAdapter(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType): { totalBytes: number; largest: WeightTensorPlan } {
-  const plans = weightTensors(spec, frozenDType);
-  const whole = plans.filter((p) => !p.splitByVocabulary);
-  const largest = whole.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+export type BufferLimitName = 'maxStorageBufferBindingSize' | 'maxBufferSize';
+
+/** How a model's weights meet this adapter's one-buffer limit (the total cannot be checked: WebGPU does not expose it). */
+export interface AdapterFit {
+  readonly totalBytes: number;
+  /** The largest tensor stored whole (the embedding and LM head are split into vocabulary chunks, so only one of their rows has to fit). */
+  readonly largest: WeightTensorPlan;
+  /** The most one tensor may take: the smaller of the two limits, since the engine binds whole tensors. */
+  readonly maxBytes: number;
+  readonly limitName: BufferLimitName;
+  /** Null when it fits; otherwise why not, naming the tensor, its size and the limit, and what to do. */
+  readonly problem: string | null;
+}
+
+export function adapterFit(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType): AdapterFit {
+  const largest = weightTensors(spec, frozenDType)
+    .filter((p) => !p.splitByVocabulary)
+    .reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const totalBytes = estimateWeightBytes(spec, frozenDType);
-  const binding = limits.maxStorageBufferBindingSize <= limits.maxBufferSize;
+  const limitName: BufferLimitName = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   const maxBytes = maxTensorBytes(limits);
-  if (largest.bytes > maxBytes) {
-    throw new Error(
-      `${spec.hfArchitecture}: ${largest.what} [${largest.shape.join(', ')}] needs ${formatBytes(largest.bytes)} in one buffer; ` +
-        `this GPU allows at most ${formatBytes(maxBytes)} per buffer (${binding ? 'maxStorageBufferBindingSize' : 'maxBufferSize'}). ` +
-        `All the weights need ${formatBytes(totalBytes)}. Pick a smaller model, or a GPU and browser that allow larger buffers.`,
-    );
-  }
+  const problem =
+    largest.bytes > maxBytes
+      ? `${spec.hfArchitecture}: ${largest.what} [${largest.shape.join(', ')}] needs ${formatBytes(largest.bytes)} in one buffer; ` +
+        `this GPU allows at most ${formatBytes(maxBytes)} per buffer (${limitName}). ` +
+        `All the weights need ${formatBytes(totalBytes)}. Pick a smaller model, or a GPU and browser that allow larger buffers.`
+      : null;
+  return { totalBytes, largest, maxBytes, limitName, problem };
+}
+
+/** Throws adapterFit's problem, if any; returns the total bytes and the largest tensor that is stored whole. */
+export function checkFitsAdapter(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType): { totalBytes: number; largest: WeightTensorPlan } {
+  const { totalBytes, largest, problem } = adapterFit(spec, limits, frozenDType);
+  if (problem) throw new Error(problem);
   return { totalBytes, largest };
 }

@@ -1,7 +1,7 @@
 import { formatBytes } from '../../engine/pool';
 import type { BufferLimits } from '../../model/memory';
 import type { ModelSpec } from '../../model/spec';
-import { estimateFit, formatParameters } from './fit';
+import { estimateFit, fitVerdict, formatParameters } from './fit';
 
 interface Props {
   readonly id: string;
@@ -14,9 +14,9 @@ interface Props {
 
 /** What a model will need on the GPU, against what this adapter allows, before any weight is downloaded. */
 export function ModelFitView({ id, spec, limits, source }: Props) {
-  const fit = limits ? estimateFit(spec, limits) : null;
-  const sizes = estimateFit(spec, limits ?? { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity });
-  const verdict = !fit ? 'unknown' : fit.tooBig ? 'too-big' : 'fits';
+  const sizes = estimateFit(spec, limits);
+  const fit = sizes.adapter;
+  const verdict = fitVerdict(sizes);
   return (
     <div className={`model-fit ${verdict}`} data-testid="model-fit" data-verdict={verdict}>
       <p className="model-fit-verdict" aria-live="polite">
@@ -45,7 +45,7 @@ export function ModelFitView({ id, spec, limits, source }: Props) {
           {fit && (
             <span className="muted">
               {' '}
-              of {formatBytes(fit.maxBufferBytes)} allowed per buffer ({fit.limitName})
+              of {formatBytes(fit.maxBytes)} allowed per buffer ({fit.limitName})
             </span>
           )}
         </dd>

@@ -1,6 +1,6 @@
 import { formatBytes } from '../../engine/pool';
 import type { BufferLimits } from '../../model/memory';
-import { estimateFit, formatParameters } from './fit';
+import { estimateFit, fitVerdict, formatParameters } from './fit';
 import { SUGGESTED_MODELS } from './suggested-models';
 
 interface Props {
@@ -31,8 +31,8 @@ export function SuggestedModels({ limits, current, onPick }: Props) {
       </thead>
       <tbody>
         {SUGGESTED_MODELS.map(({ repo, note, spec }) => {
-          const fit = estimateFit(spec, limits ?? { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity });
-          const verdict = !limits ? 'unknown' : fit.tooBig ? 'too-big' : 'fits';
+          const fit = estimateFit(spec, limits);
+          const verdict = fitVerdict(fit);
           return (
             <tr key={repo} className={repo === current.trim() ? 'picked' : undefined} data-testid="suggested-model" data-verdict={verdict}>
               <td>
@@ -42,7 +42,7 @@ export function SuggestedModels({ limits, current, onPick }: Props) {
               <td className="num">{formatParameters(fit.parameters)}</td>
               <td className="num">{formatBytes(fit.weightBytes + fit.trainingStateBytes)}</td>
               <td>
-                <span className={`fit-chip ${verdict}`} title={fit.tooBig ?? undefined}>
+                <span className={`fit-chip ${verdict}`} title={fit.adapter?.tooBig ?? undefined}>
                   {verdict === 'fits' ? 'fits' : verdict === 'too-big' ? 'too big' : '…'}
                 </span>
               </td>

@@ -5,7 +5,7 @@
  * embedding and LM head excepted, which are split by vocabulary). So the verdict is the
  * adapter's buffer limit; the total is shown beside it for the user to compare with their GPU.
  */
-import { checkFitsAdapter, countParameters, estimateWeightBytes, maxTensorBytes, weightTensors, type BufferLimits, type FrozenDType, type WeightTensorPlan } from '../../model/memory';
+import { adapterFit, countParameters, trainableQkParameters, type AdapterFit, type BufferLimits, type FrozenDType } from '../../model/memory';
 import type { ModelSpec } from '../../model/spec';
 
 export interface FitEstimate {
@@ -14,37 +14,31 @@ export interface FitEstimate {
   readonly weightBytes: number;
   /** What ABFT adds while training: W_Q and W_K (and their biases) get a gradient and Adam's two moments, in f32. */
   readonly trainingStateBytes: number;
-  /** The largest tensor kept in one buffer, against the adapter's per-buffer limit. */
-  readonly largest: WeightTensorPlan;
-  readonly maxBufferBytes: number;
-  readonly limitName: 'maxStorageBufferBindingSize' | 'maxBufferSize';
-  /** Null when it fits; otherwise why not, naming the tensor, its size and the limit. */
-  readonly tooBig: string | null;
+  /** The largest tensor kept in one buffer. */
+  readonly largest: AdapterFit['largest'];
+  /** The adapter's per-buffer limit and its verdict; null while its limits are not known. */
+  readonly adapter: { readonly maxBytes: number; readonly limitName: AdapterFit['limitName']; readonly tooBig: string | null } | null;
 }
 
-/** Gradient, Adam m and Adam v per trained value. */
-const TRAINING_COPIES = 3;
-const TRAINED = /^each layer's [qk] projection( bias)?$/;
+/** Gradient, Adam m and Adam v per trained value, 4 bytes each. */
+const TRAINING_BYTES_PER_PARAMETER = 3 * 4;
 
-export function estimateFit(spec: ModelSpec, limits: BufferLimits, frozenDType: FrozenDType = 'f32'): FitEstimate {
-  const plans = weightTensors(spec, frozenDType);
-  const trained = plans.filter((p) => TRAINED.test(p.what)).reduce((sum, p) => sum + p.count * p.bytes, 0);
-  const largest = plans.filter((p) => !p.splitByVocabulary).reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  let tooBig: string | null = null;
-  try {
-    checkFitsAdapter(spec, limits, frozenDType);
-  } catch (error) {
-    tooBig = error instanceof Error ? error.message : String(error);
-  }
+/** Sizes from `spec`; the verdict only when the adapter's `limits` are known. */
+export function estimateFit(spec: ModelSpec, limits: BufferLimits | null, frozenDType: FrozenDType = 'f32'): FitEstimate {
+  const fit = adapterFit(spec, limits ?? { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity }, frozenDType);
   return {
     parameters: countParameters(spec),
-    weightBytes: estimateWeightBytes(spec, frozenDType),
-    trainingStateBytes: TRAINING_COPIES * trained,
-    largest,
-    maxBufferBytes: maxTensorBytes(limits),
-    limitName: limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
-    tooBig,
+    weightBytes: fit.totalBytes,
+    trainingStateBytes: TRAINING_BYTES_PER_PARAMETER * trainableQkParameters(spec),
+    largest: fit.largest,
+    adapter: limits ? { maxBytes: fit.maxBytes, limitName: fit.limitName, tooBig: fit.problem } : null,
   };
+}
+
+export type FitVerdict = 'fits' | 'too-big' | 'unknown';
+
+export function fitVerdict(fit: FitEstimate): FitVerdict {
+  return !fit.adapter ? 'unknown' : fit.adapter.tooBig ? 'too-big' : 'fits';
 }
 
 /** "135M", "1.54B" */
