@@ -40,8 +40,19 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
+// Operand access. matmul.ts swaps each operand's block for one binding an array of 4-vectors when
+// the operand's rows have a multiple of 4 elements, so that a quad is one 16-byte load (one bounds
+// clamp from the robustness checks instead of four); these are the scalar forms.
+// operand a: begin
 @group(0) @binding(1) var<storage, read> a: array<AElement>;
+fn quad_a(i: u32) -> vec4f { return vec4f(f32(a[i]), f32(a[i + 1u]), f32(a[i + 2u]), f32(a[i + 3u])); }
+fn elem_a(i: u32) -> f32 { return f32(a[i]); }
+// operand a: end
+// operand b: begin
 @group(0) @binding(2) var<storage, read> b: array<BElement>;
+fn quad_b(i: u32) -> vec4f { return vec4f(f32(b[i]), f32(b[i + 1u]), f32(b[i + 2u]), f32(b[i + 3u])); }
+fn elem_b(i: u32) -> f32 { return f32(b[i]); }
+// operand b: end
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 // matmul_bias_gelu_keep: GELU of the output, while c keeps the pre-activation for the backward.
@@ -67,11 +78,12 @@ fn load_a(offset: u32, m0: u32, k0: u32, lidx: u32) {
       let gk = k0 + kk;
       let src = offset + gk * p.m + gm;
       if (gk < p.k && gm + 3u < p.m) {
-        for (var w = 0u; w < 4u; w++) { tileA[kk * TM + mm + w] = f32(a[src + w]); }
+        let v = quad_a(src);
+        for (var w = 0u; w < 4u; w++) { tileA[kk * TM + mm + w] = v[w]; }
       } else {
         for (var w = 0u; w < 4u; w++) {
           var v = 0.0;
-          if (gk < p.k && gm + w < p.m) { v = f32(a[src + w]); }
+          if (gk < p.k && gm + w < p.m) { v = elem_a(src + w); }
           tileA[kk * TM + mm + w] = v;
         }
       }
@@ -83,11 +95,12 @@ fn load_a(offset: u32, m0: u32, k0: u32, lidx: u32) {
       let gk = k0 + kk;
       let src = offset + gm * p.k + gk;
       if (gm < p.m && gk + 3u < p.k) {
-        for (var w = 0u; w < 4u; w++) { tileA[(kk + w) * TM + mm] = f32(a[src + w]); }
+        let v = quad_a(src);
+        for (var w = 0u; w < 4u; w++) { tileA[(kk + w) * TM + mm] = v[w]; }
       } else {
         for (var w = 0u; w < 4u; w++) {
           var v = 0.0;
-          if (gm < p.m && gk + w < p.k) { v = f32(a[src + w]); }
+          if (gm < p.m && gk + w < p.k) { v = elem_a(src + w); }
           tileA[(kk + w) * TM + mm] = v;
         }
       }
@@ -106,11 +119,12 @@ fn load_b(offset: u32, n0: u32, k0: u32, lidx: u32) {
       let gk = k0 + kk;
       let src = offset + gn * p.k + gk;
       if (gn < p.n && gk + 3u < p.k) {
-        for (var w = 0u; w < 4u; w++) { tileB[(kk + w) * TN + nn] = f32(b[src + w]); }
+        let v = quad_b(src);
+        for (var w = 0u; w < 4u; w++) { tileB[(kk + w) * TN + nn] = v[w]; }
       } else {
         for (var w = 0u; w < 4u; w++) {
           var v = 0.0;
-          if (gn < p.n && gk + w < p.k) { v = f32(b[src + w]); }
+          if (gn < p.n && gk + w < p.k) { v = elem_b(src + w); }
           tileB[(kk + w) * TN + nn] = v;
         }
       }
@@ -122,11 +136,12 @@ fn load_b(offset: u32, n0: u32, k0: u32, lidx: u32) {
       let gk = k0 + kk;
       let src = offset + gk * p.n + gn;
       if (gk < p.k && gn + 3u < p.n) {
-        for (var w = 0u; w < 4u; w++) { tileB[kk * TN + nn + w] = f32(b[src + w]); }
+        let v = quad_b(src);
+        for (var w = 0u; w < 4u; w++) { tileB[kk * TN + nn + w] = v[w]; }
       } else {
         for (var w = 0u; w < 4u; w++) {
           var v = 0.0;
-          if (gk < p.k && gn + w < p.n) { v = f32(b[src + w]); }
+          if (gk < p.k && gn + w < p.n) { v = elem_b(src + w); }
           tileB[kk * TN + nn + w] = v;
         }
       }

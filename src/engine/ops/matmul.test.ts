@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { matmul, matmulBackward, matmulFlops, MATMUL_TILINGS, type MatmulTiling } from './matmul';
 import { matmulBackwardRef, matmulRef } from '../reference/matmul';
 import type { Engine } from '../engine';
@@ -102,6 +102,31 @@ describe('matmul against the float64 reference', () => {
     }
   });
 
+  it('loads operands whose rows are multiples of 4 as 4-vectors, alone or together, batched and at an offset', async () => {
+    const e = await testEngine();
+    const run = vi.spyOn(e, 'run');
+    const variant = () => run.mock.calls.at(-1)![0].name;
+    // K = 12 and N = 20 are multiples of 4, M = 33 is not: A is vectorised unless transposed (its rows
+    // then have M elements), B always; the quads still meet ragged edges along M.
+    const expected = ['matmul_vec4AB', 'matmul_vec4AB', 'matmul_vec4B', 'matmul_vec4B'];
+    for (const [i, [transA, transB]] of TRANSPOSES.entries()) {
+      await checkForward(e, { m: 33, n: 20, k: 12, transA, transB }, 15);
+      expect(variant(), `transA=${transA} transB=${transB}`).toBe(expected[i]);
+    }
+    await checkForward(e, { m: 5, n: 12, k: 8, batchA: [3], batchB: [3], bias: true }, 16);
+    expect(variant()).toBe('matmul_bias_vec4AB');
+    // Packed tensors start at the binding-offset alignment, past the first one.
+    const [, a] = e.zerosGroup([[3], [9, 8]]);
+    const x = randomArray(72, 17);
+    const w = randomArray(8 * 16, 18);
+    e.write(a, x);
+    const got = matmul(e, a, e.upload(w, [16, 8]), { transB: true });
+    expect(a.byteOffset).toBeGreaterThan(0);
+    expect(variant()).toBe('matmul_vec4AB');
+    expectClose(await e.read(got), matmulRef(x, [9, 8], w, [16, 8], { transB: true }).data, F32_DOT, 'packed operand');
+    run.mockRestore();
+  });
+
   it('writes into out, and accumulates into it', async () => {
     const e = await testEngine();
     const [m, n, k] = [33, 7, 129];
@@ -195,20 +220,24 @@ describe('f16 weights', () => {
   it('match the reference on f16-rounded weights, when the adapter has shader-f16', async (ctx) => {
     const e = await testEngine();
     if (!e.features.shaderF16) ctx.skip();
-    const [m, n, k] = [33, 7, 65];
-    const x = randomArray(2 * m * k, 51);
-    const w = randomArray(n * k, 52);
-    const wt = e.upload(w, [n, k], 'f16');
-    const wRounded = await e.read(wt);
-    const xt = e.upload(x, [2, m, k]);
-    expectClose(await e.read(matmul(e, xt, wt, { transB: true })), matmulRef(x, [2, m, k], wRounded, [n, k], { transB: true }).data, F16_WEIGHTS, 'f16 forward');
-    const dY = randomArray(2 * m * n, 53);
-    const got = matmulBackward(e, xt, wt, e.upload(dY, [2, m, n]), { transB: true });
-    const ref = matmulBackwardRef(x, [2, m, k], wRounded, [n, k], dY, { transB: true });
-    expectClose(await e.read(got.dA!), ref.dA, F16_WEIGHTS, 'f16 dX');
-    expectClose(await e.read(got.dB!), ref.dB, F16_WEIGHTS, 'f16 dW');
+    // K = 64: both operands loaded as 4-vectors (of f16 for the weight); K = 65: element by element.
+    for (const k of [65, 64]) await checkHalfWeights(e, 33, 7, k);
   });
 });
+
+async function checkHalfWeights(e: Engine, m: number, n: number, k: number): Promise<void> {
+  const x = randomArray(2 * m * k, 51);
+  const w = randomArray(n * k, 52);
+  const wt = e.upload(w, [n, k], 'f16');
+  const wRounded = await e.read(wt);
+  const xt = e.upload(x, [2, m, k]);
+  expectClose(await e.read(matmul(e, xt, wt, { transB: true })), matmulRef(x, [2, m, k], wRounded, [n, k], { transB: true }).data, F16_WEIGHTS, 'f16 forward');
+  const dY = randomArray(2 * m * n, 53);
+  const got = matmulBackward(e, xt, wt, e.upload(dY, [2, m, n]), { transB: true });
+  const ref = matmulBackwardRef(x, [2, m, k], wRounded, [n, k], dY, { transB: true });
+  expectClose(await e.read(got.dA!), ref.dA, F16_WEIGHTS, 'f16 dX');
+  expectClose(await e.read(got.dB!), ref.dB, F16_WEIGHTS, 'f16 dW');
+}
 
 describe('matmul backward reference against central finite differences (float64)', () => {
   const FD = { rtol: 1e-7 };

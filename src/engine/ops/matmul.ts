@@ -1,5 +1,5 @@
 import source from '../../../shaders/matmul.wgsl?raw';
-import { shapeToString, type DType, type Shape } from '../dtype';
+import { BYTES_PER_ELEMENT, shapeToString, type DType, type Shape } from '../dtype';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { isSoftwareAdapter } from '../device';
@@ -260,7 +260,14 @@ function launch(e: Engine, op: string, plan: ProductPlan, reduceBatch: boolean, 
   const tensors = bias ? [a, b, c, bias] : [a, b, c];
   if (opts.geluOut) tensors.push(opts.geluOut);
   const entry: Entry = opts.epilogue ? (opts.geluOut ? 'matmul_bias_gelu_keep' : 'matmul_bias_gelu') : bias ? 'matmul_bias' : 'matmul';
-  const spec = kernel(a.dtype, b.dtype, entry);
+  // Quads run along A's rows unless transposed, along B's columns when transposed: see load_a / load_b.
+  const spec = kernel({
+    aType: a.dtype,
+    bType: b.dtype,
+    entryPoint: entry,
+    vecA: vectorisable(a, plan.transA ? m : k, strideA),
+    vecB: vectorisable(b, plan.transB ? k : plan.n, plan.strideB),
+  });
   e.run(spec, {
     constants: {
       TM: tiling.tileM,
@@ -335,30 +342,70 @@ const ENTRY_BINDINGS: Record<Entry, ('read' | 'write')[]> = {
   matmul_bias_gelu_keep: ['read', 'read', 'write', 'read', 'write'],
 };
 
-function kernel(aType: DType, bType: DType, entryPoint: Entry): KernelSpec {
-  const key = `${aType}${bType}${entryPoint}`;
+interface KernelVariant {
+  readonly aType: DType;
+  readonly bType: DType;
+  readonly entryPoint: Entry;
+  /** Bind the operand as an array of 4-vectors (see `vectorisable`). */
+  readonly vecA: boolean;
+  readonly vecB: boolean;
+}
+
+/**
+ * Whether an operand's quads can be single 4-vector loads: every quad must start on a multiple of 4
+ * elements, so its rows (the contiguous dimension) and the stride between batches must be multiples
+ * of 4, and the binding's offset a multiple of a vector (binding offsets are 256-byte aligned); a
+ * binding of vectors must hold at least one.
+ */
+function vectorisable(t: Tensor, rowLength: number, batchStride: number): boolean {
+  return t.size >= 4 && rowLength % 4 === 0 && batchStride % 4 === 0 && t.byteOffset % (4 * BYTES_PER_ELEMENT[t.dtype]) === 0;
+}
+
+function kernel(v: KernelVariant): KernelSpec {
+  const key = `${v.aType}${v.bType}${v.entryPoint}${Number(v.vecA)}${Number(v.vecB)}`;
   let spec = kernels.get(key);
   if (!spec) {
-    const half = aType === 'f16' || bType === 'f16';
+    const half = v.aType === 'f16' || v.bType === 'f16';
+    const vectors = `${v.vecA ? 'A' : ''}${v.vecB ? 'B' : ''}`;
     spec = defineKernel({
-      name: half ? `${entryPoint}_${aType}_${bType}` : entryPoint,
-      source: half ? withElementTypes(aType, bType) : source,
-      entryPoint,
+      name: [v.entryPoint, ...(half ? [v.aType, v.bType] : []), ...(vectors ? [`vec4${vectors}`] : [])].join('_'),
+      source: specialisedSource(v),
+      entryPoint: v.entryPoint,
       params: [
         ...['m:u32', 'n:u32', 'k:u32', 'batch:u32', 'strideA:u32', 'strideB:u32', 'alpha:f32'] as const,
         ...['transA:u32', 'transB:u32', 'accumulate:u32', 'reduceBatch:u32'] as const,
       ],
-      bindings: ENTRY_BINDINGS[entryPoint],
+      bindings: ENTRY_BINDINGS[v.entryPoint],
     });
     kernels.set(key, spec);
   }
   return spec;
 }
 
-// f16 must be enabled at the top of the module, which adapters without shader-f16 reject, so the
-// f32 shader stays free of it and the half variants are derived from it here.
-function withElementTypes(aType: DType, bType: DType): string {
-  const typed = source.replace('alias AElement = f32;', `alias AElement = ${aType};`).replace('alias BElement = f32;', `alias BElement = ${bType};`);
-  if (typed === source) throw new Error('matmul: shaders/matmul.wgsl no longer declares the AElement / BElement aliases');
+// The variants are derived from shaders/matmul.wgsl by text: f16 must be enabled at the top of the
+// module, which adapters without shader-f16 reject, so the f32 shader stays free of it; and WGSL has
+// no way to choose a binding's type at pipeline creation.
+function specialisedSource(v: KernelVariant): string {
+  let text = source;
+  if (v.vecA) text = replaceOperandBlock(text, 'a', 1, 'AElement');
+  if (v.vecB) text = replaceOperandBlock(text, 'b', 2, 'BElement');
+  if (v.aType === 'f32' && v.bType === 'f32') return text;
+  const typed = text.replace('alias AElement = f32;', `alias AElement = ${v.aType};`).replace('alias BElement = f32;', `alias BElement = ${v.bType};`);
+  if (typed === text) throw new Error('matmul: shaders/matmul.wgsl no longer declares the AElement / BElement aliases');
   return `enable f16;\n${typed}`;
+}
+
+/** The operand's binding as 4-vectors: a quad is one load, an element one component of one. */
+function replaceOperandBlock(text: string, name: 'a' | 'b', binding: number, element: string): string {
+  const begin = `// operand ${name}: begin`;
+  const end = `// operand ${name}: end`;
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`matmul: shaders/matmul.wgsl no longer marks operand ${name}'s access block`);
+  const block = [
+    `@group(0) @binding(${binding}) var<storage, read> ${name}: array<vec4<${element}>>;`,
+    `fn quad_${name}(i: u32) -> vec4f { return vec4f(${name}[i / 4u]); }`,
+    `fn elem_${name}(i: u32) -> f32 { return f32(${name}[i / 4u][i % 4u]); }`,
+  ].join('\n');
+  return `${text.slice(0, from)}${block}\n${text.slice(to + end.length)}`;
 }
