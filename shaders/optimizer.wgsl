@@ -27,6 +27,15 @@ struct AdamParams {
 @group(0) @binding(2) var<storage, read> a_grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> a_m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> a_v: array<f32>;
+// adam_step_gated: nonzero when the step must not be applied (see flag_non_finite).
+@group(0) @binding(5) var<storage, read> a_skip: array<u32>;
+
+// Sets flag[0] to 1 where any element is NaN or infinite: a step records its update before the host
+// has read its loss, and the gated update then leaves everything as it was.
+struct FlagParams { n: u32 }
+@group(0) @binding(0) var<uniform> fp: FlagParams;
+@group(0) @binding(1) var<storage, read> f_data: array<f32>;
+@group(0) @binding(2) var<storage, read_write> f_flag: array<atomic<u32>>;
 
 // SGD; the momentum buffer starts at zero, which equals PyTorch's clone of the first gradient when dampening is 0.
 struct SgdParams { n: u32, lr: f32, momentum: f32, weight_decay: f32, grad_scale: f32, nesterov: u32 }
@@ -77,10 +86,7 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
   return red[0];
 }
 
-@compute @workgroup_size(WG)
-fn adam_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = index(gid, nwg);
-  if (i >= ap.n) { return; }
+fn adam_update(i: u32) {
   let p0 = a_param[i];
   let g = a_grad[i] * ap.grad_scale + ap.l2 * p0;
   let m = a_m[i] + ap.one_minus_beta1 * (g - a_m[i]);
@@ -88,6 +94,29 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   a_m[i] = m;
   a_v[i] = v;
   a_param[i] = p0 * ap.decay - ap.step_size * m / (sqrt(v) / ap.bc2_sqrt + ap.eps);
+}
+
+@compute @workgroup_size(WG)
+fn adam_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < ap.n) { adam_update(i); }
+}
+
+@compute @workgroup_size(WG)
+fn adam_step_gated(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < ap.n && a_skip[0] == 0u) { adam_update(i); }
+}
+
+// By the exponent's bits: WGSL lets a compiler assume floats are finite and fold isNan-style comparisons away.
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+@compute @workgroup_size(WG)
+fn flag_non_finite(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < fp.n && !is_finite(f_data[i])) { atomicStore(&f_flag[0], 1u); }
 }
 
 @compute @workgroup_size(WG)

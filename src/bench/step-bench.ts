@@ -6,7 +6,7 @@
  * step. Each runs `warmup` times, then `reps` times timed, then once more profiled per kernel.
  */
 import { predict } from '../abft/evaluate';
-import type { Engine } from '../engine/engine';
+import type { Engine, EngineActivity } from '../engine/engine';
 import type { KernelTiming } from '../engine/profiler';
 import { parseModelConfig } from '../model/config';
 import { KNOWN_CONFIGS } from '../model/known-configs';
@@ -63,6 +63,9 @@ export interface TaskResult {
   readonly kernelMsPerStep: number | null;
   /** Launches and matmul FLOPs of the profiled step (against flopsPerStep: work done but not needed). */
   readonly executed: ExecutedWork | null;
+  /** Per timed step: command buffers submitted and times the host waited for the GPU (readbacks, syncs). */
+  readonly submitsPerStep: number;
+  readonly hostWaitsPerStep: number;
 }
 
 export interface SkippedTask {
@@ -80,8 +83,9 @@ export function benchFrozenDType(e: Engine, opts: BenchOptions): FrozenDType {
   return opts.frozen ?? (e.features.shaderF16 ? 'f16' : 'f32');
 }
 
-export async function benchModel(e: Engine, name: string, opts: BenchOptions, log: BenchLog): Promise<(TaskResult | SkippedTask)[]> {
-  const spec = parseModelConfig(KNOWN_CONFIGS[name], name);
+/** `config`: a config.json's fields, by default the published one of `name` (tests give tiny ones). */
+export async function benchModel(e: Engine, name: string, opts: BenchOptions, log: BenchLog, config = KNOWN_CONFIGS[name]): Promise<(TaskResult | SkippedTask)[]> {
+  const spec = parseModelConfig(config, name);
   const frozen = benchFrozenDType(e, opts);
   try {
     checkFitsAdapter(spec, e.limits, frozen);
@@ -163,6 +167,8 @@ async function benchTask(
       kernels: measured.kernels?.map((k) => ({ ...k, share: kernelMs ? k.totalMs / kernelMs : NaN })) ?? null,
       kernelMsPerStep: kernelMs,
       executed: measured.kernels ? executedWork(measured.kernels) : null,
+      submitsPerStep: measured.activity.submits / opts.reps,
+      hostWaitsPerStep: measured.activity.hostWaits / opts.reps,
     };
   } finally {
     trainer?.release();
@@ -173,6 +179,8 @@ interface Measured {
   readonly ms: number[];
   readonly memory: Pick<BenchMemory, 'peakBytes' | 'peakReservedBytes' | 'steadyBytes'>;
   readonly kernels: KernelTiming[] | null;
+  /** Over all timed runs. */
+  readonly activity: EngineActivity;
 }
 
 /**
@@ -185,10 +193,13 @@ async function measure(e: Engine, run: () => Promise<number>, opts: BenchOptions
   await e.sync();
   e.resetPeakMemory();
   const ms: number[] = [];
+  const start = e.activity();
   for (let i = 0; i < opts.reps; i++) {
     ms.push(await run());
     log(i + 1, ms[i]);
   }
+  const end = e.activity();
+  const activity = { submits: end.submits - start.submits, hostWaits: end.hostWaits - start.hostWaits };
   await e.sync();
   const stats = e.memory();
   const memory = { peakBytes: stats.peakInUseBytes, peakReservedBytes: stats.peakAllocatedBytes, steadyBytes: stats.inUseBytes };
@@ -198,5 +209,5 @@ async function measure(e: Engine, run: () => Promise<number>, opts: BenchOptions
     await run();
     kernels = await e.stopProfiling();
   }
-  return { ms, memory, kernels };
+  return { ms, memory, kernels, activity };
 }

@@ -30,6 +30,16 @@ describe('tensors', () => {
     expect(Array.from(await e.read(t))).toEqual(values.map((v) => fromHalfBits(toHalfBits(v))));
   });
 
+  it('reads several tensors of any dtype and odd byte lengths with one wait', async () => {
+    const e = await testEngine();
+    const half = e.features.shaderF16 ? [e.upload([0.5, -1, 2], [3], 'f16')] : [];
+    const ts = [e.upload([1.5], [1]), ...half, e.upload([-7, 9], [2], 'i32'), e.zeros([0]), e.upload([4294967295], [1], 'u32')];
+    const before = e.activity().hostWaits;
+    const got = await e.readAll(ts);
+    expect(e.activity().hostWaits - before).toBe(1);
+    expect(got.map((a) => Array.from(a))).toEqual([[1.5], ...(half.length ? [[0.5, -1, 2]] : []), [-7, 9], [], [4294967295]]);
+  });
+
   it('rejects a write of the wrong length, a bad reshape and use after release', async () => {
     const e = await testEngine();
     const t = e.zeros([2, 3]);

@@ -38,6 +38,11 @@ interface CompiledKernel {
 const TENSOR_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 const UNIFORM_ARENA_BYTES = 256 * 1024;
 
+export interface EngineActivity {
+  readonly submits: number;
+  readonly hostWaits: number;
+}
+
 /**
  * Owns a WebGPU device and records kernel launches into one command encoder per flush, so a
  * training step costs a few submits and no readbacks. Buffers come from a pool; uniform parameters
@@ -58,6 +63,7 @@ export class Engine implements BufferOwner {
   private pendingErrorScopes: Promise<void>[] = [];
   private outOfMemory: GpuOutOfMemoryError | null = null;
   private profiler: Profiler | null = null;
+  private readonly counts = { submits: 0, hostWaits: 0 };
   private destroyed = false;
   private readonly maxBufferBytes: number;
 
@@ -164,18 +170,33 @@ export class Engine implements BufferOwner {
   }
 
   async read<D extends DType>(t: Tensor<D>): Promise<HostArray<D>> {
+    return (await this.readAll([t]))[0];
+  }
+
+  /**
+   * Reads several tensors with one copy into one staging buffer and one wait, so a step that reports
+   * several results waits for the GPU once, at its end.
+   */
+  async readAll<D extends DType>(ts: readonly Tensor<D>[]): Promise<HostArray<D>[]> {
     this.check();
-    const bytes = alignTo(t.byteLength, 4);
-    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    // Copy offsets and sizes must be multiples of 4 bytes.
+    const offsets: number[] = [];
+    let total = 0;
+    for (const t of ts) {
+      offsets.push(total);
+      total += alignTo(t.byteLength, 4);
+    }
+    const staging = this.pool.acquire(Math.max(total, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
+    ts.forEach((t, i) => this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, offsets[i], alignTo(t.byteLength, 4)));
     this.flush();
+    this.counts.hostWaits++;
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-      const copy = staging.getMappedRange(0, bytes).slice(0);
+      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(total, 4));
+      const copy = staging.getMappedRange(0, Math.max(total, 4)).slice(0);
       staging.unmap();
       await this.settleErrorScopes();
-      return fromBytes(copy, t.dtype, t.size) as HostArray<D>;
+      return ts.map((t, i) => fromBytes(copy.slice(offsets[i], offsets[i] + alignTo(t.byteLength, 4)), t.dtype, t.size) as HostArray<D>);
     } finally {
       this.pool.release(staging);
     }
@@ -223,6 +244,7 @@ export class Engine implements BufferOwner {
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed);
     this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    this.counts.submits++;
     this.profiler?.afterSubmit();
     this.encoder = null;
     this.arenaUsed = 0;
@@ -231,6 +253,7 @@ export class Engine implements BufferOwner {
   /** Submits and waits until the GPU has finished; throws if any launch failed validation. */
   async sync(): Promise<void> {
     this.flush();
+    this.counts.hostWaits++;
     await this.device.queue.onSubmittedWorkDone();
     await this.settleErrorScopes();
   }
@@ -259,6 +282,14 @@ export class Engine implements BufferOwner {
     await this.sync();
     this.profiler = null;
     return profiler.results();
+  }
+
+  /**
+   * Command buffers submitted and times the host waited for the GPU (readbacks and syncs) so far:
+   * a step that keeps the GPU busy submits a few times and waits once, at its end.
+   */
+  activity(): EngineActivity {
+    return { ...this.counts };
   }
 
   memory(): PoolStats {

@@ -10,7 +10,7 @@ import { PunishmentController, type PunishmentControllerState } from '../abft/pi
 import { labelMap, type PreparedPrompt } from '../abft/prepared';
 import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
-import { AdamOptimizer, gradNorm as globalGradNorm, type AdamState } from '../engine/ops/optimizer';
+import { AdamOptimizer, flagNonFinite, gradNorm as globalGradNorm, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { rng } from '../engine/random';
 import { backward } from '../model/backward';
@@ -170,9 +170,21 @@ export class Trainer {
       lossParts.push(options.objective === 'abft' ? this.abftMicroBatch(micro, punishment) : this.endToEndMicroBatch(micro));
     }
     const gradNormT = globalGradNorm(e, this.gradTensors());
-    const parts = await Promise.all(lossParts.map((t) => e.read(t)));
-    const gradNorm = (await e.read(gradNormT))[0];
-    for (const t of [...lossParts, gradNormT]) t.release();
+    // The update is recorded before the loss is known and gated on the GPU, so the step waits for the
+    // GPU once, at its end; a NaN or infinite loss or gradient leaves the weights and Adam's moments as they were.
+    const nonFinite = flagNonFinite(e, [...lossParts, gradNormT]);
+    const gradScale = options.objective === 'abft' ? 1 : 1 / prompts.length;
+    this.optimizer.step(this.gradTensors(), { gradScale, skipIf: nonFinite });
+    const read = await e.readAll<'f32'>([...lossParts, gradNormT]);
+    for (const t of [...lossParts, gradNormT, nonFinite]) t.release();
+    const parts = read.slice(0, -1);
+    const gradNorm = read[read.length - 1][0];
+    // The same test as the GPU's flag, so the host knows whether the update was applied.
+    const badPart = parts.flatMap((p) => [...p]).find((v) => !Number.isFinite(v));
+    if (badPart !== undefined || !Number.isFinite(gradNorm)) {
+      this.optimizer.discardSkippedStep();
+      throw new NonFiniteLossError(stepNumber, badPart !== undefined ? 'loss' : 'gradient norm', badPart ?? gradNorm);
+    }
 
     let loss: number;
     let summary: ReturnType<typeof summarizeStats> | null = null;
@@ -183,13 +195,8 @@ export class Trainer {
     } else {
       loss = concat(parts).reduce((s, v) => s + v, 0) / prompts.length;
     }
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(stepNumber, 'loss', loss);
-    if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(stepNumber, 'gradient norm', gradNorm);
-
-    this.optimizer.step(this.gradTensors(), { gradScale: options.objective === 'abft' ? 1 : 1 / prompts.length });
     this.stepsDone = stepNumber;
     const nextPunishment = options.objective === 'abft' ? this.pid.observe(summary!.passingHeads) : 0;
-    await e.sync();
     const ms = performance.now() - started;
     return {
       step: stepNumber,

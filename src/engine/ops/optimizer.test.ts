@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AdamOptimizer, accumulateInto, adamStep, clipGradNorm, gradNorm, sgdStep, type AdamHyperparams } from './optimizer';
+import { AdamOptimizer, accumulateInto, adamStep, clipGradNorm, flagNonFinite, gradNorm, sgdStep, type AdamHyperparams } from './optimizer';
 import { adamStepRef, clipGradNormRef, sgdStepRef } from '../reference/optimizer';
 import type { Engine } from '../engine';
 import { Tensor } from '../tensor';
@@ -123,6 +123,35 @@ describe('gradNorm', () => {
     expectClose(await e.read(norm), [0.5 * clipGradNormRef(grads, 1).norm], F32_NORM, 'norm');
     const after = await readAll(e, gt);
     grads.forEach((g, i) => expect(Array.from(after[i])).toEqual(Array.from(Float32Array.from(g))));
+  });
+});
+
+describe('a step gated on non-finite values', () => {
+  it('flagNonFinite finds NaN and infinities in any tensor, and not the largest finite floats', async () => {
+    const e = await testEngine();
+    const finite = [0, -0, 3.4e38, -3.4e38, 1e-45];
+    const flag = async (bad: number[]) => (await e.read(flagNonFinite(e, [e.upload(finite, [5]), e.upload([1, 2, ...bad], [2 + bad.length])])))[0];
+    expect(await flag([])).toBe(0);
+    for (const bad of [NaN, Infinity, -Infinity]) expect(await flag([bad]), String(bad)).toBe(1);
+  });
+
+  it('Adam with skipIf: applied where the flag is 0, nothing changes where it is 1, and the count is taken back', async () => {
+    const e = await testEngine();
+    const [param, grad] = [randomArray(129, 60), randomArray(129, 61)];
+    const [gatedParam, plainParam] = [e.upload(param, [129]), e.upload(param, [129])];
+    const gated = new AdamOptimizer(e, [gatedParam], { ...ADAM, decoupledWeightDecay: false });
+    const plain = new AdamOptimizer(e, [plainParam], { ...ADAM, decoupledWeightDecay: false });
+    const g = e.upload(grad, [129]);
+    gated.step([g], { skipIf: flagNonFinite(e, [e.upload([NaN], [1])]) });
+    const untouched = await e.read(gatedParam);
+    expect(Array.from(untouched)).toEqual(Array.from(Float32Array.from(param)));
+    expect(Array.from(await e.read(gated.state().m[0])).every((v) => v === 0)).toBe(true);
+    gated.discardSkippedStep();
+    expect(gated.stepCount).toBe(0);
+    gated.step([g], { skipIf: flagNonFinite(e, [g]) });
+    plain.step([g]);
+    expect(Array.from(await e.read(gatedParam))).toEqual(Array.from(await e.read(plainParam)));
+    expect(gated.stepCount).toBe(1);
   });
 });
 

@@ -9,25 +9,29 @@ const WG = 256;
 // Must equal NORM_GROUPS in optimizer.wgsl: partial-sum slots each gradient gets in the clip pass.
 const NORM_GROUPS = 256;
 
+const ADAM_PARAMS = [
+  'n:u32',
+  'step_size:f32',
+  'bc2_sqrt:f32',
+  'beta2:f32',
+  'one_minus_beta1:f32',
+  'one_minus_beta2:f32',
+  'eps:f32',
+  'l2:f32',
+  'decay:f32',
+  'grad_scale:f32',
+] as const;
+
 const kernels = {
-  adam: defineKernel({
-    name: 'adam_step',
+  adam: defineKernel({ name: 'adam_step', source, entryPoint: 'adam_step', params: ADAM_PARAMS, bindings: ['write', 'read', 'write', 'write'] }),
+  adamGated: defineKernel({
+    name: 'adam_step_gated',
     source,
-    entryPoint: 'adam_step',
-    params: [
-      'n:u32',
-      'step_size:f32',
-      'bc2_sqrt:f32',
-      'beta2:f32',
-      'one_minus_beta1:f32',
-      'one_minus_beta2:f32',
-      'eps:f32',
-      'l2:f32',
-      'decay:f32',
-      'grad_scale:f32',
-    ],
-    bindings: ['write', 'read', 'write', 'write'],
+    entryPoint: 'adam_step_gated',
+    params: ADAM_PARAMS,
+    bindings: ['write', 'read', 'write', 'write', 'read'],
   }),
+  flagNonFinite: defineKernel({ name: 'flag_non_finite', source, entryPoint: 'flag_non_finite', params: ['n:u32'], bindings: ['read', 'write'] }),
   sgd: defineKernel({
     name: 'sgd_step',
     source,
@@ -66,6 +70,8 @@ export interface AdamHyperparams {
   readonly step: number;
   /** Multiplies the gradient first, e.g. 1 / micro-batches when `grad` holds an accumulated sum. Default 1. */
   readonly gradScale?: number;
+  /** u32 [1] (`flagNonFinite`): where nonzero on the GPU, the step leaves param, m and v as they are. */
+  readonly skipIf?: Tensor;
 }
 
 export interface SgdHyperparams {
@@ -110,8 +116,9 @@ export function adamStep(e: Engine, param: Tensor, grad: Tensor, m: Tensor, v: T
   expectLike(op, 'm', m, param);
   expectLike(op, 'v', v, param);
   checkAdam(op, hp);
+  if (hp.skipIf) expectShapeOf(op, 'skipIf', hp.skipIf, 'u32', 1);
   const decoupled = hp.decoupledWeightDecay;
-  e.run(kernels.adam, {
+  e.run(hp.skipIf ? kernels.adamGated : kernels.adam, {
     params: {
       n: param.size,
       step_size: hp.lr / (1 - hp.beta1 ** hp.step),
@@ -124,9 +131,25 @@ export function adamStep(e: Engine, param: Tensor, grad: Tensor, m: Tensor, v: T
       decay: decoupled ? 1 - hp.lr * hp.weightDecay : 1,
       grad_scale: hp.gradScale ?? 1,
     },
-    tensors: [param, grad, m, v],
+    tensors: hp.skipIf ? [param, grad, m, v, hp.skipIf] : [param, grad, m, v],
     workgroups: grid1d(param.size, WG),
   });
+}
+
+/**
+ * u32 [1]: 1 where any element of `tensors` (f32) is NaN or infinite, else 0; computed on the GPU, so
+ * an update gated on it (`skipIf`) can be recorded before the host has read anything.
+ */
+export function flagNonFinite(e: Engine, tensors: readonly Tensor[]): Tensor<'u32'> {
+  tensors.forEach((t, i) => expectDType('flagNonFinite', `tensors[${i}]`, t, 'f32'));
+  const flag = e.zeros([1], 'u32');
+  for (const t of tensors) e.run(kernels.flagNonFinite, { params: { n: t.size }, tensors: [t, flag], workgroups: grid1d(t.size, WG) });
+  return flag;
+}
+
+function expectShapeOf(op: string, name: string, t: Tensor, dtype: 'u32', size: number): void {
+  expectDType(op, name, t, dtype);
+  if (t.size !== size) throw new ShapeError(op, `${name} has shape [${t.shape}], expected ${size} element`);
 }
 
 /**
@@ -225,7 +248,7 @@ export function clipGradNorm(e: Engine, grads: readonly Tensor[], maxNorm: numbe
  * gradients are left as they are (clipGradNorm without the clip: a training step that reports the
  * norm but does not clip skips a read and write of every gradient).
  */
-export function gradNorm(e: Engine, grads: readonly Tensor[], gradScale = 1): Tensor {
+export function gradNorm(e: Engine, grads: readonly Tensor[], gradScale = 1): Tensor<'f32'> {
   grads.forEach((g, i) => expectDType('gradNorm', `grads[${i}]`, g, 'f32'));
   expectFinite('gradNorm', 'gradScale', gradScale, () => true, 'finite');
   const partials = normPartials(e, grads.length);
@@ -286,13 +309,15 @@ export class AdamOptimizer {
   /**
    * One step of every parameter with `grads` (same order and shapes). `lr` overrides the learning
    * rate for a schedule; `gradScale` as in `adamStep`. With maxGradNorm the grads are clipped in place.
+   * With `skipIf` the update is applied only where that GPU flag is 0; the step count advances
+   * regardless, and `discardSkippedStep` takes it back once the host has read the flag.
    */
-  step(grads: readonly Tensor[], overrides: { readonly lr?: number; readonly gradScale?: number } = {}): void {
+  step(grads: readonly Tensor[], overrides: { readonly lr?: number; readonly gradScale?: number; readonly skipIf?: Tensor } = {}): void {
     const op = 'AdamOptimizer.step';
     if (grads.length !== this.params.length) throw new Error(`${op}: ${grads.length} grads given for ${this.params.length} params`);
     // Validate everything before the first launch, so a bad call leaves no half-applied step.
     grads.forEach((g, i) => expectLike(op, `grads[${i}]`, g, this.params[i]));
-    const hp = { ...this.options, lr: overrides.lr ?? this.options.lr, step: this.stepsTaken + 1, gradScale: overrides.gradScale ?? 1 };
+    const hp = { ...this.options, lr: overrides.lr ?? this.options.lr, step: this.stepsTaken + 1, gradScale: overrides.gradScale ?? 1, skipIf: overrides.skipIf };
     checkAdam(op, hp);
     if (this.clip) clipInto(this.e, grads, this.clip.maxNorm, hp.gradScale, this.clip.partials, this.clip.norm);
     for (const s of stepSegments(this.e, [this.params, grads, this.m, this.v])) {
@@ -300,6 +325,12 @@ export class AdamOptimizer {
       adamStep(this.e, p, g, m, v, hp);
     }
     this.stepsTaken++;
+  }
+
+  /** Takes back the count of the latest step, which its `skipIf` flag kept from changing anything. */
+  discardSkippedStep(): void {
+    if (this.stepsTaken === 0) throw new Error('AdamOptimizer.discardSkippedStep: no step was taken');
+    this.stepsTaken--;
   }
 
   /** The live moment tensors and step count; read them for a checkpoint, do not release them. */
