@@ -7,12 +7,14 @@ import type { Engine } from './engine';
 import { gelu, geluBackward, swiglu } from './ops/activation';
 import { attention, attentionBackward, attentionProbs } from './ops/attention';
 import { embedding } from './ops/embedding';
+import { lossRowProbs, lossRowProbsBackward } from './ops/loss-row-attention';
 import { matmul, matmulBackward } from './ops/matmul';
 import { layerNorm, rmsNorm } from './ops/norm';
 import { rope, ropeInvFreq } from './ops/rope';
 import { geluBackwardRef, geluRef, swigluRef } from './reference/activation';
 import { attentionBackwardRef, attentionProbsRef, attentionRef, type AttentionDims } from './reference/attention';
 import { embeddingRef } from './reference/embedding';
+import { lossRowProbsBackwardRef, lossRowProbsRef } from './reference/loss-row-attention';
 import { matmulBackwardRef, matmulRef } from './reference/matmul';
 import { layerNormRef, rmsNormRef } from './reference/norm';
 import { ropeRef } from './reference/rope';
@@ -120,7 +122,10 @@ const CHECKS: Check[] = [
   ...attentionChecks(),
 ];
 
-/** Causal attention with grouped-query heads and a left-padded sequence: forward, last-row probabilities, backward. */
+/**
+ * Causal attention with grouped-query heads and a left-padded sequence: forward, last-row
+ * probabilities, backward, and the loss-row kernels of ABFT's last layer.
+ */
 function attentionChecks(): Check[] {
   const dims: AttentionDims = { B: 2, T: 11, Hq: 4, Hkv: 2, D: 16 };
   const { B, T, Hq, Hkv, D } = dims;
@@ -131,6 +136,7 @@ function attentionChecks(): Check[] {
   const rows = [T - 1, T - 1];
   const dOut = randomArray(B * T * Hq * D, 16);
   const probsGrad = randomArray(B * Hq * T, 17);
+  const qRows = randomArray(B * Hq * D, 18);
   const upload = (e: Engine) => ({
     q: e.upload(q, [B, T, Hq, D]),
     k: e.upload(k, [B, T, Hkv, D]),
@@ -173,6 +179,19 @@ function attentionChecks(): Check[] {
         const ref = attentionBackwardRef({ q, k, v, keyMask: mask, dOut, probsGrad: { rows, grad: probsGrad } }, dims);
         const actual = [...(await e.read(grads.dq)), ...(await e.read(grads.dk)), ...(await e.read(grads.dv))];
         return { actual, expected: [...ref.dq, ...ref.dk, ...ref.dv] };
+      },
+    },
+    {
+      name: 'Loss-row attention (probabilities, dq, dk)',
+      rtol: 2e-5,
+      async run(e) {
+        const t = upload(e);
+        const inputs = { q: e.upload(qRows, [B, 1, Hq, D]), k: t.k, keyMask: t.keyMask, rows: e.upload(rows, [B, 1], 'i32') };
+        const { probs, lse } = lossRowProbs(e, inputs);
+        const grads = lossRowProbsBackward(e, { ...inputs, lse, probsGrad: e.upload(probsGrad, [B, Hq, 1, T]) });
+        const ref = lossRowProbsBackwardRef({ q: qRows, k, keyMask: mask, rows, probsGrad }, dims);
+        const actual = [...(await e.read(probs)), ...(await e.read(grads.dq)), ...(await e.read(grads.dk))];
+        return { actual, expected: [...lossRowProbsRef(qRows, k, mask, rows, dims).probs, ...ref.dq, ...ref.dk] };
       },
     },
   ];

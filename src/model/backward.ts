@@ -40,7 +40,7 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
     if (lt.lossRow) {
       // ABFT's last layer: nothing above it, so its only gradient is the loss's on α.
       if (!probsGrad || dh) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
-      dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad, layerGrads, needDx);
+      dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad.grad, layerGrads, needDx);
     } else {
       if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
       if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);

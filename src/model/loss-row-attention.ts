@@ -5,13 +5,17 @@
  * q projection, and in the backward all but B rows of dW_Q and of dx through W_Q (on GPT-2 124M at
  * 128 tokens, 0.6 GFLOP of the step's 44).
  *
- * The loss-row queries are scattered into an otherwise zero q [B, T, Hq, D], so the engine's attention
- * kernels (forward for lse, probabilities, backward) run unchanged: a zero query row has finite
- * scores, and no gradient reaches it, so it adds nothing to dk. The attention forward still visits
- * every (row, key) pair, about 4 % of the work skipped here.
+ * The attention itself runs on the B loss-row queries alone (ops/loss-row-attention.ts): α and lse
+ * of those rows in one launch, dq of those rows and dk of every key in two more. The engine's full
+ * attention kernels need q of every row, so they would have the loss rows scattered into an otherwise
+ * zero q [B, T, Hq, D] and visit all T (T + 1) / 2 (row, key) pairs of every head, forward and
+ * backward, only to keep B rows: nine launches (scatter, forward for lse, probabilities; token info,
+ * gradient merge, row statistics, dq, dk and dv, pick of dq), four T-row buffers of which at most
+ * B rows mattered (the zero q, the heads' output, dq, dv) and, on GPT-2 124M at 128 tokens, some
+ * 300 ms of lavapipe time against 6-11 ms here.
  */
-import { attention, attentionBackward, type AttentionProbsGrad } from '../engine/ops/attention';
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
+import { lossRowProbs, lossRowProbsBackward } from '../engine/ops/loss-row-attention';
 import { rope, ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
@@ -19,28 +23,40 @@ import { asShape, linear, linearInputGrad, linearWeightGrad, ropeFrequencies, ro
 import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
-/** Where the loss rows are: as rows of the [B * T, ·] activations, and their positions (for RoPE). */
+/** Where the loss rows are: in their sequences, as rows of the [B * T, ·] activations, and their positions (for RoPE). */
 export interface LossRows {
+  /** [B, 1] i32, t of each sequence's loss row. */
+  readonly inSequence: Tensor;
   /** [B, 1] i32, b * T + t of each sequence's loss row. */
   readonly flat: Tensor;
   /** [B, 1] i32, the position id of each loss row. */
   readonly positions: Tensor;
 }
 
-/** What the last layer's forward leaves for the probabilities and the backward. */
+/** What the last layer's forward leaves for the backward. */
 export interface LossRowAttentionSaved {
-  /** [B, T, Hq, D], zero except at the loss rows (after RoPE). */
+  /** [B, 1, Hq, D], the loss rows' queries (after RoPE). */
   readonly q: Tensor;
   /** [B, T, Hkv, D], every token (after RoPE). */
   readonly k: Tensor;
-  /** [B, Hq, T]; only the loss rows' entries are read. */
+  /** [B, Hq, 1], the log-sum-exp of each loss row's scaled scores. */
   readonly lse: Tensor;
   /** [B, 1, C]: norm(h) at the loss rows, the input of the q projection. */
   readonly xRows: Tensor;
 }
 
-/** The loss rows of q and k over every token, from x = norm(h) [B, T, C]. */
-export function lossRowAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors, rows: LossRows): LossRowAttentionSaved {
+/**
+ * The loss rows of q, k over every token and α [B, Hq, 1, T] of the loss rows (which the caller owns),
+ * from x = norm(h) [B, T, C].
+ */
+export function lossRowAttentionSaving(
+  e: Engine,
+  spec: ModelSpec,
+  layer: LayerWeights,
+  x: Tensor,
+  batch: BatchTensors,
+  rows: LossRows,
+): { saved: LossRowAttentionSaved; probs: Tensor } {
   const { B, T } = batch;
   const rotate = (t: Tensor, positions: Tensor): Tensor => {
     if (spec.positions.kind !== 'rope') return t;
@@ -50,21 +66,15 @@ export function lossRowAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerW
   };
   const k = rotate(asShape(e, linear(e, x, layer.k), [B, T, spec.numKvHeads, spec.headDim]), batch.positions);
   const xRows = embedding(e, rowsView(x), rows.flat);
-  const qRows = rotate(asShape(e, linear(e, xRows, layer.q), [B, 1, spec.numHeads, spec.headDim]), rows.positions);
-  const qWidth = spec.numHeads * spec.headDim;
-  const qFlat = embeddingBackward(e, rows.flat, qRows.reshape([B, qWidth]), B * T);
-  qRows.release();
-  const q = asShape(e, qFlat, [B, T, spec.numHeads, spec.headDim]);
-  // v only fills a binding: the heads' output it would weigh is not used, only lse.
-  const { out, lse } = attention(e, q, k, k, batch.keyMask);
-  out.release();
-  return { q, k, lse, xRows };
+  const q = rotate(asShape(e, linear(e, xRows, layer.q), [B, 1, spec.numHeads, spec.headDim]), rows.positions);
+  const { probs, lse } = lossRowProbs(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence });
+  return { saved: { q, k, lse, xRows }, probs };
 }
 
 /**
- * Backward of `lossRowAttentionSaving` given dL/dα of the loss rows: dW_Q from the B loss rows, dW_K
- * from every token (each into its gradient in `grads` when trained), and, with `needDx`,
- * dx [B, T, C] = dk W_K^T plus dq W_Q^T added at the loss rows.
+ * Backward of `lossRowAttentionSaving` given dL/dα [B, Hq, 1, T] of the loss rows: dW_Q from the B
+ * loss rows, dW_K from every token (each into its gradient in `grads` when trained), and, with
+ * `needDx`, dx [B, T, C] = dk W_K^T plus dq W_Q^T added at the loss rows.
  */
 export function lossRowAttentionBackward(
   e: Engine,
@@ -74,15 +84,13 @@ export function lossRowAttentionBackward(
   saved: LossRowAttentionSaved,
   batch: BatchTensors,
   rows: LossRows,
-  probsGrad: AttentionProbsGrad,
+  probsGrad: Tensor,
   grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
   needDx: boolean,
 ): Tensor | null {
   const { B, T } = batch;
   const { q, k, lse } = saved;
-  // q stands in for the heads' output and k for v: without dOut the kernels read neither.
-  const { dq, dk, dv } = attentionBackward(e, { q, k, v: k, out: q, lse, keyMask: batch.keyMask, probsGrad });
-  dv.release();
+  const { dq, dk } = lossRowProbsBackward(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence, lse, probsGrad });
   const unrotate = (d: Tensor, positions: Tensor): Tensor => {
     if (spec.positions.kind !== 'rope') return d;
     const back = ropeBackward(e, d, positions, ropeFrequencies(batch), { layout: spec.positions.layout });
@@ -90,9 +98,7 @@ export function lossRowAttentionBackward(
     return back;
   };
   const qWidth = spec.numHeads * spec.headDim;
-  const dqPicked = embedding(e, dq.reshape([B * T, qWidth]), rows.flat);
-  dq.release();
-  const dqRows = unrotate(asShape(e, dqPicked, [B, 1, spec.numHeads, spec.headDim]), rows.positions);
+  const dqRows = unrotate(dq, rows.positions);
   const dkAll = unrotate(dk, batch.positions);
   const dkFlat = dkAll.reshape([B, T, spec.numKvHeads * spec.headDim]);
   const dqFlat = dqRows.reshape([B, 1, qWidth]);

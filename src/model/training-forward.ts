@@ -68,7 +68,7 @@ export interface Tape {
   /** [B, 1, V'] with upTo 'logits', else null. The caller owns it. */
   readonly logits: Tensor | null;
   readonly layers: readonly LayerTape[];
-  /** The loss rows as rows of h ([B, 1] i32, b * T + t) and their position ids. */
+  /** The loss rows in their sequences (`lossRows`), as rows of h ([B, 1] i32, b * T + t) and their position ids. */
   readonly rows: LossRows;
   /** With upTo 'logits': the head's saved tensors. */
   readonly head: { readonly saved: HeadSaved } | null;
@@ -90,6 +90,7 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
   };
   const lossRows = e.upload(opts.lossRows, [B, 1], 'i32');
   const rows: LossRows = {
+    inSequence: lossRows,
     flat: e.upload(Int32Array.from(opts.lossRows, (t, b) => b * T + t), [B, 1], 'i32'),
     positions: e.upload(Int32Array.from(opts.lossRows, (t, b) => batch.positions[b * T + t]), [B, 1], 'i32'),
   };
@@ -108,8 +109,8 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
       ({ y: x, saved: attentionNorm } = normalizeSaving(e, spec, layer.attentionNorm, copyOf(e, h)));
     }
     if (!toLogits && l === spec.numLayers - 1) {
-      const lossRow = lossRowAttentionSaving(e, spec, layer, x, inputs, rows);
-      probs.push(attentionProbs(e, lossRow.q, lossRow.k, lossRow.lse, inputs.keyMask, lossRows));
+      const { saved: lossRow, probs: alpha } = lossRowAttentionSaving(e, spec, layer, x, inputs, rows);
+      probs.push(alpha);
       layers.push({ attentionNorm, x, attention: null, lossRow, mlp: null });
       continue;
     }
