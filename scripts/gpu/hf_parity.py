@@ -1,42 +1,26 @@
-"""Parity of our WebGPU engine with HF transformers (PyTorch, eager attention) on the GPU machine.
+"""Parity of our WebGPU engine with HF transformers (PyTorch, eager attention).
 
-  python3 scripts/gpu/hf_parity.py prepare OUT   builds GPT-2 124M, SmolLM2-135M and Qwen2.5-0.5B with
-                                                 their real configs and random weights, saves each as
-                                                 OUT/<name>/{config.json, model.safetensors}, random
-                                                 prompts OUT/<name>/ids.json, and HF's outputs
-  python3 scripts/gpu/hf_parity.py compare OUT   reads our outputs (OUT/<name>/ours/, written by
-                                                 dist-node/model-run.mjs) and prints the maximum
-                                                 differences as one JSON document
+  python3 scripts/gpu/hf_parity.py prepare OUT [--layers N] [--models LIST]
+      builds GPT-2 124M, SmolLM2-135M and Qwen2.5-0.5B (or LIST) with their real configs and random
+      weights, saves each as OUT/<name>/{config.json, model.safetensors}, random prompts
+      OUT/<name>/ids.json, and HF's outputs. --layers N keeps only the first N layers (the widths,
+      vocabulary and head layout stay real): for slow adapters such as lavapipe.
+  python3 scripts/gpu/hf_parity.py compare OUT
+      reads our outputs (OUT/<name>/ours/, written by dist-node/model-run.mjs) and prints the maximum
+      differences as one JSON document
 
-Not part of CI: PyTorch is only on the GPU machine. scripts/gpu/parity.sh runs both steps.
+Not part of CI (needs PyTorch). scripts/gpu/parity.sh runs both steps and abft_parity.py.
 """
+import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
-torch.backends.cuda.matmul.allow_tf32 = False
-torch.backends.cudnn.allow_tf32 = False
+from reference import MODEL_NAMES, default_device, eager_model, make_config, padded_batch, strict_f32
 
-# The published configs of the three models (weights are random: nothing can be downloaded there).
-CONFIGS = {
-    "gpt2-124M": lambda: GPT2Config(),
-    "SmolLM2-135M": lambda: LlamaConfig(
-        vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-        num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
-        rms_norm_eps=1e-5, rope_theta=100000.0, tie_word_embeddings=True, hidden_act="silu",
-        bos_token_id=0, eos_token_id=0,
-    ),
-    "Qwen2.5-0.5B": lambda: Qwen2Config(
-        vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-        num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
-        rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True, use_sliding_window=False,
-        hidden_act="silu", bos_token_id=151643, eos_token_id=151643,
-    ),
-}
+PARITY_MODELS = ["gpt2-124M", "SmolLM2-135M", "Qwen2.5-0.5B"]
 # SST-2-like prompts: a few sequences of different lengths, so padding is exercised.
 LENGTHS = [131, 97, 118, 64]
 
@@ -46,63 +30,97 @@ def prompts(vocab_size, seed):
     return [g.integers(0, vocab_size, size=n).tolist() for n in LENGTHS]
 
 
-def prepare(out):
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    for i, (name, make) in enumerate(CONFIGS.items()):
+def randomize(model):
+    """Larger than the 0.02 init, so attention is far from uniform and differences would show."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() >= 2:
+                p.normal_(0, 0.06)
+
+
+def hf_outputs(model, ids, device):
+    """Last real token's logits [B, V] and its attention row of every layer and head [L, B, H, T]."""
+    input_ids, mask, lengths = padded_batch(ids, device)
+    with torch.no_grad():
+        res = model(input_ids, attention_mask=mask, output_attentions=True)
+    batch, last = torch.arange(len(ids), device=device), lengths - 1
+    logits = res.logits[batch, last].float().cpu().numpy()
+    att = torch.stack([a[batch, :, last, :] for a in res.attentions]).float().cpu().numpy()
+    return logits, att
+
+
+def prepare(out, models, layers):
+    device = default_device()
+    for name in models:
+        # The seed of a model is its index in MODEL_NAMES, whatever subset runs, so results repeat.
+        seed = MODEL_NAMES.index(name)
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
-        torch.manual_seed(i)
-        config = make()
-        config._attn_implementation = "eager"
-        model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").float()
-        # Larger than the 0.02 init, so attention is far from uniform and differences would show.
-        with torch.no_grad():
-            for p in model.parameters():
-                if p.dim() >= 2:
-                    p.normal_(0, 0.06)
-        model.save_pretrained(folder, safe_serialization=True)
-        ids = prompts(config.vocab_size, i)
+        torch.manual_seed(seed)
+        model = eager_model(make_config(name, layers))
+        randomize(model)
+        model.save_pretrained(folder)  # safetensors: the default of 4.35+, the only format of 5.x
+        ids = prompts(model.config.vocab_size, seed)
         with open(os.path.join(folder, "ids.json"), "w") as f:
             json.dump(ids, f)
-        model = model.to(device).eval()
-        T = max(LENGTHS)
-        input_ids = torch.zeros(len(ids), T, dtype=torch.long)
-        mask = torch.zeros(len(ids), T, dtype=torch.long)
-        for b, seq in enumerate(ids):
-            input_ids[b, : len(seq)] = torch.tensor(seq)
-            mask[b, : len(seq)] = 1
-        with torch.no_grad():
-            res = model(input_ids.to(device), attention_mask=mask.to(device), output_attentions=True)
-        last = torch.tensor([len(s) - 1 for s in ids])
-        logits = res.logits[torch.arange(len(ids)), last].float().cpu().numpy()  # [B, V]
-        # Last real row of every layer and head: [L, B, H, T]
-        att = torch.stack([a[torch.arange(len(ids)), :, last, :] for a in res.attentions]).float().cpu().numpy()
+        logits, att = hf_outputs(model.to(device), ids, device)
         np.save(os.path.join(folder, "hf_logits.npy"), logits)
         np.save(os.path.join(folder, "hf_attention.npy"), att)
-        print(f"prepared {name}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
+        print(f"prepared {name}: {model.config.num_hidden_layers} layers, "
+              f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
+
+
+def diff(ours, hf):
+    """Max abs difference, max |hf|, and their ratio (relative to the tensor's scale, not per element)."""
+    worst, scale = float(np.abs(ours - hf).max()), float(np.abs(hf).max())
+    return worst, scale, worst / scale if scale else float("nan")
 
 
 def compare(out):
     report = {}
-    for name in CONFIGS:
+    for name in sorted(os.listdir(out)):
         folder = os.path.join(out, name)
-        meta = json.load(open(os.path.join(folder, "ours", "meta.json")))
+        if not os.path.isfile(os.path.join(folder, "ours", "meta.json")):
+            continue
+        with open(os.path.join(folder, "ours", "meta.json")) as f:
+            meta = json.load(f)
         hf_logits = np.load(os.path.join(folder, "hf_logits.npy"))
         hf_att = np.load(os.path.join(folder, "hf_attention.npy"))
         ours_logits = np.fromfile(os.path.join(folder, "ours", "logits.f32"), dtype=np.float32).reshape(hf_logits.shape)
         ours_att = np.fromfile(os.path.join(folder, "ours", "attention.f32"), dtype=np.float32).reshape(hf_att.shape)
+        logits = diff(ours_logits, hf_logits)
+        att = diff(ours_att, hf_att)
         report[name] = {
             "adapter": meta.get("adapter"),
-            "logits_max_abs_diff": float(np.abs(ours_logits - hf_logits).max()),
-            "logits_max_abs": float(np.abs(hf_logits).max()),
-            "logits_max_rel_diff": float(np.abs(ours_logits - hf_logits).max() / np.abs(hf_logits).max()),
+            "layers": meta.get("layers"),
+            "logits_max_abs_diff": logits[0],
+            "logits_max_abs": logits[1],
+            "logits_max_rel_diff": logits[2],
             "argmax_agreement": float((ours_logits.argmax(-1) == hf_logits.argmax(-1)).mean()),
-            "attention_max_abs_diff": float(np.abs(ours_att - hf_att).max()),
+            "attention_max_abs_diff": att[0],
+            "attention_max_abs": att[1],
+            "attention_max_rel_diff": att[2],
         }
     print(json.dumps(report, indent=2))
 
 
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("command", choices=["prepare", "compare"])
+    p.add_argument("out")
+    p.add_argument("--layers", type=int, default=None, help="keep the first N layers (prepare)")
+    p.add_argument("--models", default=",".join(PARITY_MODELS), help="comma-separated (prepare)")
+    a = p.parse_args()
+    strict_f32()
+    if a.command == "prepare":
+        models = a.models.split(",")
+        unknown = [m for m in models if m not in MODEL_NAMES]
+        if unknown:
+            p.error(f"--models: unknown {', '.join(unknown)}; known: {', '.join(MODEL_NAMES)}")
+        prepare(a.out, models, a.layers)
+    else:
+        compare(a.out)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("prepare", "compare"):
-        sys.exit(__doc__)
-    (prepare if sys.argv[1] == "prepare" else compare)(sys.argv[2])
+    main()
