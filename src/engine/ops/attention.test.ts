@@ -6,6 +6,7 @@ import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
+import { keyMaskFor } from '../testing/key-masks';
 import { randomArray } from '../random';
 
 // Scores are f32 dot products of length D and the output a softmax-weighted sum over up to T keys: both
@@ -22,17 +23,6 @@ const F32_BACKWARD = { rtol: 2e-5, atol: 1e-6 };
 const ROW_SUM_TOL = 1e-5;
 // Float64 central differences (h = 1e-5) agree with an exact gradient to ~1e-10 relative; see finite-diff.ts.
 const FD = { rtol: 1e-7 };
-
-type Padding = 'none' | 'left' | 'right';
-
-/** Sequence 0 is left-padded ('left'), sequence 1 right-padded ('right'), the other one is full. */
-function keyMaskFor(B: number, T: number, padding: Padding): Int32Array {
-  const pad = Math.ceil(T / 3);
-  const mask = new Int32Array(B * T).fill(1);
-  if (padding === 'left') for (let t = 0; t < pad; t++) mask[t] = 0;
-  if (padding === 'right') for (let t = T - pad; t < T; t++) mask[T + t] = 0;
-  return mask;
-}
 
 /** The last real token of each sequence (ABFT's query row) and the middle position, which may be padding. */
 function chosenRows(mask: Int32Array, B: number, T: number): Int32Array {

@@ -8,6 +8,7 @@ import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
+import { keyMaskFor } from '../testing/key-masks';
 import { randomArray } from '../random';
 
 // As in attention.test.ts: f32 dot products of length D and sums over up to T keys, ~6e-6 relative
@@ -18,17 +19,6 @@ const F32_FORWARD = { rtol: 1e-5, atol: 1e-7 };
 const F32_BACKWARD = { rtol: 2e-5, atol: 1e-6 };
 // Float64 central differences (h = 1e-5) agree with an exact gradient to ~1e-10 relative; see finite-diff.ts.
 const FD = { rtol: 1e-7 };
-
-type Padding = 'none' | 'left' | 'right';
-
-/** Sequence 0 left-padded ('left') or sequence 1 right-padded ('right') by a third; the others full. */
-function keyMaskFor(B: number, T: number, padding: Padding): Int32Array {
-  const pad = Math.ceil(T / 3);
-  const mask = new Int32Array(B * T).fill(1);
-  if (padding === 'left') for (let t = 0; t < pad; t++) mask[t] = 0;
-  if (padding === 'right') for (let t = T - pad; t < T; t++) mask[T + t] = 0;
-  return mask;
-}
 
 /** ABFT's loss row: the last real token of each sequence, a different position per sequence. */
 function lastRealTokens(mask: Int32Array, B: number, T: number): Int32Array {
