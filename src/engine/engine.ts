@@ -186,14 +186,15 @@ export class Engine implements BufferOwner {
       offsets.push(total);
       total += alignTo(t.byteLength, 4);
     }
-    const staging = this.pool.acquire(Math.max(total, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    const bytes = Math.max(total, 4);
+    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     this.endPass();
     ts.forEach((t, i) => this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, offsets[i], alignTo(t.byteLength, 4)));
     this.flush();
     this.counts.hostWaits++;
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(total, 4));
-      const copy = staging.getMappedRange(0, Math.max(total, 4)).slice(0);
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       await this.settleErrorScopes();
       return ts.map((t, i) => fromBytes(copy.slice(offsets[i], offsets[i] + alignTo(t.byteLength, 4)), t.dtype, t.size) as HostArray<D>);
