@@ -6,8 +6,7 @@
 # Prepare here: npm run build:node && bash ../shared/gpu-kit/prepare.sh dist-node/bench.mjs \
 #   dist-node/bench-kernels.mjs dist-node/model-run.mjs dist-node/abft-grad.mjs
 # then there, with carry [".gpu-kit"], one part per call so each fits the tool's 10 minutes:
-#   bash scripts/gpu/issue-run.sh "$OUT" bench
-#   bash scripts/gpu/issue-run.sh "$OUT" parity kernels
+#   bash scripts/gpu/issue-run.sh "$OUT" bench     (then parity, then kernels)
 set -uo pipefail
 out=${1:-/tmp/abft-gpu}
 shift || true
@@ -22,7 +21,7 @@ for part in "${parts[@]}"; do
     # budget would split it into micro-batches of 8; the H100 has the memory).
     bench) timeout 540 bash scripts/gpu/bench-compare.sh "$out/bench" --micro-batch 32 --activation-budget-mib 65536 > "$out/bench.log" 2>&1
       cat "$out/bench/compare.txt" 2>/dev/null || tail -20 "$out/bench.log" ;;
-    parity) timeout 180 bash scripts/gpu/parity.sh /tmp/abft-parity > "$out/parity.log" 2>&1; tail -40 "$out/parity.log" ;;
+    parity) timeout 540 bash scripts/gpu/parity.sh /tmp/abft-parity > "$out/parity.log" 2>&1; tail -40 "$out/parity.log" ;;
     kernels) kernels --tokens 128,1024,4096 --large > "$out/kernels-auto.json" 2> /tmp/abft-kernels.log
       for tile in large small k8 tall wide; do
         kernels --tokens 1024,4096 --only matmul --tile "$tile" > "$out/kernels-$tile.json" 2>> /tmp/abft-kernels.log
