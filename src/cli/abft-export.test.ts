@@ -1,23 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../model/testing/tiny-models';
 import { onnx } from '../onnx/schema';
 import { runAbft } from './testing/run-abft';
+import { tinyModelFolder } from './testing/tiny-model-folder';
 
-let dir: string;
-let modelDir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'abft-export-'));
-  modelDir = join(dir, 'model');
-  await writeTinyModel(modelDir, 'qwen2');
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = tinyModelFolder('abft-export-', 'qwen2');
 
 const cli = runAbft;
 
@@ -30,13 +19,13 @@ async function initializer(folder: string, name: string): Promise<Float32Array> 
 
 describe('abft export --onnx', () => {
   it('applies a training checkpoint, writes the folder, and verifies it in onnxruntime-web against the engine', async () => {
-    const run = join(dir, 'run');
-    const train = await cli('train', '--model', modelDir, '--data', 'synthetic', '--ablation', 'no-filter', '--pseudo-batch', '4', '--micro-batch', '4', '--train-prompts', '8', '--lr', '1e-2', '--steps', '1', '--queries', '0', '--out', run);
+    const run = join(tmp.dir, 'run');
+    const train = await cli('train', '--model', tmp.modelDir, '--data', 'synthetic', '--ablation', 'no-filter', '--pseudo-batch', '4', '--micro-batch', '4', '--train-prompts', '8', '--lr', '1e-2', '--steps', '1', '--queries', '0', '--out', run);
     expect(train.err).toEqual([]);
     expect(train.code).toBe(0);
 
-    const out = join(dir, 'onnx-from-checkpoint');
-    const { code, out: lines, err } = await cli('export', '--model', modelDir, '--checkpoint', join(run, 'checkpoint.safetensors'), '--onnx', '--out', out, '--queries', '3');
+    const out = join(tmp.dir, 'onnx-from-checkpoint');
+    const { code, out: lines, err } = await cli('export', '--model', tmp.modelDir, '--checkpoint', join(run, 'checkpoint.safetensors'), '--onnx', '--out', out, '--queries', '3');
     expect(err).toEqual([]);
     expect(code).toBe(0);
     const summary = JSON.parse(lines.join('\n'));
@@ -48,18 +37,18 @@ describe('abft export --onnx', () => {
     for (const f of summary.files) expect((await stat(join(out, f.path))).size).toBe(f.bytes);
 
     // The trained W_K is the one train wrote into its fine-tuned model, and differs from the base.
-    const fromTrainedFolder = join(dir, 'onnx-from-trained-folder');
+    const fromTrainedFolder = join(tmp.dir, 'onnx-from-trained-folder');
     expect((await cli('export', '--model', run, '--onnx', '--out', fromTrainedFolder, '--queries', '0')).code).toBe(0);
     const name = 'model.layers.1.self_attn.k_proj.weight';
     expect(await initializer(out, name)).toEqual(await initializer(fromTrainedFolder, name));
-    const base = join(dir, 'onnx-base');
-    expect((await cli('export', '--model', modelDir, '--onnx', '--out', base, '--queries', '0')).code).toBe(0);
+    const base = join(tmp.dir, 'onnx-base');
+    expect((await cli('export', '--model', tmp.modelDir, '--onnx', '--out', base, '--queries', '0')).code).toBe(0);
     expect(await initializer(out, name)).not.toEqual(await initializer(base, name));
   });
 
   it('--external-data-above 0 puts the weights in onnx/model.onnx_data, and the folder still verifies', async () => {
-    const out = join(dir, 'onnx-external');
-    const { code, out: lines, err } = await cli('export', '--model', modelDir, '--onnx', '--out', out, '--queries', '2', '--external-data-above', '0');
+    const out = join(tmp.dir, 'onnx-external');
+    const { code, out: lines, err } = await cli('export', '--model', tmp.modelDir, '--onnx', '--out', out, '--queries', '2', '--external-data-above', '0');
     expect(err).toEqual([]);
     expect(code).toBe(0);
     const summary = JSON.parse(lines.join('\n'));
@@ -71,32 +60,32 @@ describe('abft export --onnx', () => {
 
 describe('abft export: bad input is one message, exit code 2', () => {
   const cases: [string, () => Promise<string[]>, RegExp][] = [
-    ['no --onnx', async () => ['export', '--model', modelDir, '--out', join(dir, 'x')], /missing --onnx/],
-    ['no --out', async () => ['export', '--model', modelDir, '--onnx'], /missing --out/],
-    ['a train option', async () => ['export', '--model', modelDir, '--onnx', '--out', join(dir, 'x'), '--steps', '2'], /--steps is an option of abft train, not abft export/],
-    ['an export option to train', async () => ['train', '--model', modelDir, '--data', 'synthetic', '--onnx'], /--onnx is an option of abft export, not abft train/],
+    ['no --onnx', async () => ['export', '--model', tmp.modelDir, '--out', join(tmp.dir, 'x')], /missing --onnx/],
+    ['no --out', async () => ['export', '--model', tmp.modelDir, '--onnx'], /missing --out/],
+    ['a train option', async () => ['export', '--model', tmp.modelDir, '--onnx', '--out', join(tmp.dir, 'x'), '--steps', '2'], /--steps is an option of abft train, not abft export/],
+    ['an export option to train', async () => ['train', '--model', tmp.modelDir, '--data', 'synthetic', '--onnx'], /--onnx is an option of abft export, not abft train/],
     [
       'an unsupported architecture',
       async () => {
-        const mistral = join(dir, 'mistral');
+        const mistral = join(tmp.dir, 'mistral');
         await writeTinyModel(mistral, 'llama');
         const config = JSON.parse(await readFile(join(mistral, 'config.json'), 'utf8'));
         await writeFile(join(mistral, 'config.json'), JSON.stringify({ ...config, architectures: ['MistralForCausalLM'], model_type: 'mistral' }));
-        return ['export', '--model', mistral, '--onnx', '--out', join(dir, 'x')];
+        return ['export', '--model', mistral, '--onnx', '--out', join(tmp.dir, 'x')];
       },
       /architecture MistralForCausalLM is not supported; supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM/,
     ],
     [
       'a model too large for the browser',
-      async () => ['export', '--model', modelDir, '--onnx', '--out', join(dir, 'x'), '--max-weight-bytes', '100000'],
+      async () => ['export', '--model', tmp.modelDir, '--onnx', '--out', join(tmp.dir, 'x'), '--max-weight-bytes', '100000'],
       /has 1\d\d\.\d KiB of float32 weights, more than the 97\.7 KiB a browser can hold for onnxruntime-web/,
     ],
     [
       'a checkpoint that is not one',
       async () => {
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, 'junk.safetensors'), 'junk');
-        return ['export', '--model', modelDir, '--onnx', '--out', join(dir, 'x'), '--checkpoint', join(dir, 'junk.safetensors')];
+        await mkdir(tmp.dir, { recursive: true });
+        await writeFile(join(tmp.dir, 'junk.safetensors'), 'junk');
+        return ['export', '--model', tmp.modelDir, '--onnx', '--out', join(tmp.dir, 'x'), '--checkpoint', join(tmp.dir, 'junk.safetensors')];
       },
       /--checkpoint .*junk\.safetensors: the file is not an ABFT Studio training checkpoint/,
     ],
