@@ -2,7 +2,7 @@ import source from '../../../shaders/optimizer.wgsl?raw';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { defineKernel, grid1d } from '../kernel';
-import { expectDType, Tensor } from '../tensor';
+import { expectDType, expectShape, Tensor } from '../tensor';
 import { contiguousRuns, type TensorRun } from '../tensor-group';
 
 const WG = 256;
@@ -116,7 +116,10 @@ export function adamStep(e: Engine, param: Tensor, grad: Tensor, m: Tensor, v: T
   expectLike(op, 'm', m, param);
   expectLike(op, 'v', v, param);
   checkAdam(op, hp);
-  if (hp.skipIf) expectShapeOf(op, 'skipIf', hp.skipIf, 'u32', 1);
+  if (hp.skipIf) {
+    expectDType(op, 'skipIf', hp.skipIf, 'u32');
+    expectShape(op, 'skipIf', hp.skipIf, [1]);
+  }
   const decoupled = hp.decoupledWeightDecay;
   e.run(hp.skipIf ? kernels.adamGated : kernels.adam, {
     params: {
@@ -145,11 +148,6 @@ export function flagNonFinite(e: Engine, tensors: readonly Tensor[]): Tensor<'u3
   const flag = e.zeros([1], 'u32');
   for (const t of tensors) e.run(kernels.flagNonFinite, { params: { n: t.size }, tensors: [t, flag], workgroups: grid1d(t.size, WG) });
   return flag;
-}
-
-function expectShapeOf(op: string, name: string, t: Tensor, dtype: 'u32', size: number): void {
-  expectDType(op, name, t, dtype);
-  if (t.size !== size) throw new ShapeError(op, `${name} has shape [${t.shape}], expected ${size} element`);
 }
 
 /**
