@@ -27,15 +27,8 @@ struct AdamParams {
 @group(0) @binding(2) var<storage, read> a_grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> a_m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> a_v: array<f32>;
-// adam_step_gated: nonzero when the step must not be applied (see flag_non_finite).
+// adam_step_gated: nonzero when the step must not be applied (see finite.wgsl).
 @group(0) @binding(5) var<storage, read> a_skip: array<u32>;
-
-// Sets flag[0] to 1 where any element is NaN or infinite: a step records its update before the host
-// has read its loss, and the gated update then leaves everything as it was.
-struct FlagParams { n: u32 }
-@group(0) @binding(0) var<uniform> fp: FlagParams;
-@group(0) @binding(1) var<storage, read> f_data: array<f32>;
-@group(0) @binding(2) var<storage, read_write> f_flag: array<atomic<u32>>;
 
 // SGD; the momentum buffer starts at zero, which equals PyTorch's clone of the first gradient when dampening is 0.
 struct SgdParams { n: u32, lr: f32, momentum: f32, weight_decay: f32, grad_scale: f32, nesterov: u32 }
@@ -106,17 +99,6 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 fn adam_step_gated(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = index(gid, nwg);
   if (i < ap.n && a_skip[0] == 0u) { adam_update(i); }
-}
-
-// By the exponent's bits: WGSL lets a compiler assume floats are finite and fold isNan-style comparisons away.
-fn is_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
-
-@compute @workgroup_size(WG)
-fn flag_non_finite(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = index(gid, nwg);
-  if (i < fp.n && !is_finite(f_data[i])) { atomicStore(&f_flag[0], 1u); }
 }
 
 @compute @workgroup_size(WG)

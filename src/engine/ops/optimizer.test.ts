@@ -132,7 +132,7 @@ describe('a step gated on non-finite values', () => {
     const finite = [0, -0, 3.4e38, -3.4e38, 1e-45];
     const flag = async (bad: number[]) => (await e.read(flagNonFinite(e, [e.upload(finite, [5]), e.upload([1, 2, ...bad], [2 + bad.length])])))[0];
     expect(await flag([])).toBe(0);
-    for (const bad of [NaN, Infinity, -Infinity]) expect(await flag([bad]), String(bad)).toBe(1);
+    for (const bad of [NaN, Infinity, -Infinity]) expect(await flag([bad]), String(bad)).not.toBe(0);
   });
 
   it('Adam with skipIf: applied where the flag is 0, nothing changes where it is 1, and the count is taken back', async () => {

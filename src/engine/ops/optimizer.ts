@@ -1,6 +1,7 @@
 import source from '../../../shaders/optimizer.wgsl?raw';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
+import { markNonFinite } from './finite';
 import { defineKernel, grid1d } from '../kernel';
 import { expectDType, expectShape, Tensor } from '../tensor';
 import { contiguousRuns, type TensorRun } from '../tensor-group';
@@ -31,7 +32,6 @@ const kernels = {
     params: ADAM_PARAMS,
     bindings: ['write', 'read', 'write', 'write', 'read'],
   }),
-  flagNonFinite: defineKernel({ name: 'flag_non_finite', source, entryPoint: 'flag_non_finite', params: ['n:u32'], bindings: ['read', 'write'] }),
   sgd: defineKernel({
     name: 'sgd_step',
     source,
@@ -140,13 +140,13 @@ export function adamStep(e: Engine, param: Tensor, grad: Tensor, m: Tensor, v: T
 }
 
 /**
- * u32 [1]: 1 where any element of `tensors` (f32) is NaN or infinite, else 0; computed on the GPU, so
- * an update gated on it (`skipIf`) can be recorded before the host has read anything.
+ * u32 [1]: nonzero where any element of `tensors` (f32) is NaN or infinite, else 0; computed on the
+ * GPU, so an update gated on it (`skipIf`) can be recorded before the host has read anything.
  */
 export function flagNonFinite(e: Engine, tensors: readonly Tensor[]): Tensor<'u32'> {
   tensors.forEach((t, i) => expectDType('flagNonFinite', `tensors[${i}]`, t, 'f32'));
   const flag = e.zeros([1], 'u32');
-  for (const t of tensors) e.run(kernels.flagNonFinite, { params: { n: t.size }, tensors: [t, flag], workgroups: grid1d(t.size, WG) });
+  for (const t of tensors) markNonFinite(e, t, flag, 0);
   return flag;
 }
 
