@@ -3,9 +3,12 @@
  * against config.json before anything is read, so a mismatched checkpoint fails in milliseconds
  * with the tensor, both shapes and the config fields behind the expected one. Tensors are then read
  * one at a time (host memory stays at about one tensor) and put into the engine's layout: Linear
- * weights [in, out], GPT-2's fused c_attn split into q, k and v.
+ * weights [in, out], GPT-2's fused c_attn split into q, k and v. Once all are uploaded, one GPU pass
+ * over every tensor looks for NaN and infinities (a damaged file, or one saved from a diverged run),
+ * which would otherwise only show up as NaN logits.
  */
 import type { Engine } from '../engine/engine';
+import { firstNonFinite } from '../engine/ops/finite';
 import type { Tensor } from '../engine/tensor';
 import { checkFitsAdapter, type FrozenDType } from './memory';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from './safetensors';
@@ -101,7 +104,8 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
   const loader = new Loader(e, source, wanted, warnings, opts.onProgress, chunkRows);
   try {
     const weights = await build(loader, recipe, spec);
-    await e.sync();
+    // Its one readback also waits for the uploads.
+    await loader.checkFinite();
     return { weights, warnings };
   } catch (err) {
     loader.releaseAll();
@@ -139,6 +143,8 @@ class Loader {
   private readonly cache = new Map<string, Float32Array>();
   private readonly counted = new Set<string>();
   private readonly created: Tensor[] = [];
+  /** Every tensor that holds a checkpoint's values, with the HF name they came from. */
+  private readonly filled: { readonly tensor: Tensor; readonly name: string }[] = [];
   private done = 0;
   private readonly total: number;
 
@@ -178,6 +184,7 @@ class Loader {
     }
     const t = this.e.upload(values, shape, stored, { persistent: true });
     this.created.push(t);
+    this.filled.push({ tensor: t, name: w.name });
     return t;
   }
 
@@ -186,6 +193,7 @@ class Loader {
     const [V, C] = w.dims.map((d) => d.n);
     const table = uploadVocabularyTable(this.e, values, V, C, this.chunkRows);
     this.created.push(...table.chunks);
+    for (const tensor of table.chunks) this.filled.push({ tensor, name: w.name });
     return table;
   }
 
@@ -211,6 +219,7 @@ class Loader {
     const put = (w: Wanted, values: Float32Array, dtype: 'f32' | 'f16', shape: number[], slot: Tensor | null | undefined): Tensor => {
       if (!slot) return this.upload(w, values, dtype, shape);
       this.e.write(slot, values);
+      this.filled.push({ tensor: slot, name: w.name });
       return slot;
     };
     if (r.layout.kind === 'linear') {
@@ -237,6 +246,13 @@ class Loader {
       }
     }
     return tokenEmbedding;
+  }
+
+  /** Throws, naming the first tensor's file, element and value, where any tensor holds a NaN or infinity. */
+  async checkFinite(): Promise<void> {
+    const found = await firstNonFinite(this.e, this.filled.map((f) => f.tensor));
+    const bad = [...new Set(this.filled.filter((_, i) => found[i] !== null).map((f) => f.name))];
+    if (bad.length > 0) throw await nonFiniteError(this.source, bad);
   }
 
   releaseAll(): void {
@@ -362,6 +378,20 @@ function unusedWarning(source: TensorSource, spec: ModelSpec, unused: readonly s
     `${source.label}: ${unused.length} tensor(s) that ${spec.hfArchitecture} does not use were ignored: ${listed}${more}. ` +
     'If they hold weights the model needs, config.json does not describe this checkpoint.'
   );
+}
+
+/**
+ * The GPU said which tensors hold NaN or infinities; the first one is read again from its file, which
+ * gives the element in the file's own layout (the GPU holds some transposed or split).
+ */
+async function nonFiniteError(source: TensorSource, names: readonly string[]): Promise<Error> {
+  const [name, ...others] = names;
+  const values = await source.read(name);
+  const i = values.findIndex((v) => !Number.isFinite(v));
+  const where = i >= 0 ? `${values[i]} at element ${i} (of ${values.length})` : 'values that are not finite once stored on the GPU';
+  const listed = others.slice(0, 3).join(', ') + (others.length > 3 ? ', …' : '');
+  const more = others.length > 0 ? `; so do ${others.length} other tensor(s) (${listed})` : '';
+  return new Error(`${source.info(name)!.file}: tensor ${name} holds ${where}${more}; the file is damaged or was saved from a diverged run; re-download or re-export it.`);
 }
 
 /** Of a tensor checkShape has accepted. */

@@ -17,6 +17,14 @@ export interface TinyModelOptions {
   readonly tied?: boolean;
   /** Storage of the weight matrices (embeddings and projections); norms, biases and buffers stay F32. Default F32. */
   readonly dtype?: SafetensorsDType;
+  /** Elements set to chosen values (e.g. NaN): a damaged or diverged checkpoint, for the load checks. */
+  readonly planted?: readonly PlantedValue[];
+}
+
+export interface PlantedValue {
+  readonly tensor: string;
+  readonly index: number;
+  readonly value: number;
 }
 
 const HIDDEN = 32;
@@ -41,7 +49,7 @@ export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}):
   const layers = opts.layers ?? 2;
   const tied = opts.tied ?? arch !== 'qwen2';
   const dtype = opts.dtype ?? 'F32';
-  const w = new TensorWriter(opts.seed ?? 0, dtype);
+  const w = new TensorWriter(opts.seed ?? 0, dtype, opts.planted ?? []);
   let config: Record<string, unknown>;
   if (arch === 'gpt2') {
     config = gpt2Config(tokenizer.vocabSize, layers, tied, ids['<|endoftext|>'], dtype);
@@ -53,6 +61,8 @@ export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}):
       : llamaConfig(tokenizer.vocabSize, layers, tied, ids['<|im_start|>'], ids['<|im_end|>'], dtype);
     llamaTensors(w, tokenizer.vocabSize, layers, tied, qwen2);
   }
+  const missing = opts.planted?.find((p) => !w.tensors.some((t) => t.name === p.tensor));
+  if (missing) throw new Error(`tinyModelFiles: the ${arch} model has no tensor ${missing.tensor} to plant a value in`);
   return {
     'config.json': JSON.stringify(config, null, 2),
     'model.safetensors': encodeSafetensors(w.tensors, { format: 'pt' }),
@@ -74,6 +84,7 @@ class TensorWriter {
   constructor(
     private readonly seed: number,
     private readonly matrixDType: SafetensorsDType,
+    private readonly planted: readonly PlantedValue[],
   ) {}
 
   matrix(name: string, shape: [number, number], scale = WEIGHT_SCALE): void {
@@ -89,6 +100,15 @@ class TensorWriter {
   }
 
   add(name: string, shape: readonly number[], values: ArrayLike<number>, dtype: SafetensorsDType): void {
+    const planted = this.planted.filter((p) => p.tensor === name);
+    if (planted.length > 0) {
+      const copy = Array.from(values);
+      for (const { index, value } of planted) {
+        if (!(index >= 0 && index < copy.length)) throw new Error(`tinyModelFiles: ${name} has no element ${index}`);
+        copy[index] = value;
+      }
+      values = copy;
+    }
     this.tensors.push({ name, shape, dtype, bytes: encode(values, dtype) });
   }
 }
