@@ -3,13 +3,13 @@
  * against the adapter before any byte is uploaded, the safetensors weights, and the tokenizer.
  */
 import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
 import { openCheckpoint } from './checkpoint';
 import { parseModelConfig } from './config';
 import { readText, type ModelFolder } from './files';
 import { checkFitsAdapter, countParameters, type FrozenDType } from './memory';
 import type { ModelSpec, ModelWeights } from './spec';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer';
-import { releaseVocabularyTable } from './vocabulary-table';
 import { loadWeights } from './weights';
 
 export interface LoadedModel {
@@ -19,6 +19,7 @@ export interface LoadedModel {
   /** null when the folder has no tokenizer.json and the caller allowed that (token ids given directly). */
   readonly tokenizer: ModelTokenizer | null;
   readonly parameters: number;
+  /** Bytes of the GPU buffers that hold the weights. */
   readonly gpuBytes: number;
   readonly warnings: readonly string[];
 }
@@ -50,7 +51,6 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
   checkFitsAdapter(spec, e.limits, frozenDType);
   const tokenizer = folder.get('tokenizer.json') || opts.requireTokenizer !== false ? await loadTokenizer(folder) : null;
   const checkpoint = await openCheckpoint(folder);
-  const before = e.memory().allocatedBytes;
   const { weights, warnings } = await loadWeights(e, spec, checkpoint, { frozenDType, onProgress: opts.onProgress, vocabularyChunkRows: opts.vocabularyChunkRows });
   return {
     label: folder.label,
@@ -58,23 +58,36 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
     weights,
     tokenizer,
     parameters: countParameters(spec),
-    gpuBytes: e.memory().allocatedBytes - before,
+    gpuBytes: weightBufferBytes(weights),
     warnings,
   };
 }
 
-/** Gives the weights' GPU buffers back (a tied LM head is the embedding, released once). */
-export function releaseWeights(weights: ModelWeights): void {
-  releaseVocabularyTable(weights.tokenEmbedding);
-  if (weights.lmHead !== weights.tokenEmbedding) releaseVocabularyTable(weights.lmHead);
-  const tensors = [weights.positionEmbedding, weights.finalNorm.weight, weights.finalNorm.bias];
+/** Every tensor of the weights, once (a tied LM head is the embedding). */
+function weightTensors(weights: ModelWeights): Tensor[] {
+  const tensors = [...weights.tokenEmbedding.chunks, weights.positionEmbedding, weights.finalNorm.weight, weights.finalNorm.bias];
+  if (weights.lmHead !== weights.tokenEmbedding) tensors.push(...weights.lmHead.chunks);
   for (const layer of weights.layers) {
     for (const norm of [layer.attentionNorm, layer.mlpNorm]) tensors.push(norm.weight, norm.bias);
     for (const linear of [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down]) {
       if (linear) tensors.push(linear.weight, linear.bias);
     }
   }
-  for (const t of tensors) t?.release();
+  return tensors.filter((t): t is Tensor => t !== null);
+}
+
+/**
+ * Counted from the buffers themselves (packed W_Q/W_K share some), not from the pool's growth during
+ * the load: a model loaded after another reuses its freed buffers, and the pool then grows by nothing.
+ */
+function weightBufferBytes(weights: ModelWeights): number {
+  const buffers = new Set(weightTensors(weights).map((t) => t.buffer));
+  return [...buffers].reduce((sum, b) => sum + b.size, 0);
+}
+
+/** Gives the weights' GPU buffers back. */
+export function releaseWeights(weights: ModelWeights): void {
+  for (const t of weightTensors(weights)) t.release();
 }
 
 export function releaseModel(model: LoadedModel): void {
