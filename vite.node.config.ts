@@ -3,11 +3,11 @@ import { defineConfig, type UserConfig } from 'vite';
 /** Node entry points, each bundled into one self-contained dist-node/<name>.mjs. */
 export const NODE_ENTRIES = {
   'abft': 'src/cli/abft-bin.ts',
-  'bench-kernels': 'src/cli/bench-kernels.ts',
-  'bench': 'src/cli/bench.ts',
-  'model-run': 'src/cli/model-run.ts',
-  'abft-grad': 'src/cli/abft-grad.ts',
-  'tiny-model': 'src/cli/tiny-model.ts',
+  'bench-kernels': 'src/cli/bench-kernels-bin.ts',
+  'bench': 'src/cli/bench-bin.ts',
+  'model-run': 'src/cli/model-run-bin.ts',
+  'abft-grad': 'src/cli/abft-grad-bin.ts',
+  'tiny-model': 'src/cli/tiny-model-bin.ts',
 } as const;
 
 /**

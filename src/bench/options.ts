@@ -3,6 +3,7 @@
  * measured models, every task); smaller ones for slow adapters. Bad values are a BenchUsageError
  * naming the option and what it accepts.
  */
+import { InputError } from '../data/dataset';
 import { KNOWN_CONFIGS } from '../model/known-configs';
 import type { FrozenDType } from '../model/memory';
 import { BENCH_TASKS, type BenchTask } from './flops';
@@ -51,7 +52,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   out: null,
 };
 
-export class BenchUsageError extends Error {
+export class BenchUsageError extends InputError {
   constructor(message: string) {
     super(`${message}\n\n${BENCH_USAGE}`);
     this.name = 'BenchUsageError';

@@ -1,17 +1,31 @@
 /**
  * `npm run bench:kernels`: times the matmuls of GPT-2 124M and SmolLM2-135M at 128 and 512 tokens
- * and causal attention forward + backward, and prints one JSON document.
- *
- * Options: --tokens 128,512  --reps N  --large (adds the 4096³ matmul that is compared with cuBLAS)
- *          --only <substring>  --tile <name> (a matmul tiling from MATMUL_TILINGS)
+ * and causal attention forward + backward, and prints one JSON document (options: USAGE).
  */
-import { Engine } from '../engine/engine';
-import { nodeGpu } from '../engine/node-gpu';
+import { InputError } from '../data/dataset';
+import type { Engine } from '../engine/engine';
 import { attention, attentionBackward, attentionFlops } from '../engine/ops/attention';
 import { matmul, matmulFlops, MATMUL_TILINGS, type MatmulTiling } from '../engine/ops/matmul';
 import type { Tensor } from '../engine/tensor';
 import { randomArray } from '../engine/random';
-import { runCli } from './run';
+import { integerOption, parseOptions, type CliTool } from './run';
+
+const NAME = 'bench-kernels';
+const USAGE = `usage: node dist-node/bench-kernels.mjs [options]   (npm run bench:kernels -- [options])
+  --tokens LIST   prompt lengths, comma-separated (default 128,512)
+  --reps N        timed runs of each kernel after 2 warm-up runs (default 5)
+  --large         adds the 4096³ matmul that is compared with cuBLAS
+  --only TEXT     only the kernels whose name contains TEXT
+  --tile NAME     a matmul tiling: ${Object.keys(MATMUL_TILINGS).join(', ')} (default: the adapter's choice per product)
+Prints one JSON document; see README "Performance".`;
+
+interface KernelBenchOptions {
+  readonly tokens: number[];
+  readonly reps: number;
+  readonly large: boolean;
+  readonly only: string | null;
+  readonly tiling: MatmulTiling | undefined;
+}
 
 interface ModelShape {
   readonly name: string;
@@ -53,20 +67,15 @@ interface Result {
   readonly timing: 'gpu-timestamps' | 'wall-clock';
 }
 
-function args(): { tokens: number[]; reps: number; large: boolean; only: string | null; tiling: MatmulTiling | undefined } {
-  const argv = process.argv.slice(2);
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const tileName = value('--tile');
-  if (tileName && !(tileName in MATMUL_TILINGS)) throw new Error(`--tile ${tileName}: unknown; choose one of ${Object.keys(MATMUL_TILINGS).join(', ')}`);
+function parseKernelBenchArgs(argv: readonly string[]): KernelBenchOptions {
+  const o = parseOptions(NAME, argv, { tokens: 'string', reps: 'string', large: 'boolean', only: 'string', tile: 'string' });
+  if (o.tile !== undefined && !(o.tile in MATMUL_TILINGS)) throw new InputError(`--tile is ${JSON.stringify(o.tile)}; pick one of ${Object.keys(MATMUL_TILINGS).join(', ')}`);
   return {
-    tokens: (value('--tokens') ?? '128,512').split(',').map(Number),
-    reps: Number(value('--reps') ?? 5),
-    large: argv.includes('--large'),
-    only: value('--only') ?? null,
-    tiling: tileName ? MATMUL_TILINGS[tileName as keyof typeof MATMUL_TILINGS] : undefined,
+    tokens: (o.tokens ?? '128,512').split(',').map((t) => integerOption(NAME, t, 'tokens', 1, 0)),
+    reps: integerOption(NAME, o.reps, 'reps', 1, 5),
+    large: o.large ?? false,
+    only: o.only ?? null,
+    tiling: o.tile === undefined ? undefined : MATMUL_TILINGS[o.tile as keyof typeof MATMUL_TILINGS],
   };
 }
 
@@ -147,31 +156,32 @@ async function benchAttention(e: Engine, model: ModelShape, tokens: number, reps
   return summarize('attention fwd+bwd', model.name, { B, T: tokens, Hq, Hkv, D }, flops.forward + flops.backward, ms, timing);
 }
 
-async function main(): Promise<void> {
-  const opts = args();
-  const e = await Engine.create(await nodeGpu());
-  const results: Result[] = [];
-  const wanted = (name: string) => !opts.only || name.includes(opts.only);
-  for (const model of MODELS) {
-    for (const tokens of opts.tokens) {
-      for (const c of matmulCases(model, tokens)) if (wanted(`matmul ${c.name}`)) results.push(await benchMatmul(e, c, opts.reps, opts.tiling));
-      if (wanted('attention')) results.push(await benchAttention(e, model, tokens, opts.reps));
+export const benchKernels: CliTool = {
+  name: NAME,
+  usage: USAGE,
+  async run(argv, io) {
+    const opts = parseKernelBenchArgs(argv);
+    const e = await io.engine();
+    const results: Result[] = [];
+    const wanted = (name: string) => !opts.only || name.includes(opts.only);
+    for (const model of MODELS) {
+      for (const tokens of opts.tokens) {
+        for (const c of matmulCases(model, tokens)) if (wanted(`matmul ${c.name}`)) results.push(await benchMatmul(e, c, opts.reps, opts.tiling));
+        if (wanted('attention')) results.push(await benchAttention(e, model, tokens, opts.reps));
+      }
     }
-  }
-  if (opts.large) {
-    const n = 4096;
-    results.push(await benchMatmul(e, { name: '4096³', model: '-', M: n, K: n, N: n, transA: false, transB: false }, opts.reps, opts.tiling));
-  }
-  const report = {
-    adapter: e.adapterName,
-    features: e.features,
-    date: new Date().toISOString(),
-    reps: opts.reps,
-    peakGpuBytes: e.memory().peakAllocatedBytes,
-    results,
-  };
-  console.log(JSON.stringify(report, null, 2));
-  e.destroy();
-}
-
-runCli(main);
+    if (opts.large) {
+      const n = 4096;
+      results.push(await benchMatmul(e, { name: '4096³', model: '-', M: n, K: n, N: n, transA: false, transB: false }, opts.reps, opts.tiling));
+    }
+    const report = {
+      adapter: e.adapterName,
+      features: e.features,
+      date: new Date().toISOString(),
+      reps: opts.reps,
+      peakGpuBytes: e.memory().peakAllocatedBytes,
+      results,
+    };
+    io.stdout(JSON.stringify(report, null, 2));
+  },
+};

@@ -5,44 +5,38 @@
  * fields for PyTorch, and scripts/gpu/bench-compare.sh the ratio of the two on the GPU machine.
  */
 import { writeFileSync } from 'node:fs';
-import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from '../bench/options';
+import { BENCH_USAGE, parseBenchArgs } from '../bench/options';
 import { benchFrozenDType, benchModel } from '../bench/step-bench';
-import { Engine } from '../engine/engine';
-import { nodeGpu } from '../engine/node-gpu';
-import { runCli } from './run';
+import type { CliTool } from './run';
 
-runCli(async () => {
-  let opts;
-  try {
-    opts = parseBenchArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof BenchUsageError)) throw error;
-    console.error(error.message);
-    process.exit(2);
-  }
-  if (opts === 'help') {
-    console.log(BENCH_USAGE);
-    return;
-  }
-  const e = await Engine.create(await nodeGpu());
-  const log = (line: string) => console.error(line);
-  log(`adapter: ${e.adapterName}`);
-  const frozenDType = benchFrozenDType(e, opts);
-  log(`frozen weights: ${frozenDType}`);
-  const results = [];
-  for (const name of opts.models) results.push(...(await benchModel(e, name, opts, log)));
-  const doc = {
-    engine: 'abft-studio-webgpu',
-    adapter: e.adapterName,
-    features: e.features,
-    date: new Date().toISOString(),
-    options: { ...opts, out: undefined },
-    // What the frozen weights (v, o, MLP) were stored in: --frozen, or the adapter's default.
-    frozenDType,
-    results,
-  };
-  const json = JSON.stringify(doc, null, 2);
-  console.log(json);
-  if (opts.out) writeFileSync(opts.out, json + '\n');
-  e.destroy();
-});
+export const bench: CliTool = {
+  name: 'bench',
+  // parseBenchArgs answers --help and -h; its BenchUsageError is an InputError that carries the usage.
+  async run(argv, io) {
+    const opts = parseBenchArgs(argv);
+    if (opts === 'help') {
+      io.stdout(BENCH_USAGE);
+      return;
+    }
+    const e = await io.engine();
+    const log = (line: string) => io.stderr(line);
+    log(`adapter: ${e.adapterName}`);
+    const frozenDType = benchFrozenDType(e, opts);
+    log(`frozen weights: ${frozenDType}`);
+    const results = [];
+    for (const name of opts.models) results.push(...(await benchModel(e, name, opts, log)));
+    const doc = {
+      engine: 'abft-studio-webgpu',
+      adapter: e.adapterName,
+      features: e.features,
+      date: new Date().toISOString(),
+      options: { ...opts, out: undefined },
+      // What the frozen weights (v, o, MLP) were stored in: --frozen, or the adapter's default.
+      frozenDType,
+      results,
+    };
+    const json = JSON.stringify(doc, null, 2);
+    io.stdout(json);
+    if (opts.out) writeFileSync(opts.out, json + '\n');
+  },
+};

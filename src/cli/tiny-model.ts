@@ -4,25 +4,29 @@
  *
  *   node dist-node/tiny-model.mjs --arch gpt2|llama|qwen2 --out DIR [--seed N] [--layers N]
  */
+import { InputError } from '../data/dataset';
 import type { Architecture } from '../model/spec';
 import { writeTinyModel } from '../model/testing/tiny-models';
-import { runCli } from './run';
+import { integerOption, parseOptions, readingInput, requiredOption, type CliTool } from './run';
 
 const ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2'];
+const NAME = 'tiny-model';
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-runCli(async () => {
-  const arch = option('--arch') as Architecture | undefined;
-  const out = option('--out');
-  if (!arch || !ARCHITECTURES.includes(arch) || !out) {
-    throw new Error(`usage: tiny-model --arch ${ARCHITECTURES.join('|')} --out DIR [--seed N] [--layers N] (got --arch ${arch}, --out ${out})`);
-  }
-  const seed = Number(option('--seed') ?? 0);
-  const layers = Number(option('--layers') ?? 2);
-  await writeTinyModel(out, arch, { seed, layers });
-  console.log(`wrote a tiny ${arch} model with random weights to ${out}`);
-});
+export const tinyModel: CliTool = {
+  name: NAME,
+  usage: `usage: tiny-model --arch ${ARCHITECTURES.join('|')} --out DIR [--seed N] [--layers N]
+  --arch      the architecture (GPT-2, Llama as SmolLM2, Qwen2 as Qwen2.5)
+  --out       the folder to write config.json, model.safetensors and the tokenizer files into
+  --seed N    of the random weights (default 0)
+  --layers N  transformer layers (default 2)`,
+  async run(argv, io) {
+    const o = parseOptions(NAME, argv, { arch: 'string', out: 'string', seed: 'string', layers: 'string' });
+    const arch = requiredOption(NAME, o, 'arch') as Architecture;
+    if (!ARCHITECTURES.includes(arch)) throw new InputError(`--arch is ${JSON.stringify(arch)}; pick one of ${ARCHITECTURES.join(', ')}`);
+    const out = requiredOption(NAME, o, 'out');
+    const seed = integerOption(NAME, o.seed, 'seed', 0, 0);
+    const layers = integerOption(NAME, o.layers, 'layers', 1, 2);
+    await readingInput(writeTinyModel(out, arch, { seed, layers }));
+    io.stdout(`wrote a tiny ${arch} model with random weights to ${out}`);
+  },
+};
