@@ -98,12 +98,18 @@ describe('loading a model from the Hub', () => {
 
 describe('loading a model from a local folder', () => {
   let gpt2: string;
+  let gpt2Again: string;
   let broken: string;
+  let diverged: string;
   beforeAll(async () => {
     gpt2 = join(folders, 'tiny-gpt2');
+    gpt2Again = join(folders, 'tiny-gpt2-seed-1');
     broken = join(folders, 'broken-llama');
+    diverged = join(folders, 'diverged-gpt2');
     await writeTinyModel(gpt2, 'gpt2');
+    await writeTinyModel(gpt2Again, 'gpt2', { seed: 1 });
     await writeTinyModel(broken, 'llama');
+    await writeTinyModel(diverged, 'gpt2', { planted: [{ tensor: 'transformer.h.1.mlp.c_fc.weight', index: 1234, value: Infinity }] });
     const config = JSON.parse(tinyModelFiles('llama')['config.json'] as string) as Record<string, unknown>;
     await writeFile(join(broken, 'config.json'), JSON.stringify({ ...config, architectures: ['MistralForCausalLM'] }));
   });
@@ -116,6 +122,30 @@ describe('loading a model from a local folder', () => {
       expect(summary).toContain('folder tiny-gpt2');
       expect(await page.getByTestId('model-architecture').innerText()).toBe('GPT2LMHeadModel');
       expect(await page.getByTestId('model-heads').innerText()).toBe('4 / 4');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses weights that hold an infinity, naming the file, tensor and element; the next model shows its real GPU memory", async () => {
+    const { context, page, errors } = await openApp(browser, server.url);
+    try {
+      await loadFolder(page, gpt2);
+      await loadedSummary(page);
+      const memory = await page.getByTestId('model-gpu-memory').innerText();
+      expect(memory).toMatch(/^\d+(\.\d+)? KiB \(frozen weights in f(16|32)\)$/);
+
+      await loadFolder(page, diverged);
+      expect(await loadError(page)).toContain(
+        'model.safetensors: tensor transformer.h.1.mlp.c_fc.weight holds Infinity at element 1234 (of 4096); the file is damaged or was saved from a diverged run; re-download or re-export it.',
+      );
+
+      // Uploaded into the buffers the two models before it gave back to the pool.
+      await loadFolder(page, gpt2Again);
+      await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
+      expect(await page.getByRole('heading', { name: 'folder tiny-gpt2-seed-1' }).count()).toBe(1);
+      expect(await page.getByTestId('model-gpu-memory').innerText()).toBe(memory);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -28,7 +28,7 @@ export function ModelSummaryView({ model }: { model: ModelSummary }) {
         <dt>parameters</dt>
         <dd>{formatCount(model.parameters)}</dd>
         <dt>GPU memory</dt>
-        <dd>
+        <dd data-testid="model-gpu-memory">
           {formatBytes(model.gpuBytes)} (frozen weights in {model.frozenDType})
         </dd>
         <dt>tokenizer</dt>
