@@ -4,8 +4,9 @@ import { firstNonFiniteRef } from '../reference/finite';
 import { testEngine } from '../testing/gpu';
 import { randomArray, rng } from '../random';
 
-// Around the workgroup (256 invocations) and, for f16, its 512 elements; odd sizes leave half a word of padding.
-const SIZES = [1, 2, 3, 255, 256, 257, 511, 513, 1000, 4099];
+// Around an invocation's 8 words and a workgroup's 2048 (f16: twice as many elements); odd sizes leave
+// half a word of padding in f16.
+const SIZES = [1, 2, 3, 7, 8, 9, 17, 255, 257, 2047, 2048, 2049, 4095, 4097, 5000];
 const BAD = [NaN, Infinity, -Infinity];
 
 /** Random values with `count` non-finite ones at random places (and sometimes the last place). */
@@ -43,6 +44,20 @@ describe('firstNonFinite against the reference', () => {
       h.release();
     }
     t.release();
+  });
+
+  it('reports the first of several in one invocation and in different workgroups', async () => {
+    const e = await testEngine();
+    for (const dtype of e.features.shaderF16 ? (['f32', 'f16'] as const) : (['f32'] as const)) {
+      const cases = [[6, 2], [5000, 2049, 4100], [15, 9]].map((bad) => {
+        const values = new Float64Array(6000);
+        for (const i of bad) values[i] = NaN;
+        return values;
+      });
+      const tensors = cases.map((v) => e.upload(v, [v.length], dtype));
+      expect(await firstNonFinite(e, tensors), dtype).toEqual([2, 2049, 9]);
+      for (const t of tensors) t.release();
+    }
   });
 
   it('reads tensors packed at offsets in a shared buffer, each on its own', async () => {

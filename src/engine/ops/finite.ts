@@ -5,6 +5,8 @@ import { defineKernel, grid1d } from '../kernel';
 import { expectDType, type Tensor } from '../tensor';
 
 const WG = 256;
+// Words each invocation reads (PER in finite.wgsl).
+const PER = 8;
 
 const kernel = defineKernel({ name: 'first_non_finite', source, entryPoint: 'first_non_finite', params: ['n:u32', 'slot:u32'], bindings: ['read', 'write'] });
 
@@ -20,7 +22,7 @@ export function markNonFinite(e: Engine, t: Tensor, found: Tensor, slot: number)
   if (!Number.isInteger(slot) || slot < 0 || slot >= found.size) throw new ShapeError(op, `slot ${slot} is outside found's ${found.size} elements`);
   const half = t.dtype === 'f16';
   const words = half ? Math.ceil(t.size / 2) : t.size;
-  e.run(kernel, { constants: { HALF: half }, params: { n: t.size, slot }, tensors: [t, found], workgroups: grid1d(words, WG) });
+  e.run(kernel, { constants: { HALF: half, PER }, params: { n: t.size, slot }, tensors: [t, found], workgroups: grid1d(Math.ceil(words / PER), WG) });
 }
 
 /**
