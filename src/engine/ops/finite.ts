@@ -12,8 +12,8 @@ const kernel = defineKernel({ name: 'first_non_finite', source, entryPoint: 'fir
 
 /**
  * Records, on the GPU, a scan of `t` (f32 or f16) into `found[slot]` (u32, zeroed by the caller): it
- * stays 0 where every element is finite, else becomes at least t.size - (index of t's first NaN or
- * infinity). Several tensors may share a slot: it then turns nonzero where any of them has one.
+ * stays 0 where every element is finite, else becomes t.size - (index of t's first NaN or infinity).
+ * Several tensors may share a slot, which then turns nonzero where any of them has one (a gate).
  */
 export function markNonFinite(e: Engine, t: Tensor, found: Tensor, slot: number): void {
   const op = 'markNonFinite';
