@@ -54,26 +54,27 @@ describe('the Hub access token', () => {
       expect(evil.requests.length).toBeGreaterThan(0);
       expect(evil.authorizations).toEqual([]);
       expect(await page.getByLabel('Hub endpoint').inputValue()).toBe(evil.url);
-      expect(await tokenStatus(page).getAttribute('data-state')).toBe('unconfirmed');
+      expect(await tokenStatus(page).getAttribute('data-state')).toBe('untrusted');
       expect(await tokenStatus(page).innerText()).toContain(`not sent to ${evil.url}`);
 
       await page.getByRole('button', { name: `Trust ${evil.url} with the token` }).click();
-      expect(await tokenStatus(page).getAttribute('data-state')).toBe('confirmed');
+      expect(await tokenStatus(page).getAttribute('data-state')).toBe('trusted');
       await loadFromHub(page, OTHER);
-      expect(await loadedSummary(page)).toContain('LlamaForCausalLM');
+      // The first model's summary stays until the second one is on the GPU.
+      await expect.poll(() => loadedSummary(page), { timeout: 60_000 }).toContain(OTHER);
       expect(evil.authorizations).toContain(`GET /${OTHER}/resolve/main/model.safetensors: Bearer ${TOKEN}`);
 
       // The confirmation is kept for the origin; the token itself never is.
       await page.reload();
       expect(await page.getByLabel('Access token (gated models)').inputValue()).toBe('');
-      expect(await tokenStatus(page).getAttribute('data-state')).toBe('confirmed');
+      expect(await tokenStatus(page).getAttribute('data-state')).toBe('trusted');
       await page.getByLabel('Access token (gated models)').fill(TOKEN);
       const sent = evil.authorizations.length;
       await checkSize(page, REPO);
       expect(evil.authorizations.slice(sent)).toEqual([`GET /${REPO}/resolve/main/config.json: Bearer ${TOKEN}`]);
 
       await page.getByRole('button', { name: `Stop trusting ${evil.url}` }).click();
-      expect(await tokenStatus(page).getAttribute('data-state')).toBe('unconfirmed');
+      expect(await tokenStatus(page).getAttribute('data-state')).toBe('untrusted');
       const requests = evil.requests.length;
       await checkSize(page, OTHER);
       expect(evil.requests.length).toBeGreaterThan(requests);

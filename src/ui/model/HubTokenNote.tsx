@@ -2,6 +2,12 @@ import { hubEndpointStatus } from '../../store/hub-access';
 import { useModelStore } from '../../store/model-store';
 
 /**
+ * Inside another site's frame a click on "Trust" could be tricked (clickjacking), and a meta policy
+ * cannot forbid framing (frame-ancestors), so the page offers that button only when it is the top window.
+ */
+const framed = globalThis.window !== undefined && window.top !== window.self;
+
+/**
  * Next to the token field: where the token goes, which is the endpoint in use, and the buttons that
  * trust another endpoint with it or revoke that. A `?hub=` link only fills the endpoint field: the
  * token goes there once the user trusts it here.
@@ -33,9 +39,13 @@ export function HubTokenNote({ id }: { id: string }) {
           <>
             The token is not sent to {status.endpoint.url}: it is not the Hugging Face Hub, and you have not trusted it. Trust it only if it is your own
             mirror.{' '}
-            <button type="button" className="secondary" onClick={trustHubEndpoint}>
-              Trust {status.endpoint.origin} with the token
-            </button>
+            {framed ? (
+              <>Open ABFT Studio in a tab of its own to trust it.</>
+            ) : (
+              <button type="button" className="secondary" onClick={trustHubEndpoint}>
+                Trust {status.endpoint.origin} with the token
+              </button>
+            )}
           </>
         );
       case 'unencrypted':
