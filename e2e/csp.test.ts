@@ -24,7 +24,7 @@ declare global {
 /** Records every Content-Security-Policy violation of the page (its worker runs without a policy: vite.config.ts says why). */
 function recordViolations(): void {
   globalThis.cspViolations = [];
-  globalThis.addEventListener('securitypolicyviolation', (e) => {
+  document.addEventListener('securitypolicyviolation', (e) => {
     // The preview server sends the policy as a header too; each policy reports what it blocks.
     const policy = e.originalPolicy.includes('frame-ancestors') ? 'header' : 'meta';
     globalThis.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI} (${policy})`);

@@ -57,6 +57,17 @@ describe('the Hub access token', () => {
       expect(await tokenStatus(page).getAttribute('data-state')).toBe('untrusted');
       expect(await tokenStatus(page).innerText()).toContain(`not sent to ${evil.url}`);
 
+      // What a link's endpoint served stays apart: the same id from another endpoint is downloaded from there.
+      await page.getByLabel('Hub endpoint').fill(hub.url);
+      await loadFromHub(page, REPO);
+      await expect.poll(() => page.getByRole('button', { name: 'Load from Hub' }).isEnabled(), { timeout: 60_000 }).toBe(true);
+      expect(await loadedSummary(page)).toContain('LlamaForCausalLM');
+      expect(hub.requests).toContain(`GET /${REPO}/resolve/main/config.json`);
+      const cached = await page.locator('.cached-models li').allTextContents();
+      expect(cached).toHaveLength(2);
+      expect(cached).toEqual(expect.arrayContaining([expect.stringContaining(`${REPO}@main from ${hub.url}`), expect.stringContaining(`${REPO}@main from ${evil.url}`)]));
+      await page.getByLabel('Hub endpoint').fill(evil.url);
+
       await page.getByRole('button', { name: `Trust ${evil.url} with the token` }).click();
       expect(await tokenStatus(page).getAttribute('data-state')).toBe('trusted');
       await loadFromHub(page, OTHER);

@@ -11,7 +11,7 @@ import type { ModelFolder } from './files';
 import { blobFolder } from './files-browser';
 import type { ModelCache } from './hub-cache';
 
-export { browserModelCache, memoryModelCache, type ModelCache } from './hub-cache';
+export { browserCacheNames, browserModelCache, memoryModelCache, type ModelCache } from './hub-cache';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 

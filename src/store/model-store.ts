@@ -166,9 +166,9 @@ export const useModelStore = create<ModelStore>()(
           }
         },
 
-        async deleteCached({ repo, revision }) {
+        async deleteCached({ repo, revision, endpoint }) {
           try {
-            set({ cached: (await trainerClient().request({ type: 'delete-cached-model', repo, revision })).models });
+            set({ cached: (await trainerClient().request({ type: 'delete-cached-model', repo, revision, endpoint })).models });
           } catch (error) {
             set({ load: { state: 'failed', message: errorMessage(error) } });
           }
