@@ -56,6 +56,7 @@ describe('the Hub access token', () => {
       expect(await page.getByLabel('Hub endpoint').inputValue()).toBe(evil.url);
       expect(await tokenStatus(page).getAttribute('data-state')).toBe('untrusted');
       expect(await tokenStatus(page).innerText()).toContain(`not sent to ${evil.url}`);
+      await page.locator('.hub-form').screenshot({ path: 'test-results/hub-token-untrusted.png' });
 
       // What a link's endpoint served stays apart: the same id from another endpoint is downloaded from there.
       await page.getByLabel('Hub endpoint').fill(hub.url);

@@ -44,7 +44,7 @@ export function HubModelForm({ disabled }: { disabled: boolean }) {
       </div>
       <div className="field">
         <label htmlFor="hub-endpoint">Hub endpoint</label>
-        <input id="hub-endpoint" type="url" value={endpoint} onChange={(e) => setHubEndpoint(e.target.value)} autoComplete="off" spellCheck={false} />
+        <input id="hub-endpoint" inputMode="url" value={endpoint} onChange={(e) => setHubEndpoint(e.target.value)} autoComplete="off" spellCheck={false} />
       </div>
       <div className="field">
         <label htmlFor="hub-token">Access token (gated models)</label>
