@@ -1,7 +1,8 @@
 /**
  * A stand-in for the Hugging Face Hub on loopback: serves model files at
  * /<org>/<name>/resolve/<revision>/<file> with the Hub's CORS and error headers, and counts every
- * request so tests can tell a cached load (no request) from a download.
+ * request so tests can tell a cached load (no request) from a download, and every Authorization
+ * header so they can tell where an access token went.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,12 +16,16 @@ export interface FakeHubOptions {
   readonly weightsDelayMs?: number;
   /** Repo ids (also in `models`) whose .safetensors bodies stop halfway until the client gives up. */
   readonly stalled?: readonly string[];
+  /** Answers each .safetensors request with a 302 to the same path at this URL, as the Hub sends weights to its CDN. */
+  readonly redirectWeightsTo?: string;
 }
 
 export interface FakeHub {
   readonly url: string;
   /** "METHOD /path" of every request so far. */
   readonly requests: readonly string[];
+  /** "METHOD /path: <Authorization header>" of every request that carried one. */
+  readonly authorizations: readonly string[];
   close(): Promise<void>;
 }
 
@@ -34,8 +39,10 @@ const CORS = {
 
 export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const requests: string[] = [];
+  const authorizations: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    if (req.headers.authorization !== undefined) authorizations.push(`${req.method} ${req.url}: ${req.headers.authorization}`);
     if (requests.length > MAX_REQUESTS) return reply(res, 503, `fake Hub: more than ${MAX_REQUESTS} requests`);
     void serve(opts, req, res);
   });
@@ -45,6 +52,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    authorizations,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -64,6 +72,10 @@ async function serve(opts: FakeHubOptions, req: IncomingMessage, res: ServerResp
   if (revision !== 'main') return reply(res, 404, `Invalid rev id: ${revision}`, 'RevisionNotFound');
   const content = files[file];
   if (content === undefined) return reply(res, 404, 'Entry not found', 'EntryNotFound');
+  if (opts.redirectWeightsTo && file.endsWith('.safetensors')) {
+    res.writeHead(302, { ...CORS, Location: `${opts.redirectWeightsTo}${req.url}` });
+    return void res.end();
+  }
   const body = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   res.writeHead(200, { ...CORS, 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.byteLength) });
   if (req.method === 'HEAD') return void res.end();

@@ -27,6 +27,11 @@ export function memoryModelCache(): ModelCache {
 const KEY_ORIGIN = 'https://model-cache.abft-studio.invalid/';
 const SIZE_HEADER = 'X-ABFT-Size';
 
+/** The names of the browser's Cache Storage caches that start with `prefix` (none without Cache Storage). */
+export async function browserCacheNames(prefix: string): Promise<string[]> {
+  return typeof caches === 'undefined' ? [] : (await caches.keys()).filter((name) => name.startsWith(prefix));
+}
+
 /** Files in the browser's Cache Storage (`caches.open(name)`), which survives reloads and is not limited to memory. */
 export function browserModelCache(name: string): ModelCache {
   if (typeof caches === 'undefined') {

@@ -32,12 +32,18 @@ const REPOS: Record<string, Record<string, Uint8Array | string>> = {
   'org/pytorch': { ...common, 'pytorch_model.bin': bytes(1000, 5) },
   'org/gated': { ...common },
   'org/private': { ...common, 'model.safetensors': bytes(10, 6) },
+  'org/redirected': { ...common },
 };
+/** The weights of org/redirected, which the Hub sends on to another origin, as huggingface.co does to its CDN. */
+const CDN_WEIGHTS = bytes(1000, 7);
 const TOKEN = 'hf_test_token';
 const MAX_REQUESTS = 500;
 
 let server: Server;
 let endpoint: string;
+let cdn: Server;
+let cdnEndpoint: string;
+let cdnAuthorizations: (string | undefined)[] = [];
 let requests: string[] = [];
 let truncateNext = new Set<string>();
 
@@ -53,6 +59,7 @@ function handle(req: IncomingMessage, res: ServerResponse) {
   if (repo === 'org/gated') return error(401, 'GatedRepo', 'Access to model org/gated is restricted.');
   if (repo === 'org/private' && req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, null, 'Unauthorized');
   if (repo === 'org/missing-auth') return error(401, 'RepoNotFound', 'Repository not found');
+  if (repo === 'org/redirected' && file === 'model.safetensors') return res.writeHead(302, { Location: `${cdnEndpoint}/xet-bridge/${repo}` }).end();
   const files = REPOS[repo];
   if (!files) return error(404, null, 'Not Found');
   if (revision !== 'main') return error(404, 'RevisionNotFound', 'Invalid rev id: ' + revision);
@@ -73,13 +80,22 @@ beforeAll(async () => {
   server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cdn = createServer((req, res) => {
+    cdnAuthorizations.push(req.headers.authorization);
+    res.writeHead(200, { 'Content-Length': CDN_WEIGHTS.length }).end(req.method === 'HEAD' ? undefined : CDN_WEIGHTS);
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+  cdnEndpoint = `http://localhost:${(cdn.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  for (const s of [server, cdn]) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
 });
 beforeEach(() => {
   requests = [];
+  cdnAuthorizations = [];
   truncateNext = new Set();
 });
 
@@ -164,6 +180,12 @@ describe('downloadModel', () => {
     await expect(download('org/private', memoryModelCache())).rejects.toThrow(/org\/private is gated or private \(HTTP 401\).*provide an access token/);
     const folder = await download('org/private', memoryModelCache(), { token: TOKEN });
     expect(folder.get('model.safetensors')!.size).toBe(10);
+  });
+
+  it('sends the token to the endpoint only, not on to the other origin a file is redirected to', async () => {
+    const folder = await download('org/redirected', memoryModelCache(), { token: TOKEN });
+    expect(await folder.get('model.safetensors')!.read(0, 1000)).toEqual(CDN_WEIGHTS);
+    expect(cdnAuthorizations).toEqual([undefined, undefined]);
   });
 });
 

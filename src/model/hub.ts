@@ -11,7 +11,7 @@ import type { ModelFolder } from './files';
 import { blobFolder } from './files-browser';
 import type { ModelCache } from './hub-cache';
 
-export { browserModelCache, memoryModelCache, type ModelCache } from './hub-cache';
+export { browserCacheNames, browserModelCache, memoryModelCache, type ModelCache } from './hub-cache';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
@@ -136,6 +136,12 @@ class HubSession {
     return `${this.endpoint}/${path}`;
   }
 
+  /**
+   * The Hub answers weights with a redirect to its CDN (cdn-lfs*.hf.co, cas-bridge.xethub.hf.co,
+   * *.cdn.hf.co): fetch follows it and, as the Fetch standard requires of a cross-origin redirect,
+   * drops the Authorization header, so the token reaches the endpoint alone (hub.test.ts checks it).
+   * Whether the endpoint may have the token at all is the caller's decision (src/model/hub-endpoint.ts).
+   */
   private async request(file: string, method: 'GET' | 'HEAD'): Promise<Response> {
     const headers: Record<string, string> = this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {};
     try {

@@ -4,8 +4,9 @@
  */
 import { create } from 'zustand';
 import type { ModelSpec } from '../model/spec';
+import { hubRequest } from './hub-access';
 import { fetchHubConfig } from './hub-config';
-import { hubEndpoint, useModelStore } from './model-store';
+import { useModelStore } from './model-store';
 
 export type FitCheck =
   | { readonly state: 'idle' }
@@ -30,24 +31,21 @@ export const useModelFitStore = create<ModelFitStore>((set) => ({
   check: { state: 'idle' },
 
   async checkHubModel() {
-    const { hubRepo, hubRevision, hubToken } = useModelStore.getState();
+    const { hubRepo, hubRevision, hubToken, hubEndpoint, trustedHubOrigins } = useModelStore.getState();
     const id = hubModelId(hubRepo, hubRevision);
     inFlight?.abort();
     const controller = new AbortController();
     inFlight = controller;
     set({ check: { state: 'checking', id } });
+    let withheld = '';
     try {
-      const spec = await fetchHubConfig({
-        repo: hubRepo.trim(),
-        revision: hubRevision.trim() || 'main',
-        endpoint: hubEndpoint(),
-        token: hubToken.trim() || undefined,
-        signal: controller.signal,
-      });
+      const { endpoint, token, withheldNote } = hubRequest(hubEndpoint, hubToken, trustedHubOrigins);
+      withheld = withheldNote;
+      const spec = await fetchHubConfig({ repo: hubRepo.trim(), revision: hubRevision.trim() || 'main', endpoint, token, signal: controller.signal });
       set({ check: { state: 'done', id, spec } });
     } catch (error) {
       if (controller.signal.aborted) return;
-      set({ check: { state: 'failed', id, message: error instanceof Error ? error.message : String(error) } });
+      set({ check: { state: 'failed', id, message: (error instanceof Error ? error.message : String(error)) + withheld } });
     } finally {
       if (inFlight === controller) inFlight = null;
     }

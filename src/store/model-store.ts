@@ -1,7 +1,9 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { DEMO_MODEL } from '../demo-model';
+import { DEFAULT_HUB_ENDPOINT } from '../model/hub';
 import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
+import { hubEndpointStatus, hubRequest, linkedHubEndpoint } from './hub-access';
 import { trainerClient } from './trainer-client';
 
 export interface PickedFile {
@@ -21,6 +23,13 @@ interface ModelStore {
   readonly hubRevision: string;
   /** Never persisted: an access token stays in memory for this page only. */
   readonly hubToken: string;
+  /**
+   * The Hub endpoint as typed, prefilled from `?hub=` or the official Hub; not persisted, so a link
+   * visited once does not stay the endpoint.
+   */
+  readonly hubEndpoint: string;
+  /** Origins of other endpoints the user trusted with the token in the page: persisted, until revoked. */
+  readonly trustedHubOrigins: readonly string[];
   readonly load: LoadState;
   /** The model on the GPU, or null (none loaded yet, or released for a load that then failed). */
   readonly model: ModelSummary | null;
@@ -28,6 +37,10 @@ interface ModelStore {
   setHubRepo(repo: string): void;
   setHubRevision(revision: string): void;
   setHubToken(token: string): void;
+  setHubEndpoint(endpoint: string): void;
+  /** Trusts the endpoint in the field with the token, from now on and after reloads. */
+  trustHubEndpoint(): void;
+  distrustHubOrigin(origin: string): void;
   loadFromHub(): Promise<void>;
   /** `path` is relative to the picked or dropped folder, the folder's name included. */
   loadFiles(label: string, files: readonly PickedFile[]): Promise<void>;
@@ -38,11 +51,6 @@ interface ModelStore {
   fail(message: string): void;
   refreshCached(): Promise<void>;
   deleteCached(model: CachedModel): Promise<void>;
-}
-
-/** `?hub=<url>` points the app at another Hub (a mirror, or the tests' fake one). */
-export function hubEndpoint(): string | undefined {
-  return new URLSearchParams(globalThis.location?.search ?? '').get('hub') ?? undefined;
 }
 
 function errorMessage(error: unknown): string {
@@ -62,7 +70,8 @@ let listening = false;
 export const useModelStore = create<ModelStore>()(
   persist(
     (set, get) => {
-      async function loadSource(what: string, source: ModelSource): Promise<void> {
+      /** `failureNote` is added to the message of a failed load (not of a cancelled one). */
+      async function loadSource(what: string, source: ModelSource, failureNote = ''): Promise<void> {
         const client = trainerClient();
         if (!listening) {
           listening = true;
@@ -81,7 +90,7 @@ export const useModelStore = create<ModelStore>()(
           set({ model: reply.model, load: { state: 'idle' } });
         } catch (error) {
           const message = errorMessage(error);
-          set({ load: controller.signal.aborted ? { state: 'cancelled', message } : { state: 'failed', message } });
+          set({ load: controller.signal.aborted ? { state: 'cancelled', message } : { state: 'failed', message: message + failureNote } });
         } finally {
           if (abort === controller) abort = null;
         }
@@ -92,18 +101,37 @@ export const useModelStore = create<ModelStore>()(
         hubRepo: '',
         hubRevision: 'main',
         hubToken: '',
+        hubEndpoint: linkedHubEndpoint() ?? DEFAULT_HUB_ENDPOINT,
+        trustedHubOrigins: [],
         load: { state: 'idle' },
         model: null,
         cached: [],
         setHubRepo: (hubRepo) => set({ hubRepo }),
         setHubRevision: (hubRevision) => set({ hubRevision }),
         setHubToken: (hubToken) => set({ hubToken }),
+        setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
+
+        trustHubEndpoint() {
+          const { hubEndpoint, trustedHubOrigins } = get();
+          const status = hubEndpointStatus(hubEndpoint, trustedHubOrigins);
+          if (status.state === 'untrusted') set({ trustedHubOrigins: [...trustedHubOrigins, status.endpoint.origin] });
+        },
+
+        distrustHubOrigin: (origin) => set(({ trustedHubOrigins }) => ({ trustedHubOrigins: trustedHubOrigins.filter((o) => o !== origin) })),
 
         loadFromHub() {
-          const { hubRepo, hubRevision, hubToken } = get();
+          const { hubRepo, hubRevision, hubToken, hubEndpoint, trustedHubOrigins } = get();
           const repo = hubRepo.trim();
           const revision = hubRevision.trim() || 'main';
-          return loadSource(`${repo}@${revision}`, { kind: 'hub', repo, revision, endpoint: hubEndpoint(), token: hubToken.trim() || undefined });
+          let request;
+          try {
+            request = hubRequest(hubEndpoint, hubToken, trustedHubOrigins);
+          } catch (error) {
+            set({ load: { state: 'failed', message: errorMessage(error) } });
+            return Promise.resolve();
+          }
+          const { endpoint, token, withheldNote } = request;
+          return loadSource(`${repo}@${revision}`, { kind: 'hub', repo, revision, endpoint, token }, withheldNote);
         },
 
         loadFiles(label, files) {
@@ -138,9 +166,9 @@ export const useModelStore = create<ModelStore>()(
           }
         },
 
-        async deleteCached({ repo, revision }) {
+        async deleteCached({ repo, revision, endpoint }) {
           try {
-            set({ cached: (await trainerClient().request({ type: 'delete-cached-model', repo, revision })).models });
+            set({ cached: (await trainerClient().request({ type: 'delete-cached-model', repo, revision, endpoint })).models });
           } catch (error) {
             set({ load: { state: 'failed', message: errorMessage(error) } });
           }
@@ -149,7 +177,13 @@ export const useModelStore = create<ModelStore>()(
     },
     {
       name: 'abft-studio-model',
-      partialize: ({ hubRepo, hubRevision }) => ({ hubRepo, hubRevision }),
+      partialize: ({ hubRepo, hubRevision, trustedHubOrigins }) => ({ hubRepo, hubRevision, trustedHubOrigins }),
+      // Stored state is read back as it was written, except that only strings are trusted origins.
+      merge: (persisted, current) => {
+        const stored = (persisted ?? {}) as Partial<ModelStore>;
+        const origins = Array.isArray(stored.trustedHubOrigins) ? stored.trustedHubOrigins.filter((o): o is string => typeof o === 'string') : [];
+        return { ...current, ...stored, trustedHubOrigins: origins };
+      },
     },
   ),
 );

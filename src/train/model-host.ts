@@ -5,7 +5,7 @@
 import type { Engine } from '../engine/engine';
 import type { ModelFolder } from '../model/files';
 import { blobFolder } from '../model/files-browser';
-import { browserModelCache, downloadModel, type ModelCache } from '../model/hub';
+import { browserCacheNames, browserModelCache, DEFAULT_HUB_ENDPOINT, downloadModel, type ModelCache } from '../model/hub';
 import { loadModel, readModelSpec, releaseModel, type LoadedModel } from '../model/load';
 import { checkFitsAdapter, type FrozenDType } from '../model/memory';
 import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from './protocol';
@@ -30,12 +30,22 @@ export interface HostedModel {
 }
 
 let loaded: HostedModel | null = null;
-let cache: ModelCache | null = null;
+const cachesByName = new Map<string, ModelCache>();
 // One load at a time: two uploads at once would hold both models on the GPU.
 let queue: Promise<unknown> = Promise.resolve();
 
-function modelCache(): ModelCache {
-  cache ??= browserModelCache(CACHE_NAME);
+/**
+ * Files from an endpoint other than the official Hub are kept in a cache of their own, so that a
+ * mirror's copy of a repo@revision (or one a crafted `?hub=` link served) never loads in place of the Hub's.
+ */
+function cacheName(endpoint: string | undefined): string {
+  return endpoint === undefined || endpoint === DEFAULT_HUB_ENDPOINT ? CACHE_NAME : `${CACHE_NAME} ${endpoint}`;
+}
+
+function modelCache(endpoint: string | undefined): ModelCache {
+  const name = cacheName(endpoint);
+  let cache = cachesByName.get(name);
+  if (!cache) cachesByName.set(name, (cache = browserModelCache(name)));
   return cache;
 }
 
@@ -80,7 +90,7 @@ function openFolder(source: ModelSource, signal: AbortSignal, report: Report): P
     revision: source.revision,
     endpoint: source.endpoint,
     token: source.token,
-    cache: modelCache(),
+    cache: modelCache(source.endpoint),
     signal,
     onProgress: (p) => report({ stage: 'download', file: p.file, bytes: p.overallLoaded, total: p.overallTotal }, p.loaded === p.total),
   });
@@ -136,23 +146,27 @@ function summarize(model: LoadedModel): ModelSummary {
   };
 }
 
-/** Every repo@revision the cache holds files of, complete or not, with their bytes. */
+/** Every repo@revision the caches hold files of, complete or not, with their bytes and endpoint. */
 export async function cachedModels(): Promise<CachedModel[]> {
+  const names = new Set([CACHE_NAME, ...(await browserCacheNames(`${CACHE_NAME} `))]);
   const byId = new Map<string, CachedModel>();
-  for (const { key, size } of await modelCache().list('')) {
-    // Keys are "org/name@revision/file": repo ids hold no "@", a revision may hold "/" (refs/pr/1),
-    // and the files downloadModel fetches sit at the top of the repository.
-    const at = key.indexOf('@');
-    const fileStart = key.lastIndexOf('/');
-    if (at < 0 || fileStart < at) continue;
-    const id = key.slice(0, fileStart);
-    const entry = byId.get(id) ?? { repo: key.slice(0, at), revision: key.slice(at + 1, fileStart), bytes: 0 };
-    byId.set(id, { ...entry, bytes: entry.bytes + size });
+  for (const name of names) {
+    const endpoint = name === CACHE_NAME ? undefined : name.slice(CACHE_NAME.length + 1);
+    for (const { key, size } of await modelCache(endpoint).list('')) {
+      // Keys are "org/name@revision/file": repo ids hold no "@", a revision may hold "/" (refs/pr/1),
+      // and the files downloadModel fetches sit at the top of the repository.
+      const at = key.indexOf('@');
+      const fileStart = key.lastIndexOf('/');
+      if (at < 0 || fileStart < at) continue;
+      const id = `${name}\n${key.slice(0, fileStart)}`;
+      const entry = byId.get(id) ?? { repo: key.slice(0, at), revision: key.slice(at + 1, fileStart), endpoint, bytes: 0 };
+      byId.set(id, { ...entry, bytes: entry.bytes + size });
+    }
   }
-  return [...byId.values()].sort((a, b) => a.repo.localeCompare(b.repo) || a.revision.localeCompare(b.revision));
+  return [...byId.values()].sort((a, b) => a.repo.localeCompare(b.repo) || a.revision.localeCompare(b.revision) || (a.endpoint ?? '').localeCompare(b.endpoint ?? ''));
 }
 
-export async function deleteCachedModel(repo: string, revision: string): Promise<CachedModel[]> {
-  await modelCache().delete(`${repo}@${revision}/`);
+export async function deleteCachedModel(repo: string, revision: string, endpoint: string | undefined): Promise<CachedModel[]> {
+  await modelCache(endpoint).delete(`${repo}@${revision}/`);
   return cachedModels();
 }

@@ -48,6 +48,8 @@ export interface ModelSummary {
 export interface CachedModel {
   readonly repo: string;
   readonly revision: string;
+  /** The endpoint it was downloaded from, when not the official Hub (each endpoint has its own cache). */
+  readonly endpoint?: string;
   readonly bytes: number;
 }
 
@@ -165,7 +167,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'self-check' }
   | { readonly id: number; readonly type: 'load-model'; readonly source: ModelSource; readonly frozenDType?: FrozenDType }
   | { readonly id: number; readonly type: 'cached-models' }
-  | { readonly id: number; readonly type: 'delete-cached-model'; readonly repo: string; readonly revision: string }
+  | { readonly id: number; readonly type: 'delete-cached-model'; readonly repo: string; readonly revision: string; readonly endpoint?: string }
   /** Stops the download of request `target`; that request then fails with a message that says so. */
   | { readonly id: number; readonly type: 'cancel'; readonly target: number }
   /**

@@ -93,7 +93,7 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
     case 'cached-models':
       return { id: request.id, type: 'cached-models', models: await cachedModels() };
     case 'delete-cached-model':
-      return { id: request.id, type: 'delete-cached-model', models: await deleteCachedModel(request.repo, request.revision) };
+      return { id: request.id, type: 'delete-cached-model', models: await deleteCachedModel(request.repo, request.revision, request.endpoint) };
     case 'cancel':
       cancellable.get(request.target)?.abort();
       return { id: request.id, type: 'cancel' };
