@@ -187,7 +187,7 @@ describe('sampling', () => {
     }
     const oneClass = [row('a', 0), row('b', 0), row('c', 0), row('d', 0), row('e', 1)];
     expect(() => unseenLabelPrompts([row('q', 0)], oneClass, 4, 0)).toThrow(
-      "Only 1 rows of the demonstration pool have a label other than 0 (test query 0's), but an unseen-label prompt needs k = 4",
+      "Only 1 row of the demonstration pool has a label other than 0 (test query 0's), but an unseen-label prompt needs k = 4",
     );
   });
 });

@@ -6,6 +6,7 @@
  * accuracy). A draw holds rows, not text, so the same draws can be written with any template.
  */
 import { checkRows, InputError, type Row } from '../data/dataset';
+import { plural } from '../data/plural';
 import { rng } from '../engine/random';
 
 export interface PromptDraw {
@@ -25,7 +26,7 @@ function checkCount(value: number, what: string, min: number): void {
 
 function checkPool(pool: readonly Row[], name: string, needed: number, why: string): void {
   if (pool.length < needed) {
-    const what = pool.length === 0 ? 'is empty' : `has only ${pool.length} rows`;
+    const what = pool.length === 0 ? 'is empty' : `has only ${plural(pool.length, 'row')}`;
     throw new InputError(`The ${name} ${what}, but ${why} needs ${needed} distinct rows; add rows or lower k.`);
   }
   checkRows(pool, null, name);
@@ -109,7 +110,7 @@ export function unseenLabelPrompts(queries: readonly Row[], demoPool: readonly R
     }
     if (others.length < k) {
       throw new InputError(
-        `Only ${others.length} rows of the demonstration pool have a label other than ${query.label} (test query ${q}'s), but an unseen-label prompt needs k = ${k}; add rows of other classes or lower k.`,
+        `Only ${plural(others.length, 'row')} of the demonstration pool ${others.length === 1 ? 'has' : 'have'} a label other than ${query.label} (test query ${q}'s), but an unseen-label prompt needs k = ${k}; add rows of other classes or lower k.`,
       );
     }
     return drawsFor(query, q, demoPool, 1, k, random, others);

@@ -13,14 +13,19 @@ export const USAGE = `usage:
   abft --help
 
 data and template (train and eval):
-  --data FILE|PRESET|synthetic .csv, .tsv or .jsonl with a header/keys; a paper dataset read from the
+  --data FILE|PRESET|synthetic .csv, .tsv, .txt or .jsonl with a header/keys; a paper dataset read from the
                                Hugging Face Hub: sst2, mr, fp, sst5, trec, subj, tee, teh (rows with no text
                                or label are skipped and counted); or built-in synthetic sentiment rows
   --hub-datasets URL           the Hub's dataset viewer API for a PRESET (default https://datasets-server.huggingface.co)
   --text-column NAME           column of the text in FILE (default text)
   --label-column NAME          column of the label in FILE (default label)
+  --encoding utf-8|latin1      how FILE is written (default utf-8; a file that is not UTF-8 is an error naming
+                               the first bad byte; latin1 reads Latin-1 as Windows writes it, Windows-1252)
+  --delimiter comma|semicolon|tab|pipe   the separator of a .csv/.txt/.tsv FILE (default: a tab for .tsv,
+                               else told from the header and first rows)
   --labels W1,W2,...           label words, one per class, each one token for the model (default: the preset's
-                               words, or the file's labels)
+                               words, or the file's labels, printed with their counts; with --labels a row
+                               whose label is not one of them is an error)
   --input-prefix S             before each text (default: the preset's, or "review: ")
   --label-prefix S             before each label word (default: the preset's, or "sentiment: ")
   --k N                        demonstrations per prompt (default 4)
@@ -62,7 +67,7 @@ export class UsageError extends Error {
   }
 }
 
-const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
+const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'encoding', 'delimiter', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
 const FLAGS = ['f16', 'help', 'onnx'];
@@ -132,7 +137,7 @@ const ABLATIONS: Readonly<Record<string, AbftPresetName>> = {
   'no-reward': 'noReward',
 };
 
-function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+export function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
   const value = args.values.get(name);
   if (value !== undefined && !allowed.includes(value as T)) throw new UsageError(`--${name} is "${value}"; it must be one of ${allowed.join(', ')}`);
   return value as T | undefined;

@@ -1,25 +1,31 @@
 /**
- * The rows and template of an `abft` run: a CSV/TSV/JSONL file through the importer (any problem
- * row stops the run, listed with file, line and field), one of the paper's datasets read from the
+ * The rows and template of an `abft` run: a CSV/TSV/TXT/JSONL file through the importer (any problem
+ * row stops the run, listed with file, line and field; classes taken from the file's labels are
+ * printed with their counts, so a stray label is seen), one of the paper's datasets read from the
  * Hub's dataset viewer (rows it cannot use are skipped and counted, as they are the Hub's, not the
  * user's), or the synthetic sentiment data; then the seeded split into a training pool, test
  * queries and a demonstration pool (ABFT-SPEC.md §2).
  */
 import { readFile } from 'node:fs/promises';
 import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
-import { InputError, type Row } from '../data/dataset';
+import { InputError, quote, type Row } from '../data/dataset';
 import { fetchDatasetRows, type RowsProgress } from '../data/dataset-viewer';
-import { importDataset } from '../data/import';
+import { decodeText, type FileEncoding } from '../data/decode';
+import { DELIMITER_NAMES, type Delimiter } from '../data/delimiter';
+import { formatOf, importDataset } from '../data/import';
+import { plural } from '../data/plural';
 import { PRESETS, type DatasetPreset } from '../data/presets';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import { rng } from '../engine/random';
-import { numberOption, UsageError, type ParsedArgs } from './abft-args';
+import { choice, numberOption, UsageError, type ParsedArgs } from './abft-args';
 
 /** The paper's training pool size. */
 const TRAINING_POOL = 1024;
 /** Synthetic rows: a full training pool and as many again for queries and demonstrations. */
 const SYNTHETIC_ROWS = 2 * TRAINING_POOL;
 const SHOWN_PROBLEMS = 10;
+const ENCODINGS: Readonly<Record<string, FileEncoding>> = { 'utf-8': 'utf-8', latin1: 'windows-1252' };
+const DELIMITER_OPTIONS = Object.fromEntries(Object.entries(DELIMITER_NAMES).map(([d, name]) => [name, d])) as Readonly<Record<string, Delimiter>>;
 
 export interface RunData {
   /** The file path, a preset id, or "synthetic". */
@@ -43,7 +49,7 @@ function progressLine(preset: DatasetPreset, log: (line: string) => void): (p: R
 }
 
 async function readPreset(args: ParsedArgs, preset: DatasetPreset, labels: string[] | undefined, log: (line: string) => void) {
-  for (const name of ['text-column', 'label-column']) {
+  for (const name of ['text-column', 'label-column', 'encoding', 'delimiter']) {
     if (args.values.has(name)) throw new UsageError(`--${name} is for data files; --data ${preset.id} reads columns ${preset.hub.textColumn} and ${preset.hub.labelColumn}`);
   }
   const dataset = await fetchDatasetRows(preset, { endpoint: args.values.get('hub-datasets'), onProgress: progressLine(preset, log) });
@@ -54,20 +60,34 @@ async function readPreset(args: ParsedArgs, preset: DatasetPreset, labels: strin
   return { rows: dataset.rows, labelWords: labels ?? preset.labelWords };
 }
 
-async function readRows(args: ParsedArgs, path: string, labels: string[] | undefined): Promise<{ rows: readonly Row[]; labelWords: readonly string[] }> {
-  let text: string;
+/** "positive (24 rows), negative (23 rows), pos (1 row)": each class with its rows, for a stray label to stand out. */
+function classCounts(rows: readonly Row[], labelSet: readonly string[]): string {
+  const counts = labelSet.map(() => 0);
+  for (const row of rows) counts[row.label]++;
+  return labelSet.map((name, id) => `${quote(name)} (${plural(counts[id], 'row')})`).join(', ');
+}
+
+async function readRows(args: ParsedArgs, path: string, labels: string[] | undefined, log: (line: string) => void): Promise<{ rows: readonly Row[]; labelWords: readonly string[] }> {
+  const encoding = ENCODINGS[choice(args, 'encoding', Object.keys(ENCODINGS)) ?? 'utf-8'];
+  const delimiter = choice(args, 'delimiter', Object.keys(DELIMITER_OPTIONS));
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
-    throw new UsageError(`data file ${path} ${why}; pass a .csv, .tsv or .jsonl file, or synthetic`);
+    throw new UsageError(`data file ${path} ${why}; pass a .csv, .tsv, .txt or .jsonl file, or synthetic`);
   }
+  if (delimiter !== undefined && formatOf(path) === 'jsonl') throw new UsageError(`--delimiter is for .csv, .tsv and .txt files, not the JSON lines of ${path}`);
+  const { text } = decodeText(path, bytes, encoding, 'pass --encoding latin1');
   const columns = { text: args.values.get('text-column') ?? 'text', label: args.values.get('label-column') ?? 'label' };
-  const { dataset, problems } = importDataset(path, text, { columns, labelSet: labels });
+  const { dataset, problems } = importDataset(path, text, { columns, labelSet: labels, delimiter: delimiter === undefined ? undefined : DELIMITER_OPTIONS[delimiter] });
   if (problems.length > 0) {
     const more = problems.length > SHOWN_PROBLEMS ? `\n… and ${problems.length - SHOWN_PROBLEMS} more` : '';
-    throw new InputError(`${problems.length} rows of ${path} cannot be used:\n${problems.slice(0, SHOWN_PROBLEMS).map((p) => p.message).join('\n')}${more}`);
+    throw new InputError(`${plural(problems.length, 'row')} of ${path} cannot be used:\n${problems.slice(0, SHOWN_PROBLEMS).map((p) => p.message).join('\n')}${more}`);
+  }
+  if (!labels) {
+    log(`abft: ${path}: ${plural(dataset.rows.length, 'row')}; the classes are its labels: ${classCounts(dataset.rows, dataset.labelSet)}. --labels W1,W2,... names the classes and makes any other label an error.`);
   }
   return { rows: dataset.rows, labelWords: labels ?? dataset.labelSet };
 }
@@ -101,7 +121,7 @@ export async function loadRunData(args: ParsedArgs, log: (line: string) => void 
     rows = syntheticSentiment({ size: SYNTHETIC_ROWS, seed, classes }).rows;
     labelWords = labels ?? syntheticPrompt(classes).labelWords;
   } else {
-    ({ rows, labelWords } = await readRows(args, source, labels));
+    ({ rows, labelWords } = await readRows(args, source, labels, log));
   }
   const template = templateOf({
     inputPrefix: args.values.get('input-prefix') ?? preset?.inputPrefix ?? 'review: ',

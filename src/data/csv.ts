@@ -1,10 +1,11 @@
 /**
- * An RFC 4180 reader for CSV and TSV (no CSV library is a dependency of the project): fields in
- * double quotes may hold the delimiter, line breaks and doubled quotes (""); records end at CRLF,
- * LF or a lone CR; a UTF-8 byte order mark is dropped. It is lenient where spreadsheets are
- * sloppy (a quote inside an unquoted field is kept as a character) and reports, per record, what
- * it cannot read, so one bad record never costs the others.
+ * An RFC 4180 reader for CSV, TSV and other delimited text (no CSV library is a dependency of the
+ * project): fields in double quotes may hold the delimiter, line breaks and doubled quotes ("");
+ * records end at CRLF, LF or a lone CR; a UTF-8 byte order mark is dropped. It is lenient where
+ * spreadsheets are sloppy (a quote inside an unquoted field is kept as a character) and reports,
+ * per record, what it cannot read, so one bad record never costs the others.
  */
+import type { Delimiter } from './delimiter';
 
 export interface DelimitedRecord {
   /** The file line the record starts on, 1-based, as an editor shows it. */
@@ -20,15 +21,15 @@ function lineBreaks(text: string): number {
   return text.match(LINE_BREAK)?.length ?? 0;
 }
 
-/** Records of `text`, blank lines skipped; the first record is the header, if the file has one. */
-export function parseDelimited(text: string, delimiter: ',' | '\t'): DelimitedRecord[] {
+/** The first `maxRecords` records of `text`, blank lines skipped; the first record is the header, if the file has one. */
+export function parseDelimited(text: string, delimiter: Delimiter, maxRecords = Infinity): DelimitedRecord[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const n = source.length;
   const isEnd = (c: string | undefined) => c === delimiter || c === '\n' || c === '\r';
   const records: DelimitedRecord[] = [];
   let i = 0;
   let line = 1;
-  while (i < n) {
+  while (i < n && records.length < maxRecords) {
     const startLine = line;
     const fields: string[] = [];
     let problem: string | null = null;

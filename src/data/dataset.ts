@@ -1,3 +1,5 @@
+import { plural } from './plural';
+
 /**
  * A labelled classification dataset as every part of the project sees it: rows of text with a class
  * id, and the names of the classes. Class ids index the label set, and a prompt template's label
@@ -57,6 +59,6 @@ export function checkRows(rows: readonly Row[], labelCount: number | null, name:
   }
   if (problems.length === 0) return;
   const shown = problems.slice(0, 5);
-  const more = problems.length > shown.length ? `\n… and ${problems.length - shown.length} more rows with problems.` : '';
-  throw new InputError(`${problems.length} of ${rows.length} rows of ${name} cannot be used:\n${shown.join('\n')}${more}`);
+  const more = problems.length > shown.length ? `\n… and ${plural(problems.length - shown.length, 'more row', 'more rows')} with problems.` : '';
+  throw new InputError(`${problems.length} of ${plural(rows.length, 'row')} of ${name} cannot be used:\n${shown.join('\n')}${more}`);
 }

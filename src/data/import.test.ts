@@ -122,6 +122,7 @@ describe('importDataset', () => {
     expect(formatOf('x.CSV')).toBe('csv');
     expect(formatOf('x.tsv')).toBe('tsv');
     expect(formatOf('x.ndjson')).toBe('jsonl');
-    expect(() => formatOf('x.xlsx')).toThrow(/use a \.csv, \.tsv or \.jsonl file/);
+    expect(formatOf('notes.txt')).toBe('csv');
+    expect(() => formatOf('x.xlsx')).toThrow(/use a \.csv, \.tsv, \.txt or \.jsonl file/);
   });
 });

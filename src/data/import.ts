@@ -1,11 +1,12 @@
 /**
- * A user's own dataset from a CSV, TSV or JSONL file: the columns named by a mapping become rows
- * of text and class id. Every row that cannot be used becomes a problem naming the file, its line,
- * the field and the value and saying what to fix; the good rows are kept, so one typo never
- * costs a whole file.
+ * A user's own dataset from a CSV, TSV, delimited .txt or JSONL file: the columns named by a
+ * mapping become rows of text and class id. Every row that cannot be used becomes a problem naming
+ * the file, its line, the field and the value and saying what to fix; the good rows are kept, so
+ * one typo never costs a whole file.
  */
 import { parseDelimited } from './csv';
 import { InputError, quote, type Dataset, type Row } from './dataset';
+import { DELIMITER_NAMES, sniffDelimiter, type Delimiter } from './delimiter';
 
 export type ImportFormat = 'csv' | 'tsv' | 'jsonl';
 
@@ -19,6 +20,8 @@ export interface ImportOptions {
   readonly columns: ColumnMapping;
   /** Read from the file name's extension when absent. */
   readonly format?: ImportFormat;
+  /** Of a CSV or TSV file; when absent, a tab for TSV, and told from the first records for CSV. */
+  readonly delimiter?: Delimiter;
   /**
    * The class names, index = class id. A label value is matched to a name (exactly, then ignoring
    * case), else read as a class id (0, 1, …). When absent the classes are the distinct labels of
@@ -49,12 +52,18 @@ interface RawRow {
   readonly label: string | number;
 }
 
+/** The format of a file by its name; a .txt file is read as delimited text, like CSV. */
 export function formatOf(fileName: string): ImportFormat {
   const ext = fileName.toLowerCase().split('.').pop();
-  if (ext === 'csv') return 'csv';
+  if (ext === 'csv' || ext === 'txt') return 'csv';
   if (ext === 'tsv' || ext === 'tab') return 'tsv';
   if (ext === 'jsonl' || ext === 'ndjson') return 'jsonl';
-  throw new InputError(`${fileName}: cannot tell the format from the name; use a .csv, .tsv or .jsonl file or pick the format.`);
+  throw new InputError(`${fileName}: cannot tell the format from the name; use a .csv, .tsv, .txt or .jsonl file or pick the format.`);
+}
+
+/** The delimiter a CSV or TSV file is read with when none is chosen: TSV's tab, or the one CSV's first records use. */
+export function defaultDelimiter(format: 'csv' | 'tsv', text: string): Delimiter {
+  return format === 'tsv' ? '\t' : sniffDelimiter(text, ',');
 }
 
 export function importDataset(fileName: string, text: string, options: ImportOptions): ImportResult {
@@ -62,7 +71,10 @@ export function importDataset(fileName: string, text: string, options: ImportOpt
   const report = (line: number, message: string, field?: string, value?: string) =>
     problems.push({ file: fileName, line, field, value, message: `${fileName}, line ${line}: ${message}` });
   const format = options.format ?? formatOf(fileName);
-  const raw = format === 'jsonl' ? readJsonl(fileName, text, options.columns, report) : readDelimited(fileName, text, format, options.columns, report);
+  const raw =
+    format === 'jsonl'
+      ? readJsonl(fileName, text, options.columns, report)
+      : readDelimited(fileName, text, options.delimiter ?? defaultDelimiter(format, text), options.columns, report);
   const labelSet = options.labelSet ?? inferLabelSet(raw);
   const rows: Row[] = [];
   for (const row of raw) {
@@ -80,8 +92,8 @@ export function importDataset(fileName: string, text: string, options: ImportOpt
 
 type Report = (line: number, message: string, field?: string, value?: string) => void;
 
-function readDelimited(fileName: string, text: string, format: 'csv' | 'tsv', columns: ColumnMapping, report: Report): RawRow[] {
-  const [header, ...records] = parseDelimited(text, format === 'csv' ? ',' : '\t');
+function readDelimited(fileName: string, text: string, delimiter: Delimiter, columns: ColumnMapping, report: Report): RawRow[] {
+  const [header, ...records] = parseDelimited(text, delimiter);
   if (!header) throw new InputError(`${fileName} is empty; it needs a header line naming the columns, then one row per line.`);
   if (header.problem) throw new InputError(`${fileName}, line ${header.line} (the header): ${header.problem}.`);
   const names = header.fields.map((f) => f.trim());
@@ -94,13 +106,12 @@ function readDelimited(fileName: string, text: string, format: 'csv' | 'tsv', co
   };
   const textIndex = indexOf('text');
   const labelIndex = indexOf('label');
-  const delimiterName = format === 'csv' ? 'a comma' : 'a tab';
   const rows: RawRow[] = [];
   for (const record of records) {
     if (record.problem) {
       report(record.line, `${record.problem}.`);
     } else if (record.fields.length !== names.length) {
-      report(record.line, `the row has ${record.fields.length} fields but the header has ${names.length}; put double quotes around fields that contain ${delimiterName}.`);
+      report(record.line, `the row has ${record.fields.length} fields but the header has ${names.length}; put double quotes around fields that contain a ${DELIMITER_NAMES[delimiter]}.`);
     } else {
       const row = { line: record.line, text: record.fields[textIndex], label: record.fields[labelIndex] };
       if (checkText(row.text, row.line, columns.text, report)) rows.push(row);

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { columnsOf, defaultTrainCount, evaluateDraft, guessMapping, rowFlag, splitRows, useDataStore, type ImportDraft } from './data-store';
+import { defaultTrainCount, rowFlag, splitRows, useDataStore } from './data-store';
+
+const file = (content: string | Uint8Array<ArrayBuffer>) => new Blob([content]);
 
 const rows = Array.from({ length: 20 }, (_, i) => ({ text: `row ${i}`, label: i % 2 }));
 
@@ -22,43 +24,55 @@ describe('rowFlag', () => {
   it('names the row and what to fix', () => {
     expect(rowFlag({ text: ' ', label: 0 }, 2, 4)).toMatch(/^Row 5: field "text" is empty/);
     expect(rowFlag({ text: 'fine', label: 2 }, 2, 0)).toMatch(/^Row 1: field "label" is 2, not a class id \(from 0 to 1\)/);
-    expect(rowFlag({ text: 'x'.repeat(1025), label: 0 }, 2, 0)).toMatch(/1025 characters/);
+    expect(rowFlag({ text: 'x'.repeat(1025), label: 0 }, 2, 0)).toMatch(/the text is 1,025 characters, more than 1,024;/);
     expect(rowFlag({ text: 'fine', label: 1 }, 2, 0)).toBeNull();
   });
 });
 
 describe('import mapping', () => {
-  it('offers the header of a CSV and the keys of a JSONL file, and guesses text and label', () => {
-    expect(columnsOf('id,sentence,label\n1,a,0\n', 'csv')).toEqual(['id', 'sentence', 'label']);
-    expect(columnsOf('not json\n{"review": "a", "stars": 1}\n', 'jsonl')).toEqual(['review', 'stars']);
-    expect(guessMapping(['id', 'sentence', 'label'])).toEqual({ text: 'sentence', label: 'label' });
-    expect(guessMapping(['body', 'stars'])).toEqual({ text: 'body', label: 'stars' });
+  beforeEach(() => useDataStore.getState().loadSynthetic());
+
+  it("reads labels as the template's label words, names the lines it cannot use, and reads the file again for another mapping", async () => {
+    const s = useDataStore.getState();
+    await s.openImport(file('text,label\ngreat film,positive\nawful,meh\n,negative\nfine,0\n'), 'r.csv');
+    const { reading } = useDataStore.getState().importDraft!;
+    expect(reading!.result!.dataset.rows).toEqual([{ text: 'great film', label: 1 }, { text: 'fine', label: 0 }]);
+    expect(reading!.result!.problems.map((p) => p.line)).toEqual([3, 4]);
+    await s.setImportMapping({ mapping: { text: 'label', label: 'label' } });
+    expect(useDataStore.getState().importDraft!.reading!.result!.dataset.rows).toEqual([
+      { text: 'positive', label: 1 },
+      { text: 'negative', label: 0 },
+      { text: '0', label: 0 },
+    ]);
   });
 
-  it('reads labels as the template\'s label words, and names the lines it cannot use', () => {
-    const text = 'text,label\ngreat film,positive\nawful,meh\n,negative\nfine,0\n';
-    const draft: ImportDraft = { fileName: 'r.csv', text, format: 'csv', columns: ['text', 'label'], mapping: { text: 'text', label: 'label' }, classes: 'template', mode: 'replace', result: null, error: null };
-    const template = { inputPrefix: 'review: ', labelPrefix: 'sentiment: ', labelWords: ['negative', 'positive'], separator: '\n' };
-    const result = evaluateDraft(draft, template).result!;
-    expect(result.dataset.rows).toEqual([{ text: 'great film', label: 1 }, { text: 'fine', label: 0 }]);
-    expect(result.problems.map((p) => p.line)).toEqual([3, 4]);
-    expect(evaluateDraft({ ...draft, mapping: { text: 'body', label: 'label' } }, template).error).toMatch(/no column "body"/);
+  it('reads a file that is not UTF-8 as Latin-1 when asked, and a semicolon CSV with its delimiter detected', async () => {
+    const s = useDataStore.getState();
+    await s.openImport(file(Uint8Array.from([...'text,label\ncaf'].map((c) => c.charCodeAt(0)).concat([0xe9, 0x2c, ...[...'positive\n'].map((c) => c.charCodeAt(0))]))), 'l.csv');
+    expect(useDataStore.getState().importDraft!.reading).toMatchObject({ undecodable: true, error: expect.stringMatching(/^l\.csv is not valid UTF-8: byte E9 at offset 14 \(line 2/) });
+    await s.setImportMapping({ encoding: 'windows-1252' });
+    expect(useDataStore.getState().importDraft!.reading!.result!.dataset.rows).toEqual([{ text: 'café', label: 1 }]);
+
+    await s.openImport(file('text;label\n"good, really";positive\n'), 's.csv');
+    expect(useDataStore.getState().importDraft!.reading).toMatchObject({ delimiter: ';', detectedDelimiter: ';', columns: ['text', 'label'] });
+    await s.setImportMapping({ delimiter: ',' });
+    expect(useDataStore.getState().importDraft!.reading).toMatchObject({ delimiter: ',', detectedDelimiter: ';', columns: ['text;label'] });
   });
 });
 
 describe('import: replace or append, and undo', () => {
   beforeEach(() => useDataStore.getState().loadSynthetic());
-  const importFile = (name: string, text: string, patch: Parameters<ReturnType<typeof useDataStore.getState>['setImportMapping']>[0] = {}) => {
+  const importFile = async (name: string, text: string, patch: Parameters<ReturnType<typeof useDataStore.getState>['setImportMapping']>[0] = {}) => {
     const s = useDataStore.getState();
-    s.openImport(name, text);
-    s.setImportMapping(patch);
+    await s.openImport(file(text), name);
+    await s.setImportMapping(patch);
     s.commitImport();
     return useDataStore.getState();
   };
 
-  it('replaces the built-in sample by default, and Undo brings it back', () => {
+  it('replaces the built-in sample by default, and Undo brings it back', async () => {
     const sample = useDataStore.getState().rows;
-    useDataStore.getState().openImport('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    await useDataStore.getState().openImport(file('text,label\ngood,positive\nbad,negative\n'), 'a.csv');
     expect(useDataStore.getState().importDraft?.mode).toBe('replace');
     useDataStore.getState().commitImport();
     const after = useDataStore.getState();
@@ -71,23 +85,23 @@ describe('import: replace or append, and undo', () => {
     expect(undone.lastImport).toBeNull();
   });
 
-  it("appends to the user's own rows by default: the rows already there keep their place and split", () => {
-    const first = importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
-    useDataStore.getState().openImport('b.csv', 'text,label\nfine,positive\n');
+  it("appends to the user's own rows by default: the rows already there keep their place and split", async () => {
+    const first = await importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    await useDataStore.getState().openImport(file('text,label\nfine,positive\n'), 'b.csv');
     expect(useDataStore.getState().importDraft?.mode).toBe('append');
     useDataStore.getState().commitImport();
     const after = useDataStore.getState();
     expect(after.rows.slice(0, 2)).toEqual(first.rows);
     expect(after.rows.map((r) => r.text)).toEqual([...first.rows.map((r) => r.text), 'fine']);
     expect(after.info.name).toBe('a.csv');
-    expect(after.info.notes).toContain('1 rows appended from b.csv.');
+    expect(after.info.notes).toContain('1 row appended from b.csv.');
     after.undoImport();
     expect(useDataStore.getState().rows).toEqual(first.rows);
   });
 
-  it("appends a file with its own classes: new labels become new classes after the current ones", () => {
-    importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
-    const after = importFile('b.csv', 'text,label\nso-so,neutral\ngreat,positive\n', { classes: 'file' });
+  it("appends a file with its own classes: new labels become new classes after the current ones", async () => {
+    await importFile('a.csv', 'text,label\ngood,positive\nbad,negative\n');
+    const after = await importFile('b.csv', 'text,label\nso-so,neutral\ngreat,positive\n', { classes: 'file' });
     expect(after.template.labelWords).toEqual(['negative', 'positive', 'neutral']);
     expect(after.info.classNames).toEqual(['negative', 'positive', 'neutral']);
     expect(after.rows.slice(2).map((r) => [r.text, r.label])).toEqual([
@@ -96,8 +110,17 @@ describe('import: replace or append, and undo', () => {
     ]);
   });
 
-  it('ends the undo at any other change of the data, which the undo would otherwise revert', () => {
-    importFile('a.csv', 'text,label\ngood,positive\n');
+  it('keeps a choice of append or replace made while the file is being read', async () => {
+    const s = useDataStore.getState();
+    const opened = s.openImport(file('text,label\ngood,positive\n'), 'a.csv');
+    expect(useDataStore.getState().importDraft).toMatchObject({ pending: true, reading: null });
+    void s.setImportMapping({ mode: 'append' });
+    await opened;
+    expect(useDataStore.getState().importDraft).toMatchObject({ mode: 'append', pending: false });
+  });
+
+  it('ends the undo at any other change of the data, which the undo would otherwise revert', async () => {
+    await importFile('a.csv', 'text,label\ngood,positive\n');
     useDataStore.getState().updateRow(0, { text: 'edited' });
     expect(useDataStore.getState().lastImport).toBeNull();
     useDataStore.getState().undoImport();
@@ -134,16 +157,16 @@ describe('useDataStore', () => {
     expect(s.template.labelWords).toEqual(['negative', 'good']);
   });
 
-  it('imports the good rows of a file with its labels as new classes', () => {
+  it('imports the good rows of a file with its labels as new classes', async () => {
     const s = useDataStore.getState();
-    s.openImport('q.csv', 'question,kind\nwho?,person\nwhere?,place\n,person\n');
-    expect(useDataStore.getState().importDraft?.mapping).toEqual({ text: 'question', label: 'kind' });
-    s.setImportMapping({ classes: 'file' });
+    await s.openImport(file('question,kind\nwho?,person\nwhere?,place\n,person\n'), 'q.csv');
+    expect(useDataStore.getState().importDraft?.reading?.mapping).toEqual({ text: 'question', label: 'kind' });
+    await s.setImportMapping({ classes: 'file' });
     s.commitImport();
     const after = useDataStore.getState();
     expect(after.importDraft).toBeNull();
     expect(after.rows.map((r) => r.text).sort()).toEqual(['where?', 'who?']);
     expect(after.template.labelWords).toEqual(['person', 'place']);
-    expect(after.info.notes[0]).toMatch(/1 rows of q.csv had problems/);
+    expect(after.info.notes[0]).toBe('1 row of q.csv had problems and was left out.');
   });
 });

@@ -6,10 +6,14 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { templateOf, type PromptTemplate } from '../abft/prompts';
-import { parseDelimited } from '../data/csv';
 import { rowProblem, type Row } from '../data/dataset';
 import { browserRowsCache, fetchDatasetRows, type RowsCache, type RowsProgress } from '../data/dataset-viewer';
-import { formatOf, importDataset, type ColumnMapping, type ImportFormat, type ImportResult } from '../data/import';
+import type { FileEncoding } from '../data/decode';
+import type { Delimiter } from '../data/delimiter';
+import type { ColumnMapping } from '../data/import';
+import { unreadFile, type ImportReading } from '../data/import-reading';
+import { readImportOffThread } from '../data/import-worker-client';
+import { plural } from '../data/plural';
 import { MAX_TEXT_CHARS, presetById, type PresetId } from '../data/presets';
 import { SYNTHETIC_NOTE, syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import { rng } from '../engine/random';
@@ -39,21 +43,28 @@ export type PresetLoad =
   | { readonly state: 'loading'; readonly id: PresetId; readonly progress: RowsProgress | null }
   | { readonly state: 'ended'; readonly id: PresetId; readonly message: string; readonly cancelled: boolean };
 
-/** A file being imported: its columns, the mapping chosen, and what importing with it would give. */
+/** A file being imported: how the user chose to read it, and what reading it so gives. */
 export interface ImportDraft {
   readonly fileName: string;
-  readonly text: string;
-  readonly format: ImportFormat;
-  readonly columns: readonly string[];
-  readonly mapping: ColumnMapping;
+  /** The file as picked or dropped; every change of how to read it reads it again, off the main thread. */
+  readonly file: Blob;
+  readonly encoding: FileEncoding;
+  /** Null: the file's own (a tab for TSV, told from the first records for CSV). */
+  readonly delimiter: Delimiter | null;
+  /** Null: guessed from the column names. */
+  readonly mapping: ColumnMapping | null;
   /** 'template': labels must be the template's label words (or class ids); 'file': the file's labels become the classes. */
   readonly classes: 'template' | 'file';
   /** Whether the good rows replace the current ones or are added to them. */
   readonly mode: ImportMode;
-  readonly result: ImportResult | null;
-  /** Why nothing can be imported with this mapping. */
-  readonly error: string | null;
+  /** The file as last read; null until the first read ends. */
+  readonly reading: ImportReading | null;
+  /** A read with the current choices is under way: `reading` is of the previous ones. */
+  readonly pending: boolean;
 }
+
+/** What the user may change about how an import reads its file, and what it does with the rows. */
+export type ImportChoices = Partial<Pick<ImportDraft, 'encoding' | 'delimiter' | 'mapping' | 'classes' | 'mode'>>;
 
 interface PersistedData {
   readonly info: DatasetInfo;
@@ -86,8 +97,10 @@ interface DataStore extends StoredData {
   loadPreset(id: PresetId, maxRows: number): Promise<void>;
   cancelPresetLoad(): void;
   clearPresetLoad(): void;
-  openImport(fileName: string, text: string): void;
-  setImportMapping(patch: Partial<Pick<ImportDraft, 'mapping' | 'classes' | 'mode'>>): void;
+  /** Opens the mapping step for `file`; resolves once it has been read. */
+  openImport(file: Blob, fileName: string): Promise<void>;
+  /** A new encoding or delimiter also guesses the mapping again, as the columns may change with it. */
+  setImportMapping(patch: ImportChoices): Promise<void>;
   commitImport(): void;
   cancelImport(): void;
   /** Puts back the rows, classes and template the last import replaced or added to. */
@@ -137,43 +150,11 @@ export function rowFlag(row: Row, labelCount: number, index: number): string | n
   const problem = rowProblem(row, labelCount, `Row ${index + 1}`);
   if (problem) return problem;
   if (row.text.length > MAX_TEXT_CHARS) {
-    return `Row ${index + 1}: the text is ${row.text.length} characters, more than ${MAX_TEXT_CHARS}; the paper leaves such rows out, as k of them may not fit the model's context. Shorten it or remove the row.`;
+    return `Row ${index + 1}: the text is ${plural(row.text.length, 'character')}, more than ${MAX_TEXT_CHARS.toLocaleString('en')}; the paper leaves such rows out, as k of them may not fit the model's context. Shorten it or remove the row.`;
   }
   return null;
 }
 
-/** The names a file offers for the mapping: a CSV/TSV header, or the keys of a JSONL file's first object. */
-export function columnsOf(text: string, format: ImportFormat): string[] {
-  if (format !== 'jsonl') return (parseDelimited(text, format === 'csv' ? ',' : '\t')[0]?.fields ?? []).map((f) => f.trim());
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (value && typeof value === 'object' && !Array.isArray(value)) return Object.keys(value);
-    } catch {
-      // A bad line is reported by the import itself; the columns come from the first good one.
-    }
-  }
-  return [];
-}
-
-const TEXT_NAMES = ['text', 'sentence', 'review', 'content', 'question', 'tweet'];
-const LABEL_NAMES = ['label', 'labels', 'class', 'category', 'sentiment', 'target'];
-
-export function guessMapping(columns: readonly string[]): ColumnMapping {
-  const find = (names: readonly string[]) => columns.find((c) => names.includes(c.toLowerCase()));
-  const text = find(TEXT_NAMES) ?? columns[0] ?? '';
-  return { text, label: find(LABEL_NAMES) ?? columns.find((c) => c !== text) ?? text };
-}
-
-/** The draft with the result of importing it as mapped; an unusable file or mapping becomes its error. */
-export function evaluateDraft(draft: ImportDraft, template: PromptTemplate): ImportDraft {
-  try {
-    const labelSet = draft.classes === 'template' ? template.labelWords : undefined;
-    return { ...draft, result: importDataset(draft.fileName, draft.text, { columns: draft.mapping, format: draft.format, labelSet }), error: null };
-  } catch (error) {
-    return { ...draft, result: null, error: error instanceof Error ? error.message : String(error) };
-  }
-}
 
 /** `?datasets=<url>` points the app at another dataset viewer (a mirror, or the tests' fake one). */
 function datasetsEndpoint(): string | undefined {
@@ -201,6 +182,8 @@ function syntheticData(): Omit<PersistedData, 'version'> {
 }
 
 let abort: AbortController | null = null;
+/** Counts the reads of import drafts: only the latest one's answer is shown. */
+let reads = 0;
 
 export const useDataStore = create<DataStore>()(
   persist(
@@ -210,6 +193,21 @@ export const useDataStore = create<DataStore>()(
        * apart; any change but an import's own ends its undo, which would otherwise revert the change too.
        */
       const change = (patch: Partial<PersistedData>, lastImport: LastImport | null = null) => set((s) => ({ ...patch, lastImport, version: s.version + 1 }));
+      /** Reads the draft's file as it now says, and shows the answer unless a newer read or draft came meanwhile. */
+      const readDraft = async (draft: ImportDraft) => {
+        const read = ++reads;
+        set({ importDraft: { ...draft, pending: true } });
+        const labelSet = draft.classes === 'template' ? get().template.labelWords : undefined;
+        let reading: ImportReading;
+        try {
+          reading = await readImportOffThread(draft.file, draft.fileName, { encoding: draft.encoding, delimiter: draft.delimiter, mapping: draft.mapping, labelSet });
+        } catch (error) {
+          reading = unreadFile((error as Error).message);
+        }
+        // The draft as it is now: choosing append or replace meanwhile does not read the file again.
+        const current = get().importDraft;
+        if (read === reads && current?.file === draft.file) set({ importDraft: { ...current, reading, pending: false } });
+      };
       const mapRows = (f: (rows: DataRow[]) => void) => {
         const rows = [...get().rows];
         f(rows);
@@ -243,8 +241,8 @@ export const useDataStore = create<DataStore>()(
             const rows = loaded.rows.filter((r) => r.text.length <= MAX_TEXT_CHARS);
             const notes = [
               loaded.skipped.length > 0 &&
-                `${loaded.skipped.length} rows skipped: ${loaded.skipped.slice(0, 3).map((s) => `${s.split} row ${s.rowIndex} (${s.reason})`).join('; ')}${loaded.skipped.length > 3 ? '; …' : '.'}`,
-              rows.length < loaded.rows.length && `${loaded.rows.length - rows.length} rows longer than ${MAX_TEXT_CHARS} characters left out, as the paper does.`,
+                `${plural(loaded.skipped.length, 'row')} skipped: ${loaded.skipped.slice(0, 3).map((s) => `${s.split} row ${s.rowIndex} (${s.reason})`).join('; ')}${loaded.skipped.length > 3 ? '; …' : '.'}`,
+              rows.length < loaded.rows.length && `${plural(loaded.rows.length - rows.length, 'row')} longer than ${MAX_TEXT_CHARS} characters left out, as the paper does.`,
             ].filter((n): n is string => typeof n === 'string');
             change({
               info: { name: preset.name, source: { kind: 'preset', id }, description: preset.description, classNames: preset.classNames, notes },
@@ -262,34 +260,29 @@ export const useDataStore = create<DataStore>()(
         cancelPresetLoad: () => abort?.abort(),
         clearPresetLoad: () => set({ presetLoad: { state: 'idle' } }),
 
-        openImport(fileName, text) {
-          let format: ImportFormat;
-          try {
-            format = formatOf(fileName);
-          } catch (error) {
-            const draft = { fileName, text, format: 'csv', columns: [], mapping: { text: '', label: '' }, classes: 'template', mode: 'replace', result: null } as const;
-            set({ importDraft: { ...draft, error: (error as Error).message } });
-            return;
-          }
-          const columns = columnsOf(text, format);
+        openImport(file, fileName) {
           // The built-in sample data is replaced; data of the user's own is added to, unless they choose otherwise.
           const mode = get().info.source.kind === 'synthetic' ? 'replace' : 'append';
-          const draft: ImportDraft = { fileName, text, format, columns, mapping: guessMapping(columns), classes: 'template', mode, result: null, error: null };
-          set({ importDraft: evaluateDraft(draft, get().template) });
+          return readDraft({ fileName, file, encoding: 'utf-8', delimiter: null, mapping: null, classes: 'template', mode, reading: null, pending: true });
         },
 
-        setImportMapping(patch) {
+        async setImportMapping(patch) {
           const draft = get().importDraft;
-          if (draft) set({ importDraft: evaluateDraft({ ...draft, ...patch }, get().template) });
+          if (!draft) return;
+          const rereads = patch.encoding !== undefined || patch.delimiter !== undefined;
+          const next = { ...draft, ...patch, mapping: patch.mapping ?? (rereads ? null : draft.mapping) };
+          if (Object.keys(patch).every((key) => key === 'mode')) set({ importDraft: next });
+          else await readDraft(next);
         },
 
         commitImport() {
           const draft = get().importDraft;
-          const dataset = draft?.result?.dataset;
-          if (!draft || !dataset || dataset.rows.length === 0) return;
+          const reading = draft?.reading;
+          const dataset = reading?.result?.dataset;
+          if (!draft || draft.pending || !reading || !dataset || dataset.rows.length === 0) return;
           const { info, rows, template, seed } = get();
           const before: DatasetState = { info, rows, template };
-          const source = { fileName: draft.fileName, mapping: draft.mapping, classes: draft.classes, dataset, skipped: draft.result!.problems.length };
+          const source = { fileName: draft.fileName, mapping: reading.mapping, classes: draft.classes, dataset, skipped: reading.result!.problems.length };
           const after = applyImport(before, source, draft.mode, (incoming) => splitRows(incoming, defaultTrainCount(incoming.length), seed));
           change(after, { fileName: draft.fileName, mode: draft.mode, added: dataset.rows.length, before });
           set({ importDraft: null });

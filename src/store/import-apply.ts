@@ -5,6 +5,7 @@
 import type { PromptTemplate } from '../abft/prompts';
 import { quote, type Dataset } from '../data/dataset';
 import type { ColumnMapping } from '../data/import';
+import { plural } from '../data/plural';
 import type { DataRow, DatasetInfo } from './data-store';
 
 export type ImportMode = 'replace' | 'append';
@@ -40,14 +41,9 @@ export function mergeLabels(current: readonly string[], file: readonly string[])
   return { labelWords, fileToMerged };
 }
 
-/** "1 row", "2,048 rows". */
-export function rowCount(n: number): string {
-  return `${n.toLocaleString('en')} row${n === 1 ? '' : 's'}`;
-}
-
 /** One sentence of what importing will do, with the row counts, for the import step. */
 export function importStatement(mode: ImportMode, incoming: number, currentRows: number, currentName: string): string {
-  const rows = rowCount;
+  const rows = (n: number) => plural(n, 'row');
   return mode === 'append'
     ? `Adds ${rows(incoming)} to the ${rows(currentRows)} of “${currentName}”: ${rows(currentRows + incoming)} in all.`
     : `Replaces the ${rows(currentRows)} of “${currentName}” with ${rows(incoming)} from the file; Undo brings them back.`;
@@ -59,7 +55,7 @@ export function importStatement(mode: ImportMode, incoming: number, currentRows:
  */
 export function applyImport(current: DatasetState, source: ImportSource, mode: ImportMode, split: (rows: readonly { text: string; label: number }[]) => DataRow[]): DatasetState {
   const { fileName, mapping, classes, dataset, skipped } = source;
-  const problems = skipped > 0 ? [`${skipped} rows of ${fileName} had problems and were left out.`] : [];
+  const problems = skipped > 0 ? [`${plural(skipped, 'row')} of ${fileName} had problems and ${skipped === 1 ? 'was' : 'were'} left out.`] : [];
   if (mode === 'replace') {
     return {
       info: {
@@ -78,7 +74,7 @@ export function applyImport(current: DatasetState, source: ImportSource, mode: I
   const info = current.info;
   const classNames = merged ? [...info.classNames, ...merged.labelWords.slice(info.classNames.length)] : info.classNames;
   return {
-    info: { ...info, classNames, notes: [...info.notes, `${incoming.length} rows appended from ${fileName}.`, ...problems] },
+    info: { ...info, classNames, notes: [...info.notes, `${plural(incoming.length, 'row')} appended from ${fileName}.`, ...problems] },
     rows: [...current.rows, ...split(incoming)],
     template: merged ? { ...current.template, labelWords: merged.labelWords } : current.template,
   };

@@ -1,5 +1,5 @@
 import { useDataStore } from '../../store/data-store';
-import { rowCount } from '../../store/import-apply';
+import { plural } from '../../data/plural';
 
 function SaveState() {
   const status = useDataStore((s) => s.saveStatus);
@@ -23,8 +23,8 @@ export function DatasetSummary() {
         <strong data-testid="dataset-name">{info.name}</strong>
         {synthetic && <span className="tag synthetic">Synthetic</span>}
         <span className="muted counts">
-          {rowCount(rows.length)} · {(rows.length - test).toLocaleString()} training · {test.toLocaleString()} test queries ·{' '}
-          {info.classNames.length} {info.classNames.length === 1 ? 'class' : 'classes'}
+          {plural(rows.length, 'row')} · {(rows.length - test).toLocaleString()} training · {plural(test, 'test query', 'test queries')} ·{' '}
+          {plural(info.classNames.length, 'class', 'classes')}
         </span>
         <SaveState />
       </div>

@@ -21,19 +21,19 @@ function useNoStrayDrops(): void {
   }, []);
 }
 
-/** A CSV, TSV or JSONL file, dropped or picked, opens the column mapping step. */
+/** A CSV, TSV, delimited .txt or JSONL file, dropped or picked, opens the column mapping step. */
 export function FileImport() {
   const openImport = useDataStore((s) => s.openImport);
   const [dragging, setDragging] = useState(false);
   useNoStrayDrops();
 
-  const read = async (file: File | undefined) => {
-    if (file) openImport(file.name, await file.text());
+  const read = (file: File | undefined) => {
+    if (file) void openImport(file, file.name);
   };
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setDragging(false);
-    void read(event.dataTransfer.files[0]);
+    read(event.dataTransfer.files[0]);
   };
 
   return (
@@ -53,16 +53,16 @@ export function FileImport() {
       onDrop={onDrop}
     >
       <h3>Your own data</h3>
-      <p className="muted">Drop a CSV, TSV or JSONL file here, with a column of texts and one of labels. You pick the columns next.</p>
+      <p className="muted">Drop a CSV, TSV, TXT or JSONL file here, with a column of texts and one of labels. You pick the columns next.</p>
       <label className="button-like">
         Choose a file…
         <input
           type="file"
-          accept=".csv,.tsv,.tab,.jsonl,.ndjson"
+          accept=".csv,.tsv,.tab,.txt,.jsonl,.ndjson"
           className="visually-hidden"
           aria-label="Import a data file"
           onChange={(e) => {
-            void read(e.target.files?.[0]);
+            read(e.target.files?.[0]);
             e.target.value = '';
           }}
         />

@@ -1,6 +1,11 @@
-import { useDataStore, type ImportDraft } from '../../store/data-store';
+import { ENCODING_NAMES } from '../../data/decode';
+import { DELIMITER_NAMES, DELIMITERS, type Delimiter } from '../../data/delimiter';
+import { READ_AS_LATIN1, type ImportReading } from '../../data/import-reading';
+import { plural } from '../../data/plural';
+import { useDataStore } from '../../store/data-store';
 import { importStatement } from '../../store/import-apply';
 import { ImportProblems } from './ImportProblems';
+import { TextPreview } from './TextPreview';
 
 const PREVIEW_ROWS = 5;
 
@@ -19,8 +24,28 @@ function ColumnSelect({ id, label, value, columns, onChange }: { id: string; lab
   );
 }
 
-function PreviewTable({ draft }: { draft: ImportDraft }) {
-  const dataset = draft.result?.dataset;
+const DELIMITER_SIGNS: Readonly<Record<Delimiter, string>> = { ',': ' (,)', ';': ' (;)', '\t': '', '|': ' (|)' };
+
+/** The delimiter the file is read with, the detected one marked, so a wrong guess is one pick away. */
+function DelimiterSelect({ reading, onChange }: { reading: ImportReading; onChange: (d: Delimiter) => void }) {
+  return (
+    <div className="field narrow-select">
+      <label htmlFor="import-delimiter">Column separator</label>
+      <select id="import-delimiter" value={reading.delimiter ?? ''} onChange={(e) => onChange(e.target.value as Delimiter)}>
+        {DELIMITERS.map((d) => (
+          <option key={d} value={d}>
+            {DELIMITER_NAMES[d]}
+            {DELIMITER_SIGNS[d]}
+            {d === reading.detectedDelimiter ? ', detected' : ''}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function PreviewTable({ reading }: { reading: ImportReading }) {
+  const dataset = reading.result?.dataset;
   if (!dataset || dataset.rows.length === 0) return null;
   return (
     <table className="data-table compact" aria-label="First rows to import">
@@ -33,7 +58,9 @@ function PreviewTable({ draft }: { draft: ImportDraft }) {
       <tbody>
         {dataset.rows.slice(0, PREVIEW_ROWS).map((row, i) => (
           <tr key={i}>
-            <td className="text-cell">{row.text}</td>
+            <td className="text-cell">
+              <TextPreview text={row.text} />
+            </td>
             <td>{dataset.labelSet[row.label]}</td>
           </tr>
         ))}
@@ -49,46 +76,60 @@ export function ImportMapping() {
   const currentRows = useDataStore((s) => s.rows.length);
   const currentName = useDataStore((s) => s.info.name);
   const { setImportMapping, commitImport, cancelImport } = useDataStore.getState();
-  const good = draft.result?.dataset.rows.length ?? 0;
+  const { reading } = draft;
+  const good = reading?.result?.dataset.rows.length ?? 0;
   return (
-    <div className="data-card import-mapping" data-testid="import-mapping">
+    <div className="data-card import-mapping" data-testid="import-mapping" aria-busy={draft.pending}>
       <h3>
         Import <span className="file-name">{draft.fileName}</span>
+        {draft.pending && (
+          <span className="muted reading" role="status">
+            {' '}
+            reading…
+          </span>
+        )}
       </h3>
-      {draft.columns.length > 0 && (
+      {reading && reading.columns.length > 0 && (
         <div className="inline-form">
-          <ColumnSelect id="import-text" label="Text column" value={draft.mapping.text} columns={draft.columns} onChange={(text) => setImportMapping({ mapping: { ...draft.mapping, text } })} />
-          <ColumnSelect id="import-label" label="Label column" value={draft.mapping.label} columns={draft.columns} onChange={(label) => setImportMapping({ mapping: { ...draft.mapping, label } })} />
+          {reading.delimiter !== null && <DelimiterSelect reading={reading} onChange={(delimiter) => void setImportMapping({ delimiter })} />}
+          <ColumnSelect id="import-text" label="Text column" value={reading.mapping.text} columns={reading.columns} onChange={(text) => void setImportMapping({ mapping: { ...reading.mapping, text } })} />
+          <ColumnSelect id="import-label" label="Label column" value={reading.mapping.label} columns={reading.columns} onChange={(label) => void setImportMapping({ mapping: { ...reading.mapping, label } })} />
           <fieldset className="classes-choice">
             <legend>Labels are</legend>
             <label>
-              <input type="radio" name="import-classes" checked={draft.classes === 'template'} onChange={() => setImportMapping({ classes: 'template' })} />
+              <input type="radio" name="import-classes" checked={draft.classes === 'template'} onChange={() => void setImportMapping({ classes: 'template' })} />
               the label words ({labelWords.join(', ')}) or class numbers
             </label>
             <label>
-              <input type="radio" name="import-classes" checked={draft.classes === 'file'} onChange={() => setImportMapping({ classes: 'file' })} />
+              <input type="radio" name="import-classes" checked={draft.classes === 'file'} onChange={() => void setImportMapping({ classes: 'file' })} />
               new classes, taken from the file
             </label>
           </fieldset>
         </div>
       )}
-      {draft.error && (
-        <p role="alert" className="alert">
-          {draft.error}
-        </p>
+      {draft.encoding !== 'utf-8' && reading && !reading.undecodable && <p className="muted">Read as {ENCODING_NAMES[draft.encoding]}.</p>}
+      {reading?.error && (
+        <div role="alert" className="alert">
+          <p>{reading.error}</p>
+          {reading.undecodable && draft.encoding === 'utf-8' && (
+            <button type="button" onClick={() => void setImportMapping({ encoding: 'windows-1252' })}>
+              {READ_AS_LATIN1}
+            </button>
+          )}
+        </div>
       )}
-      <PreviewTable draft={draft} />
-      {draft.result && <ImportProblems problems={draft.result.problems} />}
+      {reading && <PreviewTable reading={reading} />}
+      {reading?.result && <ImportProblems problems={reading.result.problems} />}
       {good > 0 && (
         <>
           <fieldset className="import-mode">
             <legend>The good rows</legend>
             <label>
-              <input type="radio" name="import-mode" checked={draft.mode === 'append'} onChange={() => setImportMapping({ mode: 'append' })} />
+              <input type="radio" name="import-mode" checked={draft.mode === 'append'} onChange={() => void setImportMapping({ mode: 'append' })} />
               add to the current rows
             </label>
             <label>
-              <input type="radio" name="import-mode" checked={draft.mode === 'replace'} onChange={() => setImportMapping({ mode: 'replace' })} />
+              <input type="radio" name="import-mode" checked={draft.mode === 'replace'} onChange={() => void setImportMapping({ mode: 'replace' })} />
               replace the current rows
             </label>
           </fieldset>
@@ -99,8 +140,8 @@ export function ImportMapping() {
         </>
       )}
       <div className="button-row">
-        <button type="button" disabled={good === 0} onClick={commitImport}>
-          Import {good.toLocaleString()} good {good === 1 ? 'row' : 'rows'}
+        <button type="button" disabled={good === 0 || draft.pending} onClick={commitImport}>
+          Import {plural(good, 'good row')}
         </button>
         <button type="button" className="secondary" onClick={cancelImport}>
           Cancel

@@ -1,4 +1,5 @@
 import type { ImportProblem } from '../../data/import';
+import { plural } from '../../data/plural';
 
 const SHOWN = 20;
 
@@ -9,7 +10,7 @@ export function ImportProblems({ problems }: { problems: readonly ImportProblem[
     <div className="import-problems" role="alert" data-testid="import-problems">
       <p>
         <strong>
-          {problems.length} {problems.length === 1 ? 'row has a problem' : 'rows have problems'}
+          {plural(problems.length, 'row has a problem', 'rows have problems')}
         </strong>{' '}
         and will be left out; fix them in the file and import again, or import the good rows and fix them here.
       </p>

@@ -1,11 +1,12 @@
 import { useDataStore } from '../../store/data-store';
-import { rowCount as rows } from '../../store/import-apply';
+import { plural } from '../../data/plural';
 
 /** What the last import did, with its undo, until the data is changed otherwise. */
 export function ImportUndo() {
   const last = useDataStore((s) => s.lastImport);
   const undo = useDataStore((s) => s.undoImport);
   if (!last) return null;
+  const rows = (n: number) => plural(n, 'row');
   const what =
     last.mode === 'append'
       ? `Added ${rows(last.added)} from ${last.fileName}.`

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { plural } from '../../data/plural';
 import { rowFlag, useDataStore } from '../../store/data-store';
 import { AddRowForm } from './AddRowForm';
 import { RowItem } from './RowItem';
@@ -39,7 +40,7 @@ export function RowTable() {
         </label>
         {flagged > 0 && (
           <span className="flag-count" data-testid="flag-count">
-            {flagged} {flagged === 1 ? 'row cannot' : 'rows cannot'} be used
+            {plural(flagged, 'row')} cannot be used
           </span>
         )}
         <SplitControl key={rows.length} />
