@@ -49,11 +49,11 @@ async function expectRowsKept(page: Page): Promise<void> {
   expect(await page.getByTestId('dataset-summary').innerText()).toContain('4 rows');
 }
 
-/** The trainer worker: the one that owns the GPU device. */
+/** The trainer worker (src/train/client.ts names it): the import worker has navigator.gpu too, but not the device. */
 async function trainerWorker(page: Page): Promise<Worker> {
   await expect.poll(() => page.workers().length).toBeGreaterThan(0);
-  for (const worker of page.workers()) if (await worker.evaluate(() => typeof GPUDevice !== 'undefined' && 'gpu' in navigator)) return worker;
-  throw new Error(`no worker with WebGPU among ${page.workers().map((w) => w.url()).join(', ')}`);
+  for (const worker of page.workers()) if (await worker.evaluate(() => self.name === 'trainer')) return worker;
+  throw new Error(`no worker named "trainer" among ${page.workers().map((w) => w.url()).join(', ')}`);
 }
 
 /** Starts a long run on the loaded model and waits for its first step. */
