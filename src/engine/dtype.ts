@@ -22,11 +22,13 @@ export function shapeToString(shape: Shape): string {
 }
 
 /** Rounds a float to the nearest IEEE half and returns its bits; used to upload f16 tensors. */
+/** One scratch word for every call: a fresh array per element made f16 uploads of GPT-2 take over a minute. */
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+
 export function toHalfBits(value: number): number {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  f32[0] = value;
-  const x = u32[0];
+  scratchF32[0] = value;
+  const x = scratchU32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
