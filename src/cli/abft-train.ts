@@ -1,10 +1,11 @@
 /**
  * `abft train`: set up (data, model, prompts, resume; every problem found here is bad input), then
  * train with one JSON line per step and write report.json, checkpoint.safetensors and the
- * fine-tuned model into --out. A non-finite loss stops training with the last good weights, and the
+ * fine-tuned model into --out, each replaced whole (atomic-file.ts), so a kill keeps the previous
+ * one. A non-finite loss stops training with the last good weights, and the
  * outputs are still written.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HeadSummary } from '../abft/loss';
 import { preparePrompts } from '../abft/prepared';
@@ -21,6 +22,7 @@ import { numberOption, trainOptions, UsageError, type ParsedArgs } from './abft-
 import { describeSplit, loadRunData, type RunData } from './abft-data';
 import { describeModel, loadRunModel, runEvaluation, type RunModel } from './abft-model';
 import type { CliIo } from './abft-io';
+import { removeLeftoverPartials, writeFileAtomic } from './atomic-file';
 
 export interface TrainingSession {
   readonly e: Engine;
@@ -60,6 +62,7 @@ async function outputFolder(args: ParsedArgs): Promise<string | null> {
   }
   try {
     await mkdir(out, { recursive: true });
+    await removeLeftoverPartials(out);
   } catch (error) {
     throw new UsageError(`--out ${out} cannot be created (${(error as NodeJS.ErrnoException).code}); pick a folder you can write to`);
   }
@@ -140,9 +143,9 @@ async function writeModel(s: TrainingSession, out: string): Promise<void> {
     if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
     const file = s.run.folder.get(name)!;
     await mkdir(dirname(join(out, name)), { recursive: true });
-    await writeFile(join(out, name), await file.read(0, file.size));
+    await writeFileAtomic(join(out, name), await file.read(0, file.size));
   }
-  await writeFile(join(out, 'model.safetensors'), bytes);
+  await writeFileAtomic(join(out, 'model.safetensors'), bytes);
 }
 
 /** Trains to options.steps; returns the exit code (0, or 3 when a non-finite loss stopped it). */
@@ -165,7 +168,7 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
       steps.push(line);
       io.stdout(JSON.stringify(line));
       if (out && s.checkpointEvery > 0 && metrics.step % s.checkpointEvery === 0) {
-        await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+        await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
       }
     }
     const deltas = await deltaNorms(e, s.run.model, s.snapshot);
@@ -184,8 +187,8 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
       evaluation: { before: s.before, after, change: s.before && after ? compareReports(s.before, after) : null },
     };
     if (out) {
-      await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2));
-      await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+      await writeFileAtomic(join(out, 'report.json'), JSON.stringify(report, null, 2));
+      await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
       await writeModel(s, out);
     }
     io.stdout(JSON.stringify({ done: true, stepsDone: trainer.steps, stoppedEarly: stopped, out, evaluation: report.evaluation.change }));
