@@ -17,6 +17,7 @@ import { exportFineTuned } from '../model/export';
 import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
 import { deltaNorms, WeightSnapshot } from '../train/delta-norms';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
+import { describeRun, explainNonFinite } from '../train/non-finite';
 import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
 import { numberOption, trainOptions, UsageError, type ParsedArgs } from './abft-args';
 import { describeSplit, loadRunData, type RunData } from './abft-data';
@@ -36,6 +37,8 @@ export interface TrainingSession {
   readonly snapshot: WeightSnapshot;
   readonly before: SuiteReport | null;
   readonly resumedFrom: number | null;
+  /** The training that made the weights this run starts from, in words; null when they are the base model's. */
+  readonly startWeights: string | null;
   readonly out: string | null;
   readonly checkpointEvery: number;
 }
@@ -52,6 +55,20 @@ async function readResume(path: string): Promise<{ bytes: Uint8Array; info: Trai
   } catch (error) {
     throw new UsageError(`--resume ${path}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Who made the weights a run starts from: a resumed checkpoint's run, or the \`abft train\` run that
+ * exported --model (its model.safetensors metadata says so); null for a base model.
+ */
+function startWeights(args: ParsedArgs, run: RunModel, resume: { info: TrainingStateInfo } | null): string | null {
+  if (resume) return `${describeRun(resume.info.options, resume.info.stepsDone, null)} saved in --resume ${args.values.get('resume')}`;
+  const meta = run.checkpoint.files[0]?.metadata ?? {};
+  const steps = Number(meta['abft.steps']);
+  if (!(steps > 0)) return null;
+  const lr = Number(meta['abft.lr']);
+  const how = Number.isFinite(lr) ? describeRun({ objective: meta['abft.objective'] === 'end-to-end' ? 'end-to-end' : 'abft', lr }, steps, null) : `the ${steps}-step abft train run`;
+  return `${how} that wrote --model ${args.values.get('model')} (from base ${meta['abft.base']}${meta['abft.stopped'] ? `; it was stopped by a non-finite loss` : ''})`;
 }
 
 async function outputFolder(args: ParsedArgs): Promise<string | null> {
@@ -99,7 +116,8 @@ export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<Trai
         throw new UsageError(`--resume ${args.values.get('resume')}: ${(error as Error).message}`);
       }
     }
-    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom: resume?.info.stepsDone ?? null, out, checkpointEvery };
+    const resumedFrom = resume?.info.stepsDone ?? null;
+    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom, startWeights: startWeights(args, run, resume), out, checkpointEvery };
   } catch (error) {
     trainer?.release();
     run.release();
@@ -131,13 +149,19 @@ function checkpointMeta(s: TrainingSession) {
   return { modelLabel: s.run.identity, options: s.options, dataFingerprint: s.fingerprint };
 }
 
-/** The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder (config, tokenizer). */
-async function writeModel(s: TrainingSession, out: string): Promise<void> {
+/**
+ * The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder
+ * (config, tokenizer). Its metadata says how it was trained, so a later run on it can say where
+ * its weights came from.
+ */
+async function writeModel(s: TrainingSession, out: string, stopped: string | null): Promise<void> {
   const { spec, weights } = s.run.model;
   const bytes = await exportFineTuned(s.e, spec, weights, s.run.checkpoint, {
     'abft.base': s.run.identity,
     'abft.objective': s.options.objective,
+    'abft.lr': String(s.options.lr),
     'abft.steps': String(s.trainer.steps),
+    ...(stopped ? { 'abft.stopped': stopped } : {}),
   });
   for (const name of s.run.folder.names()) {
     if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
@@ -160,8 +184,14 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
         metrics = await trainer.step();
       } catch (error) {
         if (!(error instanceof NonFiniteLossError)) throw error;
-        stopped = error.message;
-        io.stderr(`abft: ${error.message}`);
+        stopped = explainNonFinite(error, {
+          runSteps: trainer.steps - (s.resumedFrom ?? 0),
+          lr: options.lr,
+          earlier: s.startWeights,
+          afterThisRun: out ? `The outputs in ${out} hold them: do not train on from them.` : null,
+          afterEarlier: 'Train from the base model (or an earlier checkpoint) instead.',
+        }).message;
+        io.stderr(`abft: ${stopped}`);
         break;
       }
       const line = metricsLine(metrics);
@@ -189,7 +219,7 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
     if (out) {
       await writeFileAtomic(join(out, 'report.json'), JSON.stringify(report, null, 2));
       await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
-      await writeModel(s, out);
+      await writeModel(s, out, stopped);
     }
     io.stdout(JSON.stringify({ done: true, stepsDone: trainer.steps, stoppedEarly: stopped, out, evaluation: report.evaluation.change }));
     return stopped ? 3 : 0;
