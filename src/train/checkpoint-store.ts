@@ -26,7 +26,7 @@ const EXTENSION = '.safetensors';
 /** Where a save writes before it replaces the checkpoint; what a killed save leaves is overwritten by the next. */
 const PARTIAL = '.partial';
 
-/** FileSystemHandle.move (Chromium 110+, Firefox 111+, Safari 16.4+ in OPFS); TypeScript's DOM types do not have it yet. */
+/** FileSystemFileHandle.move (Chromium 110+, Firefox 111+, Safari 16.4+ in OPFS; it replaces a file of that name); TypeScript's DOM types do not have it yet. */
 interface MovableHandle {
   move(destination: FileSystemDirectoryHandle, name: string): Promise<void>;
 }
@@ -168,7 +168,7 @@ export function checkpointStore(): Promise<CheckpointStore> {
   store ??= (async () => {
     try {
       const root = await navigator.storage.getDirectory();
-      if ('createWritable' in FileSystemFileHandle.prototype && 'move' in FileSystemHandle.prototype) return new OpfsStore(root);
+      if ('createWritable' in FileSystemFileHandle.prototype && 'move' in FileSystemFileHandle.prototype) return new OpfsStore(root);
     } catch {
       // Private windows and some browsers refuse OPFS; IndexedDB still works there.
     }

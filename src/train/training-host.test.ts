@@ -31,7 +31,7 @@ async function train(o: TrainOptions): Promise<{ losses: number[]; error: unknow
 describe('a run that blows up, in the worker', () => {
   it('says which weights it left, blames an earlier run rather than the next run\'s lr, and restores the weights from before it or as loaded', async () => {
     const e = await testEngine();
-    const files = Object.entries(tinyModelFiles('llama')).map(([name, content]) => ({ path: `tiny/${name}`, file: new File([content], name) }));
+    const files = Object.entries(tinyModelFiles('llama')).map(([name, content]) => ({ path: `tiny/${name}`, file: new File([content as BlobPart], name) }));
     await loadModelFrom(e, { source: { kind: 'files', label: 'tiny', files }, signal: new AbortController().signal, onProgress: () => {}, onReleased: () => {} });
     expect(restorableWeights()).toEqual([]);
 

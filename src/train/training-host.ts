@@ -67,19 +67,16 @@ class RunControl {
 
   /**
    * Waits after step `step` for the page's answer; `save` writes the state when asked to. The
-   * answer's reply (see `answerAutosave`) waits for the write.
+   * answer's reply (see `answerAutosave`) waits for the write and carries its failure: a save that
+   * fails (a full disk) does not stop the run.
    */
   async autosaveAt(step: number, save: () => Promise<AutosaveResult>): Promise<void> {
     let answer: (write: boolean) => void = () => {};
     const write = new Promise<boolean>((resolve) => (answer = resolve));
-    let settle: (result: AutosaveResult) => void = () => {};
-    const saved = new Promise<AutosaveResult>((resolve) => (settle = resolve));
-    this.autosavePoint = { step, answer: (w) => answer(w && !this.stopRequested), saved };
+    const saved = write.then((w) => (w && !this.stopRequested ? save() : null));
+    this.autosavePoint = { step, answer, saved };
     try {
-      settle((await write) ? await save() : null);
-    } catch (error) {
-      settle(null);
-      throw error;
+      await saved.catch(() => undefined);
     } finally {
       this.autosavePoint = null;
     }
