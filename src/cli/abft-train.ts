@@ -58,7 +58,7 @@ async function readResume(path: string): Promise<{ bytes: Uint8Array; info: Trai
 }
 
 /**
- * Who made the weights a run starts from: a resumed checkpoint's run, or the \`abft train\` run that
+ * Who made the weights a run starts from: a resumed checkpoint's run, or the training that
  * exported --model (its model.safetensors metadata says so); null for a base model.
  */
 function startWeights(args: ParsedArgs, run: RunModel, resume: { info: TrainingStateInfo } | null): string | null {
@@ -67,8 +67,10 @@ function startWeights(args: ParsedArgs, run: RunModel, resume: { info: TrainingS
   const steps = Number(meta['abft.steps']);
   if (!(steps > 0)) return null;
   const lr = Number(meta['abft.lr']);
-  const how = Number.isFinite(lr) ? describeRun({ objective: meta['abft.objective'] === 'end-to-end' ? 'end-to-end' : 'abft', lr }, steps, null) : `the ${steps}-step abft train run`;
-  return `${how} that wrote --model ${args.values.get('model')} (from base ${meta['abft.base']}${meta['abft.stopped'] ? `; it was stopped by a non-finite loss` : ''})`;
+  const from = `from base ${meta['abft.base']}${meta['abft.stopped'] ? '; it was stopped by a non-finite loss' : ''}`;
+  if (!Number.isFinite(lr)) return `the ${steps} training steps saved in --model ${args.values.get('model')} (${from})`;
+  const trained = describeRun({ objective: meta['abft.objective'] === 'end-to-end' ? 'end-to-end' : 'abft', lr }, steps, null);
+  return `${trained} that wrote --model ${args.values.get('model')} (${from})`;
 }
 
 async function outputFolder(args: ParsedArgs): Promise<string | null> {
