@@ -66,17 +66,29 @@ class RunControl {
   private autosavePoint: { readonly step: number; answer: (write: boolean) => void; readonly saved: Promise<AutosaveResult> } | null = null;
 
   /**
-   * Waits after step `step` for the page's answer; `save` writes the state when asked to. The
-   * answer's reply (see `answerAutosave`) waits for the write and carries its failure: a save that
-   * fails (a full disk) does not stop the run.
+   * Waits after step `step` for the page's answer; when asked to write, reads the state off the GPU
+   * (`read`: its errors are the run's, as any GPU error is) and stores it (`store`: its failure, a
+   * full disk, only goes to the answer's reply, and the run goes on). The reply (see
+   * `answerAutosave`) waits for the write.
    */
-  async autosaveAt(step: number, save: () => Promise<AutosaveResult>): Promise<void> {
+  async autosaveAt(step: number, read: () => Promise<Uint8Array>, store: (bytes: Uint8Array) => Promise<AutosaveResult>): Promise<void> {
     let answer: (write: boolean) => void = () => {};
     const write = new Promise<boolean>((resolve) => (answer = resolve));
-    const saved = write.then((w) => (w && !this.stopRequested ? save() : null));
+    let settle: (result: Promise<AutosaveResult>) => void = () => {};
+    const saved = new Promise<AutosaveResult>((resolve) => (settle = resolve));
     this.autosavePoint = { step, answer, saved };
     try {
-      await saved.catch(() => undefined);
+      if (!(await write) || this.stopRequested) return settle(Promise.resolve(null));
+      let bytes: Uint8Array;
+      try {
+        bytes = await read();
+      } catch (error) {
+        settle(Promise.reject(error));
+        throw error;
+      }
+      const stored = store(bytes);
+      settle(stored);
+      await stored.catch(() => undefined);
     } finally {
       this.autosavePoint = null;
     }
@@ -250,11 +262,20 @@ export async function startTraining(e: Engine, request: StartRequest, onStep: (m
       onStep(metrics);
       if (autosave?.due(trainer.steps, request.options.steps)) {
         onAutosaveDue(trainer.steps);
-        await run.autosaveAt(trainer.steps, async () => {
-          const result = await writeAutosave(e, current, request.autosave!);
-          autosave.saved(result.ms);
-          return result;
-        });
+        let started = 0;
+        await run.autosaveAt(
+          trainer.steps,
+          () => {
+            started = performance.now();
+            return gpuWork.run(() => saveTrainingState(e, trainer, stateMeta(current)));
+          },
+          async (bytes) => {
+            await storeAutosave(request.autosave!.runId, bytes);
+            const ms = performance.now() - started;
+            autosave.saved(ms);
+            return { bytes: bytes.byteLength, ms };
+          },
+        );
       }
     }
     return outcome('done');
@@ -269,15 +290,12 @@ export function answerAutosave(step: number, write: boolean): Promise<AutosaveRe
   return control ? control.answerAutosave(step, write) : Promise.resolve(null);
 }
 
-/** The session's state under the run's autosave name; other runs' autosaves are removed, so one is kept at a time. */
-async function writeAutosave(e: Engine, current: TrainingSession, request: AutosaveRequest): Promise<{ bytes: number; ms: number }> {
-  const started = performance.now();
-  const name = autosaveName(request.runId);
-  const bytes = await gpuWork.run(() => saveTrainingState(e, current.trainer, stateMeta(current)));
+/** A run's state under its autosave name; other runs' autosaves are removed, so one is kept at a time. */
+async function storeAutosave(runId: string, bytes: Uint8Array): Promise<void> {
+  const name = autosaveName(runId);
   const store = await checkpointStore();
   await store.save(name, bytes);
   for (const other of await store.names()) if (isAutosaveName(other) && other !== name) await store.delete(other);
-  return { bytes: bytes.byteLength, ms: performance.now() - started };
 }
 
 export async function discardAutosave(runId: string): Promise<void> {
