@@ -1,10 +1,11 @@
 /**
  * `abft train`: set up (data, model, prompts, resume; every problem found here is bad input), then
  * train with one JSON line per step and write report.json, checkpoint.safetensors and the
- * fine-tuned model into --out. A non-finite loss stops training with the last good weights, and the
+ * fine-tuned model into --out, each replaced whole (atomic-file.ts), so a kill keeps the previous
+ * one. A non-finite loss stops training with the last good weights, and the
  * outputs are still written.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HeadSummary } from '../abft/loss';
 import { preparePrompts } from '../abft/prepared';
@@ -16,11 +17,13 @@ import { exportFineTuned } from '../model/export';
 import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
 import { deltaNorms, WeightSnapshot } from '../train/delta-norms';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
+import { describeRun, explainNonFinite } from '../train/non-finite';
 import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
 import { numberOption, trainOptions, UsageError, type ParsedArgs } from './abft-args';
 import { describeSplit, loadRunData, type RunData } from './abft-data';
 import { describeModel, loadRunModel, runEvaluation, type RunModel } from './abft-model';
 import type { CliIo } from './abft-io';
+import { removeLeftoverPartials, writeFileAtomic } from './atomic-file';
 
 export interface TrainingSession {
   readonly e: Engine;
@@ -34,6 +37,8 @@ export interface TrainingSession {
   readonly snapshot: WeightSnapshot;
   readonly before: SuiteReport | null;
   readonly resumedFrom: number | null;
+  /** The training that made the weights this run starts from, in words; null when they are the base model's. */
+  readonly startWeights: string | null;
   readonly out: string | null;
   readonly checkpointEvery: number;
 }
@@ -52,6 +57,22 @@ async function readResume(path: string): Promise<{ bytes: Uint8Array; info: Trai
   }
 }
 
+/**
+ * Who made the weights a run starts from: a resumed checkpoint's run, or the training that
+ * exported --model (its model.safetensors metadata says so); null for a base model.
+ */
+function startWeights(args: ParsedArgs, run: RunModel, resume: { info: TrainingStateInfo } | null): string | null {
+  if (resume) return `${describeRun(resume.info.options, resume.info.stepsDone, null)} saved in --resume ${args.values.get('resume')}`;
+  const meta = run.checkpoint.files[0]?.metadata ?? {};
+  const steps = Number(meta['abft.steps']);
+  if (!(steps > 0)) return null;
+  const lr = Number(meta['abft.lr']);
+  const from = `from base ${meta['abft.base']}${meta['abft.stopped'] ? '; it was stopped by a non-finite loss' : ''}`;
+  if (!Number.isFinite(lr)) return `the ${steps} training steps saved in --model ${args.values.get('model')} (${from})`;
+  const trained = describeRun({ objective: meta['abft.objective'] === 'end-to-end' ? 'end-to-end' : 'abft', lr }, steps, null);
+  return `${trained} that wrote --model ${args.values.get('model')} (${from})`;
+}
+
 async function outputFolder(args: ParsedArgs): Promise<string | null> {
   const out = args.values.get('out');
   if (out === undefined) {
@@ -60,6 +81,7 @@ async function outputFolder(args: ParsedArgs): Promise<string | null> {
   }
   try {
     await mkdir(out, { recursive: true });
+    await removeLeftoverPartials(out);
   } catch (error) {
     throw new UsageError(`--out ${out} cannot be created (${(error as NodeJS.ErrnoException).code}); pick a folder you can write to`);
   }
@@ -96,7 +118,8 @@ export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<Trai
         throw new UsageError(`--resume ${args.values.get('resume')}: ${(error as Error).message}`);
       }
     }
-    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom: resume?.info.stepsDone ?? null, out, checkpointEvery };
+    const resumedFrom = resume?.info.stepsDone ?? null;
+    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom, startWeights: startWeights(args, run, resume), out, checkpointEvery };
   } catch (error) {
     trainer?.release();
     run.release();
@@ -128,21 +151,27 @@ function checkpointMeta(s: TrainingSession) {
   return { modelLabel: s.run.identity, options: s.options, dataFingerprint: s.fingerprint };
 }
 
-/** The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder (config, tokenizer). */
-async function writeModel(s: TrainingSession, out: string): Promise<void> {
+/**
+ * The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder
+ * (config, tokenizer). Its metadata says how it was trained, so a later run on it can say where
+ * its weights came from.
+ */
+async function writeModel(s: TrainingSession, out: string, stopped: string | null): Promise<void> {
   const { spec, weights } = s.run.model;
   const bytes = await exportFineTuned(s.e, spec, weights, s.run.checkpoint, {
     'abft.base': s.run.identity,
     'abft.objective': s.options.objective,
+    'abft.lr': String(s.options.lr),
     'abft.steps': String(s.trainer.steps),
+    ...(stopped ? { 'abft.stopped': stopped } : {}),
   });
   for (const name of s.run.folder.names()) {
     if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
     const file = s.run.folder.get(name)!;
     await mkdir(dirname(join(out, name)), { recursive: true });
-    await writeFile(join(out, name), await file.read(0, file.size));
+    await writeFileAtomic(join(out, name), await file.read(0, file.size));
   }
-  await writeFile(join(out, 'model.safetensors'), bytes);
+  await writeFileAtomic(join(out, 'model.safetensors'), bytes);
 }
 
 /** Trains to options.steps; returns the exit code (0, or 3 when a non-finite loss stopped it). */
@@ -157,15 +186,21 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
         metrics = await trainer.step();
       } catch (error) {
         if (!(error instanceof NonFiniteLossError)) throw error;
-        stopped = error.message;
-        io.stderr(`abft: ${error.message}`);
+        stopped = explainNonFinite(error, {
+          runSteps: trainer.steps - (s.resumedFrom ?? 0),
+          lr: options.lr,
+          earlier: s.startWeights,
+          afterThisRun: out ? `The outputs in ${out} hold them: do not train on from them.` : null,
+          afterEarlier: 'Train from the base model (or an earlier checkpoint) instead.',
+        }).message;
+        io.stderr(`abft: ${stopped}`);
         break;
       }
       const line = metricsLine(metrics);
       steps.push(line);
       io.stdout(JSON.stringify(line));
       if (out && s.checkpointEvery > 0 && metrics.step % s.checkpointEvery === 0) {
-        await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+        await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
       }
     }
     const deltas = await deltaNorms(e, s.run.model, s.snapshot);
@@ -184,9 +219,9 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
       evaluation: { before: s.before, after, change: s.before && after ? compareReports(s.before, after) : null },
     };
     if (out) {
-      await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2));
-      await writeFile(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
-      await writeModel(s, out);
+      await writeFileAtomic(join(out, 'report.json'), JSON.stringify(report, null, 2));
+      await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+      await writeModel(s, out, stopped);
     }
     io.stdout(JSON.stringify({ done: true, stepsDone: trainer.steps, stoppedEarly: stopped, out, evaluation: report.evaluation.change }));
     return stopped ? 3 : 0;

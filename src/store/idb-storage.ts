@@ -132,3 +132,26 @@ export function idbStorage<S extends object>({ database, onStatus }: IdbStorageO
     },
   };
 }
+
+/** One value kept under `key` in its own database, for state that is written at chosen moments (not on every `set`) and must know when it is safe. */
+export interface IdbValue<T> {
+  get(): Promise<T | undefined>;
+  /** Settles once the value (or a newer one given meanwhile) is committed; rejects when it could not be. */
+  put(value: T): Promise<void>;
+  delete(): Promise<void>;
+}
+
+export function idbValue<T>(database: string, key: string): IdbValue<T> {
+  let db: Promise<IDBDatabase> | null = null;
+  const open = () => (db ??= openDatabase(database));
+  // Deletes go through the same writer as puts, so a delete is never overtaken by a put given before it.
+  const write = latestWins(async (value: T | undefined) => {
+    if (value === undefined) await transact(open(), 'readwrite', (s) => s.delete(key));
+    else await transact(open(), 'readwrite', (s) => s.put(value, key));
+  });
+  return {
+    get: async () => (typeof indexedDB === 'undefined' ? undefined : ((await transact(open(), 'readonly', (s) => s.get(key))) as T | undefined)),
+    put: (value) => write(value),
+    delete: () => write(undefined),
+  };
+}

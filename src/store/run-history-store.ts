@@ -36,7 +36,8 @@ export interface RunRecord {
   readonly heads: number;
   readonly settings: TrainSettings;
   readonly options: TrainOptions;
-  readonly outcome: 'done' | 'stopped' | 'failed';
+  /** 'interrupted': the page went away (or its worker or GPU failed) before the run ended, and it was not resumed. */
+  readonly outcome: 'done' | 'stopped' | 'failed' | 'interrupted';
   /** Why a failed run failed. */
   readonly message?: string;
   readonly steps: readonly StepRecord[];

@@ -1,14 +1,18 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { abftObjectivePresets, type AbftPresetName } from '../abft/objective';
+import { DEMO_MODEL } from '../demo-model';
+import { WorkerCallError } from '../train/client';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
-import type { EvaluationSet, EvaluationSummary, TrainingData } from '../train/protocol';
+import type { EvaluationSet, EvaluationSummary, ModelSummary, RestorableWeights, TrainingData } from '../train/protocol';
 import type { StepMetrics } from '../train/trainer';
 import { trainerClient } from './trainer-client';
 import type { LayerDeltaNorms } from '../train/delta-norms';
 import { useDataStore } from './data-store';
+import { useInterruptedRunStore, type InterruptedRun } from './interrupted-run-store';
 import { useModelStore } from './model-store';
-import { compactStep, useRunHistoryStore, type RunRecord } from './run-history-store';
+import { RunJournal } from './run-journal';
+import { compactStep, headGrid, useRunHistoryStore, type RunRecord, type StepRecord } from './run-history-store';
 
 /**
  * What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults.
@@ -42,7 +46,10 @@ export type RunState =
   | { readonly state: 'stopping' }
   | { readonly state: 'done' }
   | { readonly state: 'stopped' }
-  | { readonly state: 'failed'; readonly message: string };
+  /** `restore`: after a non-finite loss, the weights the worker can put back, each with its button's words. */
+  | { readonly state: 'failed'; readonly message: string; readonly restore?: readonly RestoreChoice[] }
+  /** An interrupted run being taken up again: its model loaded if needed, its autosave restored. */
+  | { readonly state: 'resuming' };
 
 export interface AccuracyMeasure {
   /** Training steps of the current run before the measure; 0 before any training of this model. */
@@ -58,6 +65,23 @@ export interface RunAccuracy {
 
 export type TaskState = { readonly state: 'idle' } | { readonly state: 'running' } | { readonly state: 'failed'; readonly message: string };
 
+export interface RestoreChoice {
+  readonly which: RestorableWeights;
+  readonly label: string;
+}
+
+/** The buttons for what the worker can restore; "before this run" only when the failed run itself changed the weights. */
+function restoreChoices(restorable: readonly RestorableWeights[] | undefined, changedByThisRun: boolean): RestoreChoice[] | undefined {
+  if (!restorable?.length) return undefined;
+  return restorable.map((which) => ({
+    which,
+    label: which === 'loaded' ? "Restore the model's loaded weights" : `Restore the weights from before ${changedByThisRun ? 'this' : 'the earlier'} run`,
+  }));
+}
+
+/** Restoring trained weights after a run blew up; `restored` says which weights are on the GPU now. */
+export type WeightsRestoreState = TaskState | { readonly state: 'done'; readonly restored: string };
+
 interface TrainingStore {
   readonly settings: TrainSettings;
   readonly run: RunState;
@@ -70,8 +94,16 @@ interface TrainingStore {
   readonly runAccuracy: RunAccuracy;
   readonly evaluation: TaskState;
   readonly exporting: TaskState;
+  readonly weightsRestore: WeightsRestoreState;
+  /** Why the running run's last autosave failed; null while saving works. */
+  readonly autosaveProblem: string | null;
   setSetting<K extends keyof TrainSettings>(key: K, value: TrainSettings[K]): void;
   start(): Promise<void>;
+  /** Takes up the interrupted run (interrupted-run-store) from its autosave, to its target steps. */
+  resumeInterrupted(): Promise<void>;
+  /** Forgets the interrupted run and its autosave. */
+  discardInterrupted(): Promise<void>;
+  restoreWeights(which: RestorableWeights): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
@@ -134,7 +166,52 @@ function adoptLegacyK(k: unknown): void {
 }
 
 export function isActive(run: RunState): boolean {
-  return ['preparing', 'measuring', 'running', 'pausing', 'paused', 'stopping'].includes(run.state);
+  return ['preparing', 'measuring', 'running', 'pausing', 'paused', 'stopping', 'resuming'].includes(run.state);
+}
+
+/**
+ * Autosave every this many steps instead of the worker's time-based default: `?autosave-every=N`
+ * in the page's address (the browser tests use 1).
+ */
+function autosaveEverySteps(): number | undefined {
+  const value = Number(new URLSearchParams(globalThis.location?.search ?? '').get('autosave-every'));
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** One run as it trains: what start() sets up, or what a resume takes from the interrupted record. */
+interface RunContext {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly settings: TrainSettings;
+  readonly options: TrainOptions;
+  readonly data: TrainingData;
+  readonly dataName: string;
+  readonly model: Pick<ModelSummary, 'label' | 'layers' | 'heads'>;
+  /** The test set of the run's before and after measures; null when it measures none. */
+  readonly evaluation: EvaluationSet | null;
+}
+
+/** The GPU or the worker went away during the run: it is kept to resume rather than ended as failed. */
+function interruption(error: unknown): boolean {
+  return error instanceof WorkerCallError && (error.detail.kind === 'device-lost' || error.detail.kind === 'worker-crashed');
+}
+
+function expandStep(step: StepRecord, model: RunContext['model']): StepMetrics {
+  const { heads, ...scalars } = step;
+  return { ...scalars, perLayerHead: heads ? headGrid(heads, model.layers, model.heads) : null };
+}
+
+/** The Model step's way to load `label` again, or null when only the user can (a local folder). */
+function reloader(label: string): (() => Promise<void>) | null {
+  const models = useModelStore.getState();
+  if (label === DEMO_MODEL.label) return () => models.loadDemo();
+  const hub = /^Hub: (.+)@([^@]+)$/.exec(label);
+  if (!hub) return null;
+  return () => {
+    models.setHubRepo(hub[1]);
+    models.setHubRevision(hub[2]);
+    return models.loadFromHub();
+  };
 }
 
 function errorMessage(error: unknown): string {
@@ -158,7 +235,7 @@ export const useTrainingStore = create<TrainingStore>()(
         if (listening) return;
         listening = true;
         trainerClient().onEvent((event) => {
-          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], runAccuracy: NOT_MEASURED, run: { state: 'idle' } });
+          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], runAccuracy: NOT_MEASURED, run: { state: 'idle' }, weightsRestore: { state: 'idle' } });
         });
       }
 
@@ -174,40 +251,135 @@ export const useTrainingStore = create<TrainingStore>()(
         }
       }
 
-      async function evaluate(): Promise<EvaluationSummary> {
-        const settings = get().settings;
-        const reply = await trainerClient().request({ type: 'evaluate', set: evaluationSet(settings), microBatch: settings.microBatch });
+      async function evaluate(testSet: EvaluationSet, microBatch: number): Promise<EvaluationSummary> {
+        const reply = await trainerClient().request({ type: 'evaluate', set: testSet, microBatch });
         return reply.result;
       }
 
       /** A run's own measure; a failure is shown by the accuracy view and does not stop the run. */
-      async function measure(when: 'before' | 'after'): Promise<void> {
+      async function measure(when: 'before' | 'after', run: RunContext): Promise<void> {
         set({ run: { state: 'measuring', when } });
         try {
-          const result = await evaluate();
+          const result = await evaluate(run.evaluation!, run.settings.microBatch);
           set((s) => ({ runAccuracy: { ...s.runAccuracy, [when]: result } }));
         } catch (error) {
           set({ evaluation: { state: 'failed', message: errorMessage(error) } });
         }
       }
 
-      /** Keeps a run that took at least one step in the history. */
-      function record(run: Pick<RunRecord, 'startedAt' | 'settings' | 'options' | 'outcome' | 'message' | 'dataName'>): void {
+      /** The run's record as of now: its steps so far and its measures. */
+      function recordOf(run: RunContext, outcome: RunRecord['outcome'], message?: string): RunRecord {
         const { history, runAccuracy, deltaNorms } = get();
-        const model = useModelStore.getState().model;
-        if (history.length === 0 || !model) return;
-        useRunHistoryStore.getState().add({
-          ...run,
-          id: crypto.randomUUID(),
+        return {
+          id: run.id,
+          startedAt: run.startedAt,
           endedAt: Date.now(),
-          modelLabel: model.label,
-          layers: model.layers,
-          heads: model.heads,
+          settings: run.settings,
+          options: run.options,
+          outcome,
+          message,
+          dataName: run.dataName,
+          modelLabel: run.model.label,
+          layers: run.model.layers,
+          heads: run.model.heads,
           steps: history.map(compactStep),
           accuracyBefore: runAccuracy.before,
           accuracyAfter: runAccuracy.after,
           deltaNorms,
-        });
+        };
+      }
+
+      function interruptedOf(run: RunContext): InterruptedRun {
+        return { record: recordOf(run, 'interrupted'), data: run.data, evaluation: run.evaluation };
+      }
+
+      /**
+       * An autosave point: the record through `step` is written first, so the worker's checkpoint is
+       * never ahead of the metrics kept; when the record cannot be written, the worker saves nothing.
+       */
+      async function autosave(journal: RunJournal, step: number): Promise<void> {
+        let kept = true;
+        try {
+          await journal.write();
+        } catch (error) {
+          kept = false;
+          set({ autosaveProblem: `the run's metrics could not be kept in this browser (${errorMessage(error)})` });
+        }
+        try {
+          const reply = await trainerClient().request({ type: 'autosave', step, write: kept });
+          if (reply.saved) set({ autosaveProblem: null });
+        } catch (error) {
+          set({ autosaveProblem: errorMessage(error) });
+        }
+      }
+
+      /**
+       * Trains `run` to its target steps (from its restored session when `continueSession`), then
+       * measures and keeps it in the history; a run whose worker or GPU went away stays interrupted.
+       */
+      async function train(run: RunContext, continueSession: boolean): Promise<void> {
+        const journal = new RunJournal(() => interruptedOf(run), useInterruptedRunStore.getState().keep);
+        let end: { state: 'done' | 'stopped' } | { state: 'failed'; message: string; restore?: readonly RestoreChoice[] };
+        let interrupted = false;
+        let stepsThisRequest = 0;
+        set({ autosaveProblem: null });
+        try {
+          set({ run: { state: 'preparing' } });
+          const reply = await trainerClient().request(
+            { type: 'start-training', options: run.options, data: run.data, continueSession, autosave: { runId: run.id, everySteps: autosaveEverySteps() } },
+            {
+              onStep: (metrics) => {
+                set((s) => ({ history: [...s.history, metrics], run: s.run.state === 'preparing' ? { state: 'running' } : s.run }));
+                stepsThisRequest++;
+                journal.stepped();
+              },
+              onAutosaveDue: (step) => void autosave(journal, step),
+            },
+          );
+          end = { state: reply.type === 'training-done' ? 'done' : 'stopped' };
+          set({ deltaNorms: reply.deltaNorms });
+        } catch (error) {
+          interrupted = interruption(error) && get().history.length > 0;
+          const restore = restoreChoices(error instanceof WorkerCallError ? error.detail.restorable : undefined, stepsThisRequest > 0);
+          const message = errorMessage(error) + (interrupted ? ' The run is kept as interrupted: resume it from the Runs list once the GPU works again (reload the page).' : '');
+          end = { state: 'failed', message, ...(restore ? { restore } : {}) };
+        }
+        journal.close();
+        if (end.state !== 'failed' && run.evaluation && get().history.length > 0) await measure('after', run);
+        set({ run: end });
+        if (interrupted) {
+          await useInterruptedRunStore.getState().interrupt(interruptedOf(run)).catch(() => undefined);
+          return;
+        }
+        // A run that took at least one step goes to the history.
+        if (get().history.length > 0) useRunHistoryStore.getState().add(recordOf(run, end.state, end.state === 'failed' ? end.message : undefined));
+        await forget(run.id);
+      }
+
+      /** Drops a run's record and autosave; a worker that cannot answer leaves the autosave for the next save to remove. */
+      async function forget(runId: string): Promise<void> {
+        await useInterruptedRunStore.getState().clear().catch(() => undefined);
+        await trainerClient().request({ type: 'discard-autosave', runId }).catch(() => undefined);
+      }
+
+      /** A run starting while another is still offered for resuming: the older one goes to the history as it is. */
+      async function archiveInterrupted(): Promise<void> {
+        const pending = useInterruptedRunStore.getState().interrupted;
+        if (!pending) return;
+        useRunHistoryStore.getState().add(pending.record);
+        await forget(pending.record.id);
+      }
+
+      /** Loads the run's model when another (or none) is on the GPU; the message says what to do when it cannot. */
+      async function ensureModel(label: string): Promise<void> {
+        if (useModelStore.getState().model?.label === label) return;
+        const load = reloader(label);
+        if (!load) throw new Error(`This run was trained on ${label}; load that model in the Model step, then press Resume again.`);
+        await load();
+        const models = useModelStore.getState();
+        if (models.model?.label !== label) {
+          throw new Error(`This run was trained on ${label}, which could not be loaded${models.load.state === 'failed' ? ` (${models.load.message})` : ''}; load it in the Model step, then press Resume again.`);
+        }
       }
 
       return {
@@ -220,6 +392,8 @@ export const useTrainingStore = create<TrainingStore>()(
         runAccuracy: NOT_MEASURED,
         evaluation: { state: 'idle' },
         exporting: { state: 'idle' },
+        weightsRestore: { state: 'idle' },
+        autosaveProblem: null,
 
         setSetting: (key, value) => set((s) => ({ settings: { ...s.settings, [key]: value } })),
 
@@ -229,27 +403,71 @@ export const useTrainingStore = create<TrainingStore>()(
           const settings = get().settings;
           const options = trainOptionsOf(settings, useDataStore.getState().k);
           const { data, name: dataName } = trainingData();
-          const startedAt = Date.now();
-          set({ history: [], targetSteps: options.steps, runAccuracy: NOT_MEASURED });
-          let end: { state: 'done' | 'stopped' } | { state: 'failed'; message: string };
+          const model = useModelStore.getState().model ?? { label: '', layers: 0, heads: 0 };
+          const run: RunContext = {
+            id: crypto.randomUUID(),
+            startedAt: Date.now(),
+            settings,
+            options,
+            data,
+            dataName,
+            model,
+            evaluation: settings.evaluateBeforeAfter ? evaluationSet(settings) : null,
+          };
+          set({ history: [], targetSteps: options.steps, runAccuracy: NOT_MEASURED, weightsRestore: { state: 'idle' } });
+          await archiveInterrupted();
+          if (run.evaluation) await measure('before', run);
+          await train(run, false);
+        },
+
+        async resumeInterrupted() {
+          const pending = useInterruptedRunStore.getState().interrupted;
+          if (!pending || isActive(get().run)) return;
+          listen();
+          const { record } = pending;
+          const run: RunContext = {
+            id: record.id,
+            startedAt: record.startedAt,
+            settings: record.settings,
+            options: record.options,
+            data: pending.data,
+            dataName: record.dataName,
+            model: { label: record.modelLabel, layers: record.layers, heads: record.heads },
+            evaluation: pending.evaluation,
+          };
+          set({ run: { state: 'resuming' }, weightsRestore: { state: 'idle' } });
+          let stepsDone: number;
           try {
-            if (settings.evaluateBeforeAfter) await measure('before');
-            set({ run: { state: 'preparing' } });
-            const reply = await trainerClient().request(
-              { type: 'start-training', options, data },
-              {
-                onStep: (metrics) =>
-                  set((s) => ({ history: [...s.history, metrics], run: s.run.state === 'preparing' ? { state: 'running' } : s.run })),
-              },
-            );
-            end = { state: reply.type === 'training-done' ? 'done' : 'stopped' };
-            set({ deltaNorms: reply.deltaNorms });
+            await ensureModel(record.modelLabel);
+            ({ stepsDone } = await trainerClient().request({ type: 'restore-autosave', runId: record.id, data: pending.data }));
           } catch (error) {
-            end = { state: 'failed', message: errorMessage(error) };
+            set({ run: { state: 'failed', message: `The interrupted run could not be resumed: ${errorMessage(error)}` } });
+            return;
           }
-          if (end.state !== 'failed' && settings.evaluateBeforeAfter && get().history.length > 0) await measure('after');
-          set({ run: end });
-          record({ startedAt, settings, options, outcome: end.state, message: end.state === 'failed' ? end.message : undefined, dataName });
+          // The steps after the autosave are trained again, and give the same metrics.
+          set({
+            history: record.steps.slice(0, stepsDone).map((step) => expandStep(step, run.model)),
+            targetSteps: record.options.steps,
+            runAccuracy: { before: record.accuracyBefore, after: null },
+            deltaNorms: [],
+          });
+          useInterruptedRunStore.setState({ interrupted: null });
+          await train(run, true);
+        },
+
+        async discardInterrupted() {
+          const pending = useInterruptedRunStore.getState().interrupted;
+          if (pending) await forget(pending.record.id);
+        },
+
+        async restoreWeights(which) {
+          set({ weightsRestore: { state: 'running' } });
+          try {
+            const reply = await trainerClient().request({ type: 'restore-weights', which });
+            set({ weightsRestore: { state: 'done', restored: reply.restored }, deltaNorms: reply.deltaNorms, run: { state: 'idle' } });
+          } catch (error) {
+            set({ weightsRestore: { state: 'failed', message: errorMessage(error) } });
+          }
         },
 
         pause: () => control('pause', { state: 'pausing' }, { state: 'paused' }),
@@ -261,7 +479,8 @@ export const useTrainingStore = create<TrainingStore>()(
           const afterStep = get().history.at(-1)?.step ?? 0;
           set({ evaluation: { state: 'running' } });
           try {
-            const result = await evaluate();
+            const settings = get().settings;
+            const result = await evaluate(evaluationSet(settings), settings.microBatch);
             set((s) => ({ accuracy: [...s.accuracy, { afterStep, result }], evaluation: { state: 'idle' } }));
           } catch (error) {
             set({ evaluation: { state: 'failed', message: errorMessage(error) } });

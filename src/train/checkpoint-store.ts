@@ -1,7 +1,9 @@
 /**
  * Training checkpoints kept in the browser: the Origin Private File System where the browser has
  * it (large files, no quota prompt), else IndexedDB. Both live in the worker, so checkpoint bytes
- * never pass through the page.
+ * never pass through the page. A save replaces the old checkpoint of its name only once the new one
+ * is complete (OPFS: a temporary file moved over it; IndexedDB: one transaction), so a reload or
+ * crash during a save keeps the previous one.
  */
 import { InputError } from '../data/dataset';
 import type { SavedCheckpoint } from './protocol';
@@ -9,13 +11,27 @@ import type { SavedCheckpoint } from './protocol';
 export interface CheckpointStore {
   save(name: string, bytes: Uint8Array): Promise<void>;
   load(name: string): Promise<Uint8Array>;
+  /** Removes the checkpoint; one that is not there is no error. */
+  delete(name: string): Promise<void>;
+  /** The checkpoints a user saved, by name; names starting with "." (autosaves) are the app's own and left out. */
   list(): Promise<SavedCheckpoint[]>;
+  /** Every name, the app's own included. */
+  names(): Promise<string[]>;
 }
 
 const DIRECTORY = 'abft-studio-checkpoints';
 const DATABASE = 'abft-studio-checkpoints';
 const OBJECT_STORE = 'checkpoints';
 const EXTENSION = '.safetensors';
+/** Where a save writes before it replaces the checkpoint; what a killed save leaves is overwritten by the next. */
+const PARTIAL = '.partial';
+
+/** FileSystemFileHandle.move (Chromium 110+, Firefox 111+, Safari 16.4+ in OPFS; it replaces a file of that name); TypeScript's DOM types do not have it yet. */
+interface MovableHandle {
+  move(destination: FileSystemDirectoryHandle, name: string): Promise<void>;
+}
+
+const isOwn = (name: string) => name.startsWith('.');
 
 /** Names become file names: letters, digits and a few separators only, so no name can reach outside the folder. */
 export function checkCheckpointName(name: string): void {
@@ -36,10 +52,24 @@ class OpfsStore implements CheckpointStore {
   }
 
   async save(name: string, bytes: Uint8Array): Promise<void> {
-    const handle = await (await this.folder()).getFileHandle(name + EXTENSION, { create: true });
-    const writable = await handle.createWritable();
+    const folder = await this.folder();
+    const partial = await folder.getFileHandle(name + EXTENSION + PARTIAL, { create: true });
+    const writable = await partial.createWritable();
     await writable.write(bytes as Uint8Array<ArrayBuffer>);
     await writable.close();
+    // One step from the old checkpoint to the new: a move replaces the file that has the name.
+    await (partial as unknown as MovableHandle).move(folder, name + EXTENSION);
+  }
+
+  async delete(name: string): Promise<void> {
+    const folder = await this.folder();
+    for (const fileName of [name + EXTENSION, name + EXTENSION + PARTIAL]) {
+      try {
+        await folder.removeEntry(fileName);
+      } catch (error) {
+        if (!(error instanceof DOMException && error.name === 'NotFoundError')) throw error;
+      }
+    }
   }
 
   async load(name: string): Promise<Uint8Array> {
@@ -54,12 +84,24 @@ class OpfsStore implements CheckpointStore {
 
   async list(): Promise<SavedCheckpoint[]> {
     const out: SavedCheckpoint[] = [];
-    for await (const [fileName, handle] of (await this.folder()).entries()) {
-      if (handle.kind !== 'file' || !fileName.endsWith(EXTENSION)) continue;
-      const file = await (handle as FileSystemFileHandle).getFile();
-      out.push({ name: fileName.slice(0, -EXTENSION.length), bytes: file.size, savedAt: file.lastModified });
+    for (const [name, handle] of await this.checkpoints()) {
+      if (isOwn(name)) continue;
+      const file = await handle.getFile();
+      out.push({ name, bytes: file.size, savedAt: file.lastModified });
     }
     return sortByName(out);
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.checkpoints()).map(([name]) => name);
+  }
+
+  private async checkpoints(): Promise<[string, FileSystemFileHandle][]> {
+    const out: [string, FileSystemFileHandle][] = [];
+    for await (const [fileName, handle] of (await this.folder()).entries()) {
+      if (handle.kind === 'file' && fileName.endsWith(EXTENSION)) out.push([fileName.slice(0, -EXTENSION.length), handle as FileSystemFileHandle]);
+    }
+    return out;
   }
 }
 
@@ -101,9 +143,17 @@ class IndexedDbStore implements CheckpointStore {
     return entry.bytes;
   }
 
+  async delete(name: string): Promise<void> {
+    await this.call('readwrite', (store) => store.delete(name));
+  }
+
   async list(): Promise<SavedCheckpoint[]> {
     const entries = (await this.call('readonly', (store) => store.getAll())) as StoredCheckpoint[];
-    return sortByName(entries.map((e) => ({ name: e.name, bytes: e.bytes.byteLength, savedAt: e.savedAt })));
+    return sortByName(entries.filter((e) => !isOwn(e.name)).map((e) => ({ name: e.name, bytes: e.bytes.byteLength, savedAt: e.savedAt })));
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.call('readonly', (store) => store.getAllKeys())).map(String);
   }
 }
 
@@ -113,12 +163,12 @@ function sortByName(list: SavedCheckpoint[]): SavedCheckpoint[] {
 
 let store: Promise<CheckpointStore> | null = null;
 
-/** OPFS when the browser gives a directory with writable files (Chrome, Edge, Firefox), else IndexedDB. */
+/** OPFS when the browser gives a directory with writable, movable files (Chrome, Edge, Firefox), else IndexedDB. */
 export function checkpointStore(): Promise<CheckpointStore> {
   store ??= (async () => {
     try {
       const root = await navigator.storage.getDirectory();
-      if ('createWritable' in FileSystemFileHandle.prototype) return new OpfsStore(root);
+      if ('createWritable' in FileSystemFileHandle.prototype && 'move' in FileSystemFileHandle.prototype) return new OpfsStore(root);
     } catch {
       // Private windows and some browsers refuse OPFS; IndexedDB still works there.
     }

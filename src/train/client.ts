@@ -5,7 +5,7 @@
 import type { FinalReplyType, LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
 import type { StepMetrics } from './trainer';
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep'>;
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep' | 'onAutosaveDue'>;
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: FinalReplyType<T> }>;
 
@@ -13,6 +13,8 @@ export interface RequestOptions {
   readonly onProgress?: (progress: LoadProgress) => void;
   /** The metrics of each training step of a `start-training` request, as it completes. */
   readonly onStep?: (metrics: StepMetrics) => void;
+  /** A `start-training` run with autosave waits after this step for an `autosave` request. */
+  readonly onAutosaveDue?: (step: number) => void;
   /** Aborting sends a `cancel` for this request; the request still ends with the worker's reply. */
   readonly signal?: AbortSignal;
 }
@@ -31,7 +33,7 @@ export class TrainerClient {
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.receive(event.data);
-    worker.onerror = (event) => this.failAll({ kind: 'failed', message: `The trainer worker crashed: ${event.message}` });
+    worker.onerror = (event) => this.failAll({ kind: 'worker-crashed', message: `The trainer worker crashed: ${event.message}` });
   }
 
   static start(): TrainerClient {
@@ -41,7 +43,7 @@ export class TrainerClient {
   request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {
     const id = this.nextId++;
     const done = new Promise<ReplyOf<T>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep });
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep, onAutosaveDue: opts.onAutosaveDue });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
     const { signal } = opts;
@@ -73,6 +75,10 @@ export class TrainerClient {
     }
     if (message.type === 'training-step') {
       pending.onStep?.(message.metrics);
+      return;
+    }
+    if (message.type === 'autosave-due') {
+      pending.onAutosaveDue?.(message.step);
       return;
     }
     this.pending.delete(message.id);

@@ -7,12 +7,13 @@ import { tinyModelFiles } from '../model/testing/tiny-models';
 import { deltaNorms, WeightSnapshot } from './delta-norms';
 
 describe.each(['gpt2', 'llama'] as Architecture[])('delta norms of a tiny %s model', (arch) => {
-  it('are 0 before training and the Frobenius norm of known changes to W_Q / W_K after', async () => {
+  it('are 0 before training and the Frobenius norm of known changes to W_Q / W_K after; the snapshot restores them', async () => {
     const e = await testEngine();
     const model = await loadModel(e, memoryFolder(`tiny ${arch}`, tinyModelFiles(arch)));
     const { hiddenSize: C, numHeads, numKvHeads, headDim, numLayers } = model.spec;
     const snapshot = await WeightSnapshot.take(e, model);
-    expect(snapshot.floats).toBe(numLayers * (C * numHeads * headDim + C * numKvHeads * headDim));
+    const biasFloats = model.weights.layers.reduce((n, l) => n + (l.q.bias?.size ?? 0) + (l.k.bias?.size ?? 0), 0);
+    expect(snapshot.floats).toBe(numLayers * (C * numHeads * headDim + C * numKvHeads * headDim) + biasFloats);
     expect(await deltaNorms(e, model, snapshot)).toEqual(Array.from({ length: numLayers }, (_, layer) => ({ layer, q: 0, k: 0 })));
 
     // Known changes: W_Q of layer 0 and W_K of the last layer (GQA-shaped for llama) move by i-dependent steps.
@@ -31,6 +32,14 @@ describe.each(['gpt2', 'llama'] as Architecture[])('delta norms of a tiny %s mod
     expect(norms[last].k).toBeGreaterThan(norms[0].q);
     expect(norms[0].k).toBe(0);
     expect(norms[last].q).toBe(0);
+
+    // Restoring writes the snapshot's bits back, biases included.
+    const qBias = model.weights.layers[0].q.bias;
+    const biasBefore = qBias && Array.from(await e.read(qBias));
+    if (qBias) e.write(qBias, new Float32Array(qBias.size).fill(3));
+    snapshot.restore(e, model);
+    expect(await deltaNorms(e, model, snapshot)).toEqual(Array.from({ length: numLayers }, (_, layer) => ({ layer, q: 0, k: 0 })));
+    if (qBias) expect(Array.from(await e.read(qBias))).toEqual(biasBefore);
     releaseModel(model);
   });
 });

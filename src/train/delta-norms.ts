@@ -4,6 +4,7 @@
  * train are left out, as in the paper's analysis of the projection matrices.
  */
 import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
 import type { LoadedModel } from '../model/load';
 
 export interface LayerDeltaNorms {
@@ -22,25 +23,40 @@ async function readQK(e: Engine, model: LoadedModel): Promise<{ q: Float32Array[
 }
 
 /**
- * CPU copies of every layer's W_Q and W_K, taken once before training. Memory: per layer
- * C·(H·d) + C·(H_kv·d) floats, so 2·L·C² floats (8·L·C² bytes) for full multi-head attention:
- * 4.7 MB for GPT-2 small, 472 MB for GPT2-L, 983 MB for GPT2-XL; fine for the models trained
- * without LoRA here, too much for 7B models (use norms of the LoRA factors there).
+ * CPU copies of every layer's W_Q and W_K (and their biases), taken before training: what the ΔW
+ * norms compare with, and what `restore` writes back. Memory: per layer C·(H·d) + C·(H_kv·d)
+ * floats, so 2·L·C² floats (8·L·C² bytes) for full multi-head attention: 4.7 MB for GPT-2 small,
+ * 472 MB for GPT2-L, 983 MB for GPT2-XL; fine for the models trained without LoRA here, too much
+ * for 7B models (use norms of the LoRA factors there).
  */
 export class WeightSnapshot {
   private constructor(
     readonly q: readonly Float32Array[],
     readonly k: readonly Float32Array[],
+    private readonly biases: readonly { readonly q: Float32Array | null; readonly k: Float32Array | null }[],
   ) {}
 
   static async take(e: Engine, model: LoadedModel): Promise<WeightSnapshot> {
     const { q, k } = await readQK(e, model);
-    return new WeightSnapshot(q, k);
+    const read = (t: Tensor | null | undefined) => (t ? (e.read(t) as Promise<Float32Array>) : Promise.resolve(null));
+    const biases = await Promise.all(model.weights.layers.map(async (l) => ({ q: await read(l.q.bias), k: await read(l.k.bias) })));
+    return new WeightSnapshot(q, k, biases);
   }
 
   /** Floats held on the CPU. */
   get floats(): number {
-    return [...this.q, ...this.k].reduce((n, w) => n + w.length, 0);
+    return [...this.q, ...this.k, ...this.biases.flatMap((b) => [b.q, b.k])].reduce((n, w) => n + (w?.length ?? 0), 0);
+  }
+
+  /** Writes W_Q and W_K (and biases) back as they were when the snapshot was taken. */
+  restore(e: Engine, model: LoadedModel): void {
+    model.weights.layers.forEach((layer, l) => {
+      e.write(layer.q.weight, this.q[l]);
+      e.write(layer.k.weight, this.k[l]);
+      const { q, k } = this.biases[l];
+      if (layer.q.bias && q) e.write(layer.q.bias, q);
+      if (layer.k.bias && k) e.write(layer.k.bias, k);
+    });
   }
 }
 

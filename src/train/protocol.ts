@@ -155,6 +155,17 @@ export interface OnnxVerification extends VerifyReport {
   readonly fallback: string | null;
 }
 
+/** How a run saves its state as it goes, so a reload or crash can resume it (see autosave.ts). */
+export interface AutosaveRequest {
+  /** The page's id of the run; the checkpoint is kept under a name made from it, apart from the user's. */
+  readonly runId: string;
+  /** Save after every this many steps; by default as often as costs under 2 % of the training time. */
+  readonly everySteps?: number;
+}
+
+/** Trained weights the worker can put back: those from before the last run that changed them, or the model's as loaded. */
+export type RestorableWeights = 'before-run' | 'loaded';
+
 /** A training checkpoint kept in the browser's storage. */
 export interface SavedCheckpoint {
   readonly name: string;
@@ -184,6 +195,8 @@ export type WorkerRequest =
        * `options.steps`, keeping Adam's state and 𝒜; its other options and data must be the same.
        */
       readonly continueSession?: boolean;
+      /** Saves the run's state as it goes: at each save point the run sends `autosave-due` and waits for an `autosave` request. */
+      readonly autosave?: AutosaveRequest;
     }
   /**
    * Pause, resume and stop take effect between steps; a paused run keeps all of its GPU state.
@@ -214,7 +227,18 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly name: string; readonly data: TrainingData }
   | { readonly id: number; readonly type: 'list-checkpoints' }
   /** Tokenizes one prompt with the loaded model's tokenizer for the Data panel; problems are reported, not thrown. */
-  | { readonly id: number; readonly type: 'preview-prompt'; readonly input: PreviewInput };
+  | { readonly id: number; readonly type: 'preview-prompt'; readonly input: PreviewInput }
+  /**
+   * The answer to `autosave-due`: the page has kept the run's metrics through `step`, so the state
+   * after it may be saved (`write`), or could not keep them (the run goes on without saving, so a
+   * resume never has steps the page has no metrics of). Replies once the save is written.
+   */
+  | { readonly id: number; readonly type: 'autosave'; readonly step: number; readonly write: boolean }
+  /** As restore-checkpoint, from the autosave of run `runId`. */
+  | { readonly id: number; readonly type: 'restore-autosave'; readonly runId: string; readonly data: TrainingData }
+  | { readonly id: number; readonly type: 'discard-autosave'; readonly runId: string }
+  /** Writes W_Q/W_K (and biases) back from a snapshot and ends the training session, whose Adam state belonged to the weights it replaces. */
+  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights };
 
 export type WorkerReply =
   | { readonly id: number; readonly type: 'probe'; readonly gpu: GpuInfo }
@@ -240,7 +264,13 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'restore-checkpoint'; readonly stepsDone: number; readonly options: TrainOptions }
   | { readonly id: number; readonly type: 'list-checkpoints'; readonly checkpoints: SavedCheckpoint[] }
   | { readonly id: number; readonly type: 'preview-prompt'; readonly preview: PromptPreview }
-  | { readonly id: number; readonly type: 'error'; readonly error: WorkerError };
+  | { readonly id: number; readonly type: 'error'; readonly error: WorkerError }
+  /** `saved` is null when nothing was written (the page asked not to, or the run had ended). */
+  | { readonly id: number; readonly type: 'autosave'; readonly step: number; readonly saved: { readonly bytes: number; readonly ms: number } | null }
+  | { readonly id: number; readonly type: 'restore-autosave'; readonly stepsDone: number; readonly options: TrainOptions }
+  | { readonly id: number; readonly type: 'discard-autosave' }
+  /** `restored`: the weights now on the GPU, in words; the ΔW norms are those of these weights. */
+  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights; readonly restored: string; readonly deltaNorms: LayerDeltaNorms[] };
 
 /** The reply types that end a request of type T without an error. */
 export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-training' ? 'training-done' | 'training-stopped' : T;
@@ -248,7 +278,9 @@ export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-t
 /** Sent before the reply of the request with this id; never ends the request. */
 export type WorkerProgress =
   | { readonly id: number; readonly type: 'progress'; readonly progress: LoadProgress }
-  | { readonly id: number; readonly type: 'training-step'; readonly metrics: StepMetrics };
+  | { readonly id: number; readonly type: 'training-step'; readonly metrics: StepMetrics }
+  /** The run waits after step `step` until the page sends `autosave` (after keeping the metrics so far). */
+  | { readonly id: number; readonly type: 'autosave-due'; readonly step: number };
 
 /** Unsolicited messages the worker sends when something happens outside any request. */
 export type WorkerEvent =
@@ -257,9 +289,14 @@ export type WorkerEvent =
   | { readonly id: null; readonly type: 'model-released'; readonly label: string };
 
 export interface WorkerError {
-  /** 'input': bad data or settings the user can fix (the message says how); 'non-finite-loss': a training step was refused. */
-  readonly kind: 'webgpu-unavailable' | 'device-lost' | 'input' | 'non-finite-loss' | 'failed';
+  /**
+   * 'input': bad data or settings the user can fix (the message says how); 'non-finite-loss': a
+   * training step was refused; 'worker-crashed': the worker died, with every request in flight.
+   */
+  readonly kind: 'webgpu-unavailable' | 'device-lost' | 'input' | 'non-finite-loss' | 'failed' | 'worker-crashed';
   readonly message: string;
+  /** After a non-finite loss on weights that training changed: what restore-weights can put back. */
+  readonly restorable?: readonly RestorableWeights[];
 }
 
 export type WorkerMessage = WorkerReply | WorkerProgress | WorkerEvent;

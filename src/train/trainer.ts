@@ -40,13 +40,19 @@ export interface StepMetrics {
   readonly tokensPerSecond: number;
 }
 
-/** A loss or gradient that is NaN or infinite: the step was not applied, the weights are those of the last good step. */
+/**
+ * A loss or gradient that is NaN or infinite: the step was not applied, the weights are those the
+ * step ran on. Whether they are the model's, this run's or an earlier run's decides what to blame,
+ * which only the caller knows: it passes the explanation (see non-finite.ts).
+ */
 export class NonFiniteLossError extends Error {
-  constructor(step: number, what: string, value: number) {
-    super(
-      `Training step ${step}: the ${what} is ${value}, so the step was not applied and the weights of step ${step - 1} are kept. ` +
-        'Lower the learning rate, or check the prompts (very long prompts or unusual tokens) and try again.',
-    );
+  constructor(
+    readonly step: number,
+    readonly what: 'loss' | 'gradient norm',
+    readonly value: number,
+    explanation = 'The weights are those the step ran on.',
+  ) {
+    super(`Training step ${step}: the ${what} is ${value}, so the step was not applied. ${explanation}`);
     this.name = 'NonFiniteLossError';
   }
 }

@@ -9,15 +9,18 @@ import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
+import { AutosaveSchedule, autosaveName, isAutosaveName } from './autosave';
 import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
+import { checkpointStore } from './checkpoint-store';
 import { keepBaseAttention, releaseBaseAttention } from './attention-host';
 import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from './delta-norms';
 import { hostedModel, type HostedModel } from './model-host';
+import { describeRun, explainNonFinite } from './non-finite';
 import type { TrainOptions } from './options';
 import { preparePromptSet, trainingDraws, trainingPromptCount, trainingRows } from './prompt-sets';
-import type { TrainingData } from './protocol';
+import type { AutosaveRequest, RestorableWeights, TrainingData } from './protocol';
 import { gpuWork } from './serial';
-import { Trainer, type StepMetrics } from './trainer';
+import { NonFiniteLossError, Trainer, type StepMetrics } from './trainer';
 
 export interface TrainingSession {
   readonly hosted: HostedModel;
@@ -56,6 +59,47 @@ class RunControl {
   stop(): void {
     this.stopRequested = true;
     this.resume();
+    this.autosavePoint?.answer(false);
+  }
+
+  /** The save point the run waits at, until the page answers (or the run is stopped). */
+  private autosavePoint: { readonly step: number; answer: (write: boolean) => void; readonly saved: Promise<AutosaveResult> } | null = null;
+
+  /**
+   * Waits after step `step` for the page's answer; when asked to write, reads the state off the GPU
+   * (`read`: its errors are the run's, as any GPU error is) and stores it (`store`: its failure, a
+   * full disk, only goes to the answer's reply, and the run goes on). The reply (see
+   * `answerAutosave`) waits for the write.
+   */
+  async autosaveAt(step: number, read: () => Promise<Uint8Array>, store: (bytes: Uint8Array) => Promise<AutosaveResult>): Promise<void> {
+    let answer: (write: boolean) => void = () => {};
+    const write = new Promise<boolean>((resolve) => (answer = resolve));
+    let settle: (result: Promise<AutosaveResult>) => void = () => {};
+    const saved = new Promise<AutosaveResult>((resolve) => (settle = resolve));
+    this.autosavePoint = { step, answer, saved };
+    try {
+      if (!(await write) || this.stopRequested) return settle(Promise.resolve(null));
+      let bytes: Uint8Array;
+      try {
+        bytes = await read();
+      } catch (error) {
+        settle(Promise.reject(error));
+        throw error;
+      }
+      const stored = store(bytes);
+      settle(stored);
+      await stored.catch(() => undefined);
+    } finally {
+      this.autosavePoint = null;
+    }
+  }
+
+  /** The page's answer at save point `step`; null when the run is not waiting there (it was stopped meanwhile). */
+  answerAutosave(step: number, write: boolean): Promise<AutosaveResult> {
+    const point = this.autosavePoint;
+    if (!point || point.step !== step) return Promise.resolve(null);
+    point.answer(write);
+    return point.saved;
   }
 
   /** Waits while paused; false when the run must stop. */
@@ -74,10 +118,42 @@ class RunControl {
   }
 }
 
+/** What an autosave wrote, or null when it wrote nothing. */
+export type AutosaveResult = { readonly bytes: number; readonly ms: number } | null;
+
+/** What last changed the trained weights, and the weights from before it while they are kept. */
+interface WeightsChange {
+  /** In words, for messages; asked when needed, since a run's steps grow. */
+  describe(): string;
+  /** Null once restored away from: there is nothing older to go back to but the loaded weights. */
+  readonly before: WeightSnapshot | null;
+  /** The change before this one, in words; null when the weights before it were the loaded ones. */
+  readonly prior: string | null;
+}
+
+/** How the trained weights on one model came to be what they are. */
+interface WeightsHistory {
+  /** W_Q and W_K as loaded, taken before anything changed them: the ΔW norms' reference and what "loaded" restores. */
+  readonly loaded: WeightSnapshot;
+  /** The last change; null while the weights are as loaded. */
+  lastChange: WeightsChange | null;
+  /** A run trained v and o too (end-to-end over every attention projection), which the snapshots do not hold. */
+  beyondQK: boolean;
+}
+
 let session: TrainingSession | null = null;
-/** W_Q and W_K as loaded, taken before the first step on each model, for the ΔW norms. */
-const baseWeights = new WeakMap<HostedModel, WeightSnapshot>();
+const histories = new WeakMap<HostedModel, WeightsHistory>();
 let control: RunControl | null = null;
+
+/** The model's history, its loaded weights read on first use: call it before anything writes to W_Q or W_K. */
+async function historyOf(e: Engine, hosted: HostedModel): Promise<WeightsHistory> {
+  let history = histories.get(hosted);
+  if (!history) {
+    history = { loaded: await gpuWork.run(() => WeightSnapshot.take(e, hosted.model)), lastChange: null, beyondQK: false };
+    histories.set(hosted, history);
+  }
+  return history;
+}
 
 export function currentSession(): TrainingSession | null {
   return session;
@@ -139,9 +215,10 @@ export interface StartRequest {
   readonly options: TrainOptions;
   readonly data: TrainingData;
   readonly continueSession?: boolean;
+  readonly autosave?: AutosaveRequest;
 }
 
-export async function startTraining(e: Engine, request: StartRequest, onStep: (metrics: StepMetrics) => void): Promise<RunOutcome> {
+export async function startTraining(e: Engine, request: StartRequest, onStep: (metrics: StepMetrics) => void, onAutosaveDue: (step: number) => void = () => {}): Promise<RunOutcome> {
   if (control) throw new InputError('Training is already running; stop it before starting another run.');
   const run = new RunControl();
   control = run;
@@ -149,22 +226,123 @@ export async function startTraining(e: Engine, request: StartRequest, onStep: (m
     const current = request.continueSession ? continuable(request.options) : await createSession(e, request.options, request.data);
     if (current !== session) replaceSession(current);
     const { trainer, hosted } = current;
-    if (!baseWeights.has(hosted)) baseWeights.set(hosted, await gpuWork.run(() => WeightSnapshot.take(e, hosted.model)));
+    const history = await historyOf(e, hosted);
     await gpuWork.run(async () => keepBaseAttention(e, hosted));
+    // Kept for "restore the weights from before this run"; the first run's are the loaded ones.
+    const before = history.lastChange ? await gpuWork.run(() => WeightSnapshot.take(e, hosted.model)) : history.loaded;
+    let applied = 0;
+    let failedAt: number | null = null;
+    const change: WeightsChange = { describe: () => describeRun(request.options, applied, failedAt), before, prior: history.lastChange?.describe() ?? null };
+    const autosave = request.autosave ? new AutosaveSchedule(request.autosave.everySteps ?? null) : null;
     const outcome = async (kind: RunOutcome['outcome']): Promise<RunOutcome> => ({
       outcome: kind,
       stepsDone: trainer.steps,
-      deltaNorms: await gpuWork.run(() => deltaNorms(e, hosted.model, baseWeights.get(hosted)!)),
+      deltaNorms: await gpuWork.run(() => deltaNorms(e, hosted.model, history.loaded)),
     });
     while (trainer.steps < request.options.steps) {
       if (!(await run.proceed())) return outcome('stopped');
-      onStep(await gpuWork.run(() => trainer.step()));
+      let metrics: StepMetrics;
+      try {
+        metrics = await gpuWork.run(() => trainer.step());
+      } catch (error) {
+        if (!(error instanceof NonFiniteLossError)) throw error;
+        failedAt = error.step;
+        throw explainNonFinite(error, {
+          runSteps: applied,
+          lr: request.options.lr,
+          earlier: applied === 0 ? (history.lastChange?.describe() ?? null) : null,
+          afterThisRun: 'Restore the weights from before this run (or the model\'s loaded weights).',
+          afterEarlier: 'Restore the weights from before that run, or the model\'s loaded weights, then train again.',
+        });
+      }
+      if (applied++ === 0) {
+        history.lastChange = change;
+        if (request.options.trainable !== 'qk' && request.options.objective === 'end-to-end') history.beyondQK = true;
+      }
+      onStep(metrics);
+      if (autosave?.due(trainer.steps, request.options.steps)) {
+        onAutosaveDue(trainer.steps);
+        let started = 0;
+        await run.autosaveAt(
+          trainer.steps,
+          () => {
+            started = performance.now();
+            return gpuWork.run(() => saveTrainingState(e, trainer, stateMeta(current)));
+          },
+          async (bytes) => {
+            await storeAutosave(request.autosave!.runId, bytes);
+            const ms = performance.now() - started;
+            autosave.saved(ms);
+            return { bytes: bytes.byteLength, ms };
+          },
+        );
+      }
     }
     return outcome('done');
   } finally {
     run.settlePauses();
     control = null;
   }
+}
+
+/** The page's answer at an autosave point of the running run; null (nothing written) when no run waits there. */
+export function answerAutosave(step: number, write: boolean): Promise<AutosaveResult> {
+  return control ? control.answerAutosave(step, write) : Promise.resolve(null);
+}
+
+/** A run's state under its autosave name; other runs' autosaves are removed, so one is kept at a time. */
+async function storeAutosave(runId: string, bytes: Uint8Array): Promise<void> {
+  const name = autosaveName(runId);
+  const store = await checkpointStore();
+  await store.save(name, bytes);
+  for (const other of await store.names()) if (isAutosaveName(other) && other !== name) await store.delete(other);
+}
+
+export async function discardAutosave(runId: string): Promise<void> {
+  await (await checkpointStore()).delete(autosaveName(runId));
+}
+
+/** Restores the autosave of run `runId` as restore-checkpoint does; says so when the run had none yet. */
+export async function restoreAutosave(e: Engine, runId: string, data: TrainingData): Promise<TrainingStateInfo> {
+  const name = autosaveName(runId);
+  const store = await checkpointStore();
+  if (!(await store.names()).includes(name)) {
+    throw new InputError('This run was interrupted before its first save (runs save right after their first step), so it cannot be resumed; discard it and start it again.');
+  }
+  return restoreSession(e, await store.load(name), data, 'the autosave of the interrupted run');
+}
+
+/**
+ * Puts trained weights back: those from before the last run that changed them, or the model's as
+ * loaded. The session ends, since its Adam moments belong to the weights being replaced.
+ */
+export async function restoreWeights(e: Engine, which: RestorableWeights): Promise<{ restored: string; deltaNorms: LayerDeltaNorms[] }> {
+  if (control) throw new InputError('Stop the training run before restoring weights.');
+  const hosted = requireModel();
+  const history = histories.get(hosted);
+  const change = history?.lastChange;
+  if (!history || !change) throw new InputError('The weights on the GPU are the model\'s as loaded; there is nothing to restore.');
+  if (history.beyondQK) throw new InputError('An end-to-end run trained v and o too, which are not kept for restoring; load the model again to get its weights back.');
+  const snapshot = which === 'loaded' ? history.loaded : change.before;
+  if (!snapshot) throw new InputError(`The weights from before ${change.describe()} are no longer kept; restore the model's loaded weights instead.`);
+  await gpuWork.run(async () => snapshot.restore(e, hosted.model));
+  if (session?.hosted === hosted) {
+    const old = session;
+    session = null;
+    void gpuWork.run(async () => old.trainer.release());
+  }
+  const restored = which === 'loaded' ? "the model's loaded weights" : `the weights from before ${change.describe()}`;
+  const prior = change.prior;
+  history.lastChange = which === 'loaded' || prior === null ? null : { describe: () => prior, before: null, prior: null };
+  return { restored, deltaNorms: await gpuWork.run(() => deltaNorms(e, hosted.model, history.loaded)) };
+}
+
+/** Which weights restore-weights can put back now; empty while the weights are as loaded. */
+export function restorableWeights(): RestorableWeights[] {
+  const hosted = hostedModel();
+  const history = hosted && histories.get(hosted);
+  if (!history?.lastChange || history.beyondQK) return [];
+  return history.lastChange.before ? ['before-run', 'loaded'] : ['loaded'];
 }
 
 /** The session to go on with: the same model and, but for the number of steps, the same options. */
@@ -176,26 +354,32 @@ function continuable(options: TrainOptions): TrainingSession {
   return session;
 }
 
+function stateMeta(current: TrainingSession) {
+  return { modelLabel: current.hosted.model.label, options: current.options, dataFingerprint: current.fingerprint };
+}
+
 /** The session's trained weights, Adam state, 𝒜 and step count as checkpoint bytes. */
 export async function saveSession(e: Engine): Promise<Uint8Array> {
   const current = session;
   if (!current) throw new InputError('There is no training session to save; train for at least one step first.');
-  return gpuWork.run(() =>
-    saveTrainingState(e, current.trainer, { modelLabel: current.hosted.model.label, options: current.options, dataFingerprint: current.fingerprint }),
-  );
+  return gpuWork.run(() => saveTrainingState(e, current.trainer, stateMeta(current)));
 }
 
 /**
  * A session for `data` with the checkpoint's options, its state restored; the current session stays
  * when the checkpoint does not fit (another model, other data).
  */
-export async function restoreSession(e: Engine, bytes: Uint8Array, data: TrainingData): Promise<TrainingStateInfo> {
+export async function restoreSession(e: Engine, bytes: Uint8Array, data: TrainingData, source: string): Promise<TrainingStateInfo> {
   if (control) throw new InputError('Stop the training run before restoring a checkpoint.');
   const info = await readTrainingStateInfo(bytes);
   const next = await createSession(e, info.options, data);
   try {
+    // Both before the checkpoint's weights overwrite the loaded ones: ΔW and the explorer's base compare with the model as loaded.
+    const history = await historyOf(e, next.hosted);
     await gpuWork.run(async () => keepBaseAttention(e, next.hosted));
+    const before = history.lastChange ? await gpuWork.run(() => WeightSnapshot.take(e, next.hosted.model)) : history.loaded;
     await gpuWork.run(() => restoreTrainingState(e, next.trainer, bytes, { modelLabel: next.hosted.model.label, dataFingerprint: next.fingerprint }));
+    history.lastChange = { describe: () => `${describeRun(info.options, info.stepsDone, null)} saved in ${source}`, before, prior: history.lastChange?.describe() ?? null };
   } catch (error) {
     next.trainer.release();
     throw error;

@@ -16,10 +16,15 @@ import { previewPrompt } from './preview-host';
 import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
 import { NonFiniteLossError } from './trainer';
 import {
+  answerAutosave,
+  discardAutosave,
   discardSession,
   exportWeights,
   pauseTraining,
+  restorableWeights,
+  restoreAutosave,
   restoreSession,
+  restoreWeights,
   resumeTraining,
   saveSession,
   startTraining,
@@ -127,23 +132,45 @@ async function handle(request: WorkerRequest): Promise<WorkerMessage> {
     case 'restore-checkpoint': {
       checkCheckpointName(request.name);
       const bytes = await (await checkpointStore()).load(request.name);
-      const info = await restoreSession(await getEngine(), bytes, request.data);
+      const info = await restoreSession(await getEngine(), bytes, request.data, `checkpoint ${request.name}`);
       return { id: request.id, type: 'restore-checkpoint', stepsDone: info.stepsDone, options: info.options };
     }
     case 'list-checkpoints':
       return { id: request.id, type: 'list-checkpoints', checkpoints: await (await checkpointStore()).list() };
     case 'preview-prompt':
       return { id: request.id, type: 'preview-prompt', preview: previewPrompt(request.input) };
+    case 'autosave':
+      return { id: request.id, type: 'autosave', step: request.step, saved: await answerAutosave(request.step, request.write) };
+    case 'restore-autosave': {
+      const info = await restoreAutosave(await getEngine(), request.runId, request.data);
+      return { id: request.id, type: 'restore-autosave', stepsDone: info.stepsDone, options: info.options };
+    }
+    case 'discard-autosave':
+      await discardAutosave(request.runId);
+      return { id: request.id, type: 'discard-autosave' };
+    case 'restore-weights': {
+      const { restored, deltaNorms } = await restoreWeights(await getEngine(), request.which);
+      return { id: request.id, type: 'restore-weights', which: request.which, restored, deltaNorms };
+    }
   }
 }
 
-/** A run's failure, input errors included, is its final message; the weights of the last good step stay. */
-async function trainRequest({ id, options, data, continueSession }: Extract<WorkerRequest, { type: 'start-training' }>): Promise<WorkerMessage> {
+/**
+ * A run's failure, input errors included, is its final message; the weights of the last good step
+ * stay, and a non-finite loss says which weights can be restored.
+ */
+async function trainRequest({ id, options, data, continueSession, autosave }: Extract<WorkerRequest, { type: 'start-training' }>): Promise<WorkerMessage> {
   try {
-    const run = await startTraining(await getEngine(), { options, data, continueSession }, (metrics) => post({ id, type: 'training-step', metrics }));
+    const run = await startTraining(
+      await getEngine(),
+      { options, data, continueSession, autosave },
+      (metrics) => post({ id, type: 'training-step', metrics }),
+      (step) => post({ id, type: 'autosave-due', step }),
+    );
     return { id, type: run.outcome === 'done' ? 'training-done' : 'training-stopped', stepsDone: run.stepsDone, deltaNorms: run.deltaNorms };
   } catch (error) {
-    return { id, type: 'training-failed', error: toWorkerError(error) };
+    const detail = toWorkerError(error);
+    return { id, type: 'training-failed', error: detail.kind === 'non-finite-loss' ? { ...detail, restorable: restorableWeights() } : detail };
   }
 }
 

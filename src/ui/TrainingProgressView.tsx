@@ -11,6 +11,7 @@ const STATE_TEXT: Readonly<Record<Exclude<RunState['state'], 'measuring'>, strin
   done: 'Done',
   stopped: 'Stopped',
   failed: 'Failed',
+  resuming: 'Resuming the interrupted run…',
 };
 
 function stateText(run: RunState): string {

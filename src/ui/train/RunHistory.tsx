@@ -1,4 +1,7 @@
+import { useGpuStore } from '../../store/gpu-store';
+import { useInterruptedRunStore, type InterruptedRun } from '../../store/interrupted-run-store';
 import { runTitle, useRunHistoryStore, type RunRecord } from '../../store/run-history-store';
+import { isActive, useTrainingStore } from '../../store/training-store';
 import { ReportExport } from './ReportExport';
 
 const percent = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
@@ -33,11 +36,44 @@ function RunRow({ run, picked }: { run: RunRecord; picked: boolean }) {
   );
 }
 
-/** Every finished run, newest first, kept across reloads; tick two to compare them. */
+/** The run a reload or crash interrupted, with its metrics so far: resumed from its autosave to its target steps, or discarded. */
+function InterruptedRow({ pending }: { pending: InterruptedRun }) {
+  const { record } = pending;
+  const busy = useTrainingStore((s) => isActive(s.run));
+  const gpuReady = useGpuStore((s) => s.status.state === 'ready');
+  const { resumeInterrupted, discardInterrupted } = useTrainingStore.getState();
+  const last = record.steps.at(-1);
+  const title = runTitle(record);
+  return (
+    <tr data-testid="interrupted-run" className="interrupted">
+      <td />
+      <td>
+        <div className="run-title">{title}</div>
+        <div className="muted small">
+          {record.modelLabel} · {new Date(record.startedAt).toLocaleString('en', { dateStyle: 'short', timeStyle: 'short' })} ·{' '}
+          <strong>interrupted</strong> at step {last?.step ?? 0} of {record.options.steps}
+        </div>
+      </td>
+      <td className="num">{last ? last.loss.toPrecision(4) : '–'}</td>
+      <td className="num">{percent(record.accuracyBefore?.accuracy)} → –</td>
+      <td className="run-actions">
+        <button type="button" onClick={() => void resumeInterrupted()} disabled={busy || !gpuReady} aria-label={`Resume ${title}`}>
+          Resume
+        </button>
+        <button type="button" className="link danger" onClick={() => void discardInterrupted()} disabled={busy} aria-label={`Discard ${title}`}>
+          Discard
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+/** Every finished run, newest first, kept across reloads; tick two to compare them. An interrupted run comes first, to resume. */
 export function RunHistory() {
   const runs = useRunHistoryStore((s) => s.runs);
   const compared = useRunHistoryStore((s) => s.compared);
-  if (runs.length === 0) return <p className="muted">Finished runs are kept here, across reloads, to compare and export.</p>;
+  const interrupted = useInterruptedRunStore((s) => s.interrupted);
+  if (runs.length === 0 && !interrupted) return <p className="muted">Finished runs are kept here, across reloads, to compare and export.</p>;
   return (
     <table className="results run-history" data-testid="run-history">
       <thead>
@@ -58,6 +94,7 @@ export function RunHistory() {
         </tr>
       </thead>
       <tbody>
+        {interrupted && <InterruptedRow pending={interrupted} />}
         {runs.map((run) => (
           <RunRow key={run.id} run={run} picked={compared.includes(run.id)} />
         ))}
