@@ -16,7 +16,7 @@ export function promptCharLimit(tokenizer: ModelTokenizer, maxPositions: number)
   return maxPositions * tokenizer.longestTokenChars;
 }
 
-/** Whether `text` certainly has more tokens than `maxPositions`; only a long text is normalized to find out. */
+/** The normalized length of `text` when it is over `limit`, so that it certainly has too many tokens, or null; only a long text is normalized. */
 function cannotFit(tokenizer: ModelTokenizer, text: string, limit: number): number | null {
   if (text.length <= limit) return null;
   const length = tokenizer.normalizedLength(text);
