@@ -8,6 +8,7 @@
 import { checkRows, InputError, quote, rowProblem, type Row } from '../data/dataset';
 import { findTokenSpan, type TokenOffsets } from '../model/token-offsets';
 import type { ModelTokenizer } from '../model/tokenizer';
+import { checkPromptChars } from './prompt-length';
 
 export interface PromptTemplate {
   readonly inputPrefix: string;
@@ -60,6 +61,8 @@ export interface BuiltPrompt {
   readonly text: string;
   /** Each demonstration's label word in `text`, as a UTF-16 range [start, end). */
   readonly labelRanges: readonly (readonly [number, number])[];
+  /** Each demonstration's text, then the query's, in `text`, as a UTF-16 range [start, end). */
+  readonly textRanges: readonly (readonly [number, number])[];
   readonly demonstrationLabels: readonly number[];
   readonly queryLabel: number;
 }
@@ -75,14 +78,20 @@ export function buildPrompt(template: PromptTemplate, demonstrations: readonly R
 
   let text = '';
   const labelRanges: [number, number][] = [];
+  const textRanges: [number, number][] = [];
+  const addLine = (row: Row) => {
+    text += template.inputPrefix;
+    textRanges.push([text.length, text.length + row.text.length]);
+    text += `${row.text} ${template.labelPrefix}`;
+  };
   for (const row of demonstrations) {
     const word = template.labelWords[row.label];
-    text += `${template.inputPrefix}${row.text} ${template.labelPrefix}`;
+    addLine(row);
     labelRanges.push([text.length, text.length + word.length]);
     text += `${word}${template.separator}`;
   }
-  text += `${template.inputPrefix}${query.text} ${template.labelPrefix}`;
-  return { text, labelRanges, demonstrationLabels: demonstrations.map((r) => r.label), queryLabel: query.label };
+  addLine(query);
+  return { text, labelRanges, textRanges, demonstrationLabels: demonstrations.map((r) => r.label), queryLabel: query.label };
 }
 
 /**
@@ -93,7 +102,7 @@ export type MultiTokenLabels = 'error' | 'first-subtoken';
 
 export interface LocateOptions {
   readonly multiToken: MultiTokenLabels;
-  /** The model's context length; a longer prompt is an input error. */
+  /** The model's context length; a longer prompt is an input error, found before tokenizing when it is too long in characters. */
   readonly maxPositions?: number;
   /** Names the prompt in messages, e.g. "training prompt 17". */
   readonly name?: string;
@@ -101,6 +110,8 @@ export interface LocateOptions {
 
 export interface LocatedPrompt {
   readonly ids: number[];
+  /** Each token's UTF-16 range [start, end) in the prompt's text. */
+  readonly offsets: TokenOffsets;
   /** Token position of each demonstration's label, in demonstration order (I). */
   readonly labelPositions: number[];
   /** Positions whose label is the query's gold label (I⁺); empty when no demonstration has it. */
@@ -118,6 +129,7 @@ function tokenList(text: string, ids: readonly number[], offsets: TokenOffsets, 
 
 export function locateLabels(tokenizer: ModelTokenizer, built: BuiltPrompt, opts: LocateOptions): LocatedPrompt {
   const name = opts.name ?? 'The prompt';
+  if (opts.maxPositions !== undefined) checkPromptChars(tokenizer, built, opts.maxPositions, name);
   const { ids, offsets } = tokenizer.encodeWithOffsets(built.text);
   if (opts.maxPositions !== undefined && ids.length > opts.maxPositions) {
     throw new InputError(
@@ -137,7 +149,7 @@ export function locateLabels(tokenizer: ModelTokenizer, built: BuiltPrompt, opts
   });
   const plus = labelPositions.filter((_, i) => built.demonstrationLabels[i] === built.queryLabel);
   const minus = labelPositions.filter((_, i) => built.demonstrationLabels[i] !== built.queryLabel);
-  return { ids, labelPositions, plus, minus, lastPosition: ids.length - 1 };
+  return { ids, offsets, labelPositions, plus, minus, lastPosition: ids.length - 1 };
 }
 
 /**

@@ -34,6 +34,13 @@ export interface SpecialTokens {
 export interface ModelTokenizer {
   /** One more than the largest token id, added tokens included. */
   readonly vocabSize: number;
+  /**
+   * The most characters of (normalized) text one token can stand for: the longest vocabulary entry,
+   * counted in bytes for byte-level tokens (a UTF-16 unit is at least one UTF-8 byte). So a text
+   * longer than maxPositions × this cannot fit in maxPositions tokens, which is known before
+   * tokenizing it.
+   */
+  readonly longestTokenChars: number;
   readonly specialTokens: SpecialTokens;
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
@@ -44,6 +51,8 @@ export interface ModelTokenizer {
    * after a prompt that ends in a space, " positive" inside a demonstration line).
    */
   tokenIdOf(word: string): number[];
+  /** The length of `text` as the tokens spell it: after the tokenizer's normalizer, if it has one. */
+  normalizedLength(text: string): number;
 }
 
 type OffsetScheme = 'byte-level' | 'metaspace' | 'decode';
@@ -102,6 +111,7 @@ export async function loadTokenizer(folder: ModelFolder): Promise<ModelTokenizer
 
 class TransformersTokenizer implements ModelTokenizer {
   readonly vocabSize: number;
+  readonly longestTokenChars: number;
   readonly specialTokens: SpecialTokens;
   private readonly prefixIds: readonly number[];
   private readonly addedTokens: ReadonlyMap<number, string>;
@@ -114,9 +124,15 @@ class TransformersTokenizer implements ModelTokenizer {
     const core = tokenizer._tokenizer;
     // A loop, not Math.max(...ids): spreading a 150k-entry vocabulary overflows the call stack.
     let maxId = -1;
-    for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    let longest = 0;
+    for (const [token, id] of core.get_vocab(true)) {
+      maxId = Math.max(maxId, id);
+      longest = Math.max(longest, token.length);
+    }
     this.vocabSize = maxId + 1;
     this.addedTokens = new Map([...core.get_added_tokens_decoder()].map(([id, t]) => [id, t.content]));
+    for (const content of this.addedTokens.values()) longest = Math.max(longest, content.length);
+    this.longestTokenChars = longest;
     const id = (v: number | undefined) => (typeof v === 'number' ? v : null);
     this.specialTokens = {
       bos: id(tokenizer.bos_token_id),
@@ -161,6 +177,11 @@ class TransformersTokenizer implements ModelTokenizer {
 
   tokenIdOf(word: string): number[] {
     return this.tokens(word, false).ids;
+  }
+
+  normalizedLength(text: string): number {
+    const normalizer = this.tokenizer._tokenizer.normalizer;
+    return normalizer ? normalizer.normalize(text).length : text.length;
   }
 
   encodeWithOffsets(text: string): { ids: number[]; offsets: TokenOffsets } {

@@ -2,22 +2,27 @@
  * The Data panel's prompt preview: one prompt through the loaded model's tokenizer, with each
  * token's characters, the demonstration label tokens as ABFT's loss reads them (I⁺ / I⁻), and every
  * problem that would stop training on it, collected instead of thrown, so the user sees them all
- * while editing.
+ * while editing. The prompt is tokenized once, not at all when it is too long in characters, and
+ * only its first tokens go to the page.
  */
+import { checkPromptChars, longRowProblem } from '../abft/prompt-length';
 import { buildPrompt, checkTemplate, labelTokenIds, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
 import { InputError, rowProblem } from '../data/dataset';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { hostedModel } from './model-host';
 import { tokenizerOf } from './prompt-sets';
-import type { PreviewInput, PreviewLabelToken, PromptPreview } from './protocol';
+import type { PreviewInput, PreviewLabelToken, PreviewProblem, PromptPreview } from './protocol';
 
-/** Runs `f`; an input error becomes a problem and the fallback's value is used. */
-function collect<T>(problems: string[], f: () => T, fallback: () => T): T {
+/** Tokens sent to the page: more than its preview box shows at once, few enough to draw in well under a frame's budget. */
+export const SHOWN_TOKENS = 1000;
+
+/** Runs `f`; an input error becomes a problem (one that stops training unless `blocking` is false) and the fallback's value is used. */
+function collect<T>(problems: PreviewProblem[], f: () => T, fallback: () => T, blocking = true): T {
   try {
     return f();
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    problems.push(error.message);
+    problems.push({ message: error.message, blocking });
     return fallback();
   }
 }
@@ -30,32 +35,44 @@ function labelTokens(located: LocatedPrompt, built: BuiltPrompt, queryLabel: num
   }));
 }
 
-function tokensOf(tokenizer: ModelTokenizer, text: string): PromptPreview['tokens'] {
-  const { ids, offsets } = tokenizer.encodeWithOffsets(text);
-  return ids.map((id, t) => {
-    const [start, end] = offsets[t];
+/** The first SHOWN_TOKENS tokens of the located prompt, with their characters. */
+function tokensOf(tokenizer: ModelTokenizer, text: string, located: LocatedPrompt): PromptPreview['tokens'] {
+  return located.ids.slice(0, SHOWN_TOKENS).map((id, t) => {
+    const [start, end] = located.offsets[t];
     return { id, start, end, text: end > start ? text.slice(start, end) : tokenizer.decode([id]) };
   });
 }
 
-export function previewPrompt({ template, demonstrations, query }: PreviewInput): PromptPreview {
+export function previewPrompt({ template, demonstrations, query, longestRow }: PreviewInput): PromptPreview {
   const hosted = hostedModel();
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel to see how its tokenizer splits the prompt.');
   const tokenizer = tokenizerOf(hosted.model);
   const maxPositions = hosted.model.spec.maxPositions;
-  const problems: string[] = [];
-  const empty = (): PromptPreview => ({ text: '', tokens: [], labelTokens: [], maxPositions, problems });
+  const problems: PreviewProblem[] = [];
+  const blocking = (message: string): PreviewProblem => ({ message, blocking: true });
+  const empty = (characters = 0): PromptPreview => ({ characters, tokens: [], tokenCount: 0, labelTokens: [], maxPositions, problems });
 
+  const longRow = longestRow && longRowProblem(tokenizer, longestRow.text, maxPositions, `Row ${longestRow.row}`);
+  if (longRow) problems.push(blocking(longRow));
   if (!collect(problems, () => (checkTemplate(template), true), () => false)) return empty();
   const labelCount = template.labelWords.length;
   const rowProblems = demonstrations.map((row, i) => rowProblem(row, labelCount, `Demonstration ${i + 1}`)).filter((p) => p !== null);
   const queryProblem = rowProblem({ text: query.text, label: query.label ?? 0 }, labelCount, 'The query');
-  if (rowProblems.length > 0 || (queryProblem && query.text.trim() === '')) return { ...empty(), problems: [...rowProblems, ...(queryProblem ? [queryProblem] : [])] };
+  if (rowProblems.length > 0 || (queryProblem && query.text.trim() === '')) {
+    problems.push(...[...rowProblems, queryProblem].filter((p) => p !== null).map(blocking));
+    return empty();
+  }
   // A query whose label has no label word still makes a prompt: only I⁺ / I⁻ are unknown.
   const queryLabel = queryProblem ? null : query.label;
-  if (queryProblem) problems.push(queryProblem);
+  if (queryProblem) problems.push(blocking(queryProblem));
 
   const built = buildPrompt(template, demonstrations, { text: query.text, label: queryLabel ?? 0 });
+  // A typed query (no label) changes only this preview: training draws its own queries, so its prompt's length does not stop training.
+  const typed = query.label === null;
+  const name = typed ? 'With the typed query, the prompt' : 'The prompt';
+  if (!collect(problems, () => (checkPromptChars(tokenizer, built, maxPositions, name), true), () => false, !typed)) {
+    return { ...empty(built.text.length), tokenCount: null };
+  }
   collect(problems, () => labelTokenIds(tokenizer, template, 'error'), () => []);
   const located = collect(
     problems,
@@ -63,9 +80,17 @@ export function previewPrompt({ template, demonstrations, query }: PreviewInput)
     () => locateLabels(tokenizer, built, { multiToken: 'first-subtoken', name: 'The prompt' }),
   );
   if (located.ids.length > maxPositions) {
-    problems.push(
-      `The prompt is ${located.ids.length} tokens long, more than the model's limit of ${maxPositions} positions; use fewer demonstrations (k), shorten long rows, or pick a model with a longer context.`,
-    );
+    problems.push({
+      message: `${name} is ${located.ids.length} tokens long, more than the model's limit of ${maxPositions} positions; use fewer demonstrations (k), shorten long rows, or pick a model with a longer context.`,
+      blocking: !typed,
+    });
   }
-  return { text: built.text, tokens: tokensOf(tokenizer, built.text), labelTokens: labelTokens(located, built, queryLabel), maxPositions, problems };
+  return {
+    characters: built.text.length,
+    tokens: tokensOf(tokenizer, built.text, located),
+    tokenCount: located.ids.length,
+    labelTokens: labelTokens(located, built, queryLabel),
+    maxPositions,
+    problems,
+  };
 }

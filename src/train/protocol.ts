@@ -109,6 +109,11 @@ export interface PreviewInput {
   readonly demonstrations: readonly Row[];
   /** A null label: a query typed without a gold label, so no label token is I⁺ or I⁻. */
   readonly query: { readonly text: string; readonly label: number | null };
+  /**
+   * The longest text among all the data's rows and its row number in the table (1-based), or null
+   * without rows: a row too long for any prompt stops training wherever it is drawn.
+   */
+  readonly longestRow: { readonly row: number; readonly text: string } | null;
 }
 
 export interface PreviewToken {
@@ -128,13 +133,23 @@ export interface PreviewLabelToken {
   readonly sign: 'plus' | 'minus' | 'neutral';
 }
 
+export interface PreviewProblem {
+  readonly message: string;
+  /** Whether it will stop training (so training cannot start), or only concerns the preview itself (a typed query). */
+  readonly blocking: boolean;
+}
+
 /** The prompt as the loaded model's tokenizer sees it, with everything that would stop training on it. */
 export interface PromptPreview {
-  readonly text: string;
+  /** The prompt's length in characters. */
+  readonly characters: number;
+  /** The prompt's first tokens: a long prompt's are cut to what a page can show. */
   readonly tokens: readonly PreviewToken[];
+  /** All the prompt's tokens; null when it is too long in characters to be tokenized at all. */
+  readonly tokenCount: number | null;
   readonly labelTokens: readonly PreviewLabelToken[];
   readonly maxPositions: number;
-  readonly problems: readonly string[];
+  readonly problems: readonly PreviewProblem[];
 }
 
 /** The model as an ONNX folder for transformers.js, zipped. */

@@ -1,10 +1,12 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useDataStore } from '../../store/data-store';
 import { useModelStore } from '../../store/model-store';
+import { usePreviewStore } from '../../store/preview-store';
 import type { PreviewInput } from '../../train/protocol';
 import { CharPreview } from './CharPreview';
+import { blockingProblems } from './preview-state';
 import { TokenPreview } from './TokenPreview';
-import { previewRows, usePromptPreview } from './use-prompt-preview';
+import { longestRow, previewRows, usePromptPreview } from './use-prompt-preview';
 
 /** One built prompt, live: tokens from the loaded model's tokenizer (or characters without a model), label tokens marked. */
 export function PromptPreview() {
@@ -16,8 +18,11 @@ export function PromptPreview() {
   const [index, setIndex] = useState(0);
   const [typedQuery, setTypedQuery] = useState('');
   const drawn = useMemo(() => previewRows(rows, k, seed, index, typedQuery), [rows, k, seed, index, typedQuery]);
-  const input = useMemo<PreviewInput | null>(() => (typeof drawn === 'string' ? null : { template, ...drawn }), [drawn, template]);
+  const longest = useMemo(() => longestRow(rows), [rows]);
+  const input = useMemo<PreviewInput | null>(() => (typeof drawn === 'string' ? null : { template, ...drawn, longestRow: longest }), [drawn, template, longest]);
   const tokenized = usePromptPreview(input, model?.tokenizer ? model.label : null);
+  const setBlocking = usePreviewStore((s) => s.setBlocking);
+  useEffect(() => setBlocking(blockingProblems(drawn, tokenized)), [setBlocking, drawn, tokenized]);
 
   return (
     <div className="data-card prompt-preview" data-testid="prompt-preview">
