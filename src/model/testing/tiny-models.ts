@@ -17,6 +17,8 @@ export interface TinyModelOptions {
   readonly tied?: boolean;
   /** Storage of the weight matrices (embeddings and projections); norms, biases and buffers stay F32. Default F32. */
   readonly dtype?: SafetensorsDType;
+  /** See TinyTokenizerOptions: words that are one token after a space only. */
+  readonly spaceOnlyWords?: readonly string[];
 }
 
 const HIDDEN = 32;
@@ -36,7 +38,7 @@ const TORCH_DTYPE: Readonly<Record<SafetensorsDType, string>> = { F32: 'float32'
 
 /** config.json, model.safetensors, tokenizer.json and tokenizer_config.json of a tiny model. */
 export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}): Record<string, Uint8Array | string> {
-  const tokenizer = tinyTokenizerFiles(arch);
+  const tokenizer = tinyTokenizerFiles(arch, { spaceOnlyWords: opts.spaceOnlyWords });
   const ids = (JSON.parse(tokenizer.files['tokenizer.json']) as { model: { vocab: Record<string, number> } }).model.vocab;
   const layers = opts.layers ?? 2;
   const tied = opts.tied ?? arch !== 'qwen2';
