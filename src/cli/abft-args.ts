@@ -2,6 +2,7 @@
  * The `abft` command line: usage text and argument parsing, with every bad value reported as a
  * UsageError that names the option and what it accepts (the CLI prints it and exits with 2).
  */
+import { DEFAULT_LABEL_SCORING, LABEL_SCORINGS, type LabelScoring } from '../abft/label-scoring';
 import { abftObjectivePresets, type AbftObjectiveOptions, type AbftPresetName } from '../abft/objective';
 import type { SuiteMeasures } from '../abft/suite';
 import { checkTrainOptions, type TrainOptions } from '../train/options';
@@ -19,8 +20,10 @@ data and template (train and eval):
   --hub-datasets URL           the Hub's dataset viewer API for a PRESET (default https://datasets-server.huggingface.co)
   --text-column NAME           column of the text in FILE (default text)
   --label-column NAME          column of the label in FILE (default label)
-  --labels W1,W2,...           label words, one per class, each one token for the model (default: the preset's
-                               words, or the file's labels)
+  --labels W1,W2,...           label words, one per class (default: the preset's words, or the file's labels)
+  --label-scoring sequence|first|last   how a label word is scored as the query's answer: the log-probability
+                               of all its tokens (default), or the logit of its first or last token (StaICC's);
+                               in the demonstrations ABFT reads a label word at its first token
   --input-prefix S             before each text (default: the preset's, or "review: ")
   --label-prefix S             before each label word (default: the preset's, or "sentiment: ")
   --k N                        demonstrations per prompt (default 4)
@@ -62,7 +65,7 @@ export class UsageError extends Error {
   }
 }
 
-const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
+const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'labels', 'label-scoring', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
 const FLAGS = ['f16', 'help', 'onnx'];
@@ -148,6 +151,7 @@ export function trainOptions(args: ParsedArgs, base: TrainOptions): TrainOptions
   const options: TrainOptions = {
     ...base,
     objective: choice(args, 'objective', ['abft', 'end-to-end'] as const) ?? base.objective,
+    labelScoring: choice(args, 'label-scoring', LABEL_SCORINGS) ?? base.labelScoring,
     abft,
     lr: numberOption(args, 'lr', base.lr, 'positive'),
     steps: numberOption(args, 'steps', base.steps, 'int'),
@@ -162,6 +166,11 @@ export function trainOptions(args: ParsedArgs, base: TrainOptions): TrainOptions
     throw new UsageError((error as Error).message);
   }
   return options;
+}
+
+/** --label-scoring of eval and export (train takes it into its TrainOptions). */
+export function labelScoringOption(args: ParsedArgs): LabelScoring {
+  return choice(args, 'label-scoring', LABEL_SCORINGS) ?? DEFAULT_LABEL_SCORING;
 }
 
 const MEASURES: Readonly<Record<string, keyof SuiteMeasures>> = {

@@ -31,4 +31,39 @@ describe('label words of several tokens (TEE on a GPT-2-like tokenizer)', () => 
     expect(report.evaluation.before.test.count).toBe(8);
     expect(report.evaluation.after.test.count).toBe(8);
   });
+
+  it('evaluates with --label-scoring first and last, each in the report', async () => {
+    for (const rule of ['first', 'last']) {
+      const { code, out, err } = await runAbft('eval', '--model', tmp.modelDir, '--data', 'tee', '--hub-datasets', viewer.endpoint, '--queries', '4', '--measures', 'test', '--label-scoring', rule);
+      expect(err.filter((l) => !/^abft: tee: read /.test(l))).toEqual([]);
+      expect(code).toBe(0);
+      const report = JSON.parse(out.join('\n'));
+      expect(report.labelScoring).toBe(rule);
+      expect(report.report.test.count).toBe(8);
+    }
+  });
+
+  it('trains the end-to-end baseline on the whole token sequence of the gold label word', async () => {
+    const out = join(tmp.dir, 'tee-e2e');
+    const { code, out: lines } = await runAbft('train', '--model', tmp.modelDir, '--data', 'tee', '--hub-datasets', viewer.endpoint, ...SHORT, '--objective', 'end-to-end', '--lr', '1e-3', '--out', out);
+    expect(code).toBe(0);
+    const step = JSON.parse(lines[0]);
+    // A sum of up to 5 tokens' cross-entropies over a random model's vocabulary: well above one token's ln V.
+    expect(step.loss).toBeGreaterThan(Math.log(300));
+    expect(Number.isFinite(step.gradNorm) && step.gradNorm > 0).toBe(true);
+  });
+
+  it('refuses words a rule cannot tell apart, naming both and the option (SUBJ by its last token)', async () => {
+    const file = join(tmp.dir, 'subj.csv');
+    await writeFile(file, ['text,label', ...Array.from({ length: 24 }, (_, i) => `review ${i},${i % 2 ? 'subjective' : 'objective'}`)].join('\n'));
+    const { code, err } = await runAbft('eval', '--model', tmp.modelDir, '--data', file, '--labels', 'objective,subjective', '--queries', '2', '--label-scoring', 'last');
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^abft: The label words "objective" and "subjective" both end with the token "e" \(id \d+\) .* use another label scoring \(sequence, the default, scores the whole word; --label-scoring on the command line/);
+    const byFirst = await runAbft('eval', '--model', tmp.modelDir, '--data', file, '--labels', 'objective,subjective', '--queries', '2', '--measures', 'test', '--label-scoring', 'first');
+    expect(byFirst.err).toEqual([]);
+    expect(byFirst.code).toBe(0);
+    const bad = await runAbft('eval', '--model', tmp.modelDir, '--data', file, '--label-scoring', 'middle');
+    expect(bad.err).toEqual(['abft: --label-scoring is "middle"; it must be one of sequence, first, last']);
+  });
 });

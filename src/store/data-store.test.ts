@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { columnsOf, defaultTrainCount, evaluateDraft, guessMapping, rowFlag, splitRows, useDataStore, type ImportDraft } from './data-store';
+import { columnsOf, defaultTrainCount, evaluateDraft, guessMapping, mergeSaved, rowFlag, splitRows, useDataStore, type ImportDraft } from './data-store';
 
 const rows = Array.from({ length: 20 }, (_, i) => ({ text: `row ${i}`, label: i % 2 }));
 
@@ -145,5 +145,27 @@ describe('useDataStore', () => {
     expect(after.rows.map((r) => r.text).sort()).toEqual(['where?', 'who?']);
     expect(after.template.labelWords).toEqual(['person', 'place']);
     expect(after.info.notes[0]).toMatch(/1 rows of q.csv had problems/);
+  });
+
+  it('keeps the label scoring across data loads, counts it as a change of the data, and sends it with the test set', () => {
+    const { version } = useDataStore.getState();
+    expect(useDataStore.getState().labelScoring).toBe('sequence');
+    useDataStore.getState().setLabelScoring('last');
+    expect(useDataStore.getState().version).toBe(version + 1);
+    expect(useDataStore.getState().evaluationSet({ seed: 3, setsPerQuery: 2 }).labelScoring).toBe('last');
+    useDataStore.getState().loadSynthetic();
+    expect(useDataStore.getState().labelScoring).toBe('last');
+    useDataStore.getState().setLabelScoring('sequence');
+  });
+});
+
+describe('saved data from before the label scoring option', () => {
+  it("restores as scored by sequence, and a saved choice as it was; a broken value becomes 'sequence'", () => {
+    const current = useDataStore.getState();
+    const { labelScoring: _, ...older } = { k: 6, seed: 2, labelScoring: 'first' };
+    expect(mergeSaved(older, current)).toMatchObject({ k: 6, seed: 2, labelScoring: 'sequence' });
+    expect(mergeSaved({ k: 6, labelScoring: 'first' }, current).labelScoring).toBe('first');
+    expect(mergeSaved({ labelScoring: 'middle' }, current).labelScoring).toBe('sequence');
+    expect(mergeSaved(undefined, current).rows).toBe(current.rows);
   });
 });

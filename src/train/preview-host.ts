@@ -1,10 +1,12 @@
 /**
  * The Data panel's prompt preview: one prompt through the loaded model's tokenizer, with each
- * token's characters, the demonstration label tokens as ABFT's loss reads them (I⁺ / I⁻), and every
- * problem that would stop training on it, collected instead of thrown, so the user sees them all
- * while editing.
+ * token's characters, the demonstration label tokens as ABFT's loss reads them (I⁺ / I⁻; a label
+ * word of several tokens at its first), the tokens each label word is scored by as the answer, and
+ * every problem that would stop training on it, collected instead of thrown, so the user sees them
+ * all while editing.
  */
-import { buildPrompt, checkTemplate, labelTokenIds, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
+import { labelTargets } from '../abft/label-scoring';
+import { buildPrompt, checkTemplate, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
 import { InputError, rowProblem } from '../data/dataset';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { hostedModel } from './model-host';
@@ -26,6 +28,7 @@ function labelTokens(located: LocatedPrompt, built: BuiltPrompt, queryLabel: num
   return located.labelPositions.map((position, demonstration) => ({
     position,
     demonstration,
+    tokens: located.labelLengths[demonstration],
     sign: queryLabel === null ? 'neutral' : built.demonstrationLabels[demonstration] === queryLabel ? 'plus' : 'minus',
   }));
 }
@@ -38,13 +41,13 @@ function tokensOf(tokenizer: ModelTokenizer, text: string): PromptPreview['token
   });
 }
 
-export function previewPrompt({ template, demonstrations, query }: PreviewInput): PromptPreview {
+export function previewPrompt({ template, labelScoring, demonstrations, query }: PreviewInput): PromptPreview {
   const hosted = hostedModel();
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel to see how its tokenizer splits the prompt.');
   const tokenizer = tokenizerOf(hosted.model);
   const maxPositions = hosted.model.spec.maxPositions;
   const problems: string[] = [];
-  const empty = (): PromptPreview => ({ text: '', tokens: [], labelTokens: [], maxPositions, problems });
+  const empty = (): PromptPreview => ({ text: '', tokens: [], labelTokens: [], answers: [], maxPositions, problems });
 
   if (!collect(problems, () => (checkTemplate(template), true), () => false)) return empty();
   const labelCount = template.labelWords.length;
@@ -56,16 +59,13 @@ export function previewPrompt({ template, demonstrations, query }: PreviewInput)
   if (queryProblem) problems.push(queryProblem);
 
   const built = buildPrompt(template, demonstrations, { text: query.text, label: queryLabel ?? 0 });
-  collect(problems, () => labelTokenIds(tokenizer, template, 'error'), () => []);
-  const located = collect(
-    problems,
-    () => locateLabels(tokenizer, built, { multiToken: 'error', name: 'The prompt' }),
-    () => locateLabels(tokenizer, built, { multiToken: 'first-subtoken', name: 'The prompt' }),
-  );
+  const labels = collect(problems, () => labelTargets(tokenizer, template, labelScoring), () => null);
+  const answers = labels ? labels.tokens.map((ids, c) => ({ word: labels.words[c], tokens: ids.map((id) => tokenizer.decode([id])) })) : [];
+  const located = locateLabels(tokenizer, built, { name: 'The prompt' });
   if (located.ids.length > maxPositions) {
     problems.push(
       `The prompt is ${located.ids.length} tokens long, more than the model's limit of ${maxPositions} positions; use fewer demonstrations (k), shorten long rows, or pick a model with a longer context.`,
     );
   }
-  return { text: built.text, tokens: tokensOf(tokenizer, built.text), labelTokens: labelTokens(located, built, queryLabel), maxPositions, problems };
+  return { text: built.text, tokens: tokensOf(tokenizer, built.text), labelTokens: labelTokens(located, built, queryLabel), answers, maxPositions, problems };
 }

@@ -10,13 +10,14 @@ import { previewRows, usePromptPreview } from './use-prompt-preview';
 export function PromptPreview() {
   const rows = useDataStore((s) => s.rows);
   const template = useDataStore((s) => s.template);
+  const labelScoring = useDataStore((s) => s.labelScoring);
   const k = useDataStore((s) => s.k);
   const seed = useDataStore((s) => s.seed);
   const model = useModelStore((s) => s.model);
   const [index, setIndex] = useState(0);
   const [typedQuery, setTypedQuery] = useState('');
   const drawn = useMemo(() => previewRows(rows, k, seed, index, typedQuery), [rows, k, seed, index, typedQuery]);
-  const input = useMemo<PreviewInput | null>(() => (typeof drawn === 'string' ? null : { template, ...drawn }), [drawn, template]);
+  const input = useMemo<PreviewInput | null>(() => (typeof drawn === 'string' ? null : { template, labelScoring, ...drawn }), [drawn, template, labelScoring]);
   const tokenized = usePromptPreview(input, model?.tokenizer ? model.label : null);
 
   return (
@@ -50,6 +51,9 @@ export function PromptPreview() {
         </span>
         <span>
           <span className="tok label-neutral">?</span>query label unknown
+        </span>
+        <span>
+          <span className="tok label-rest">…</span>rest of a label word (ABFT reads its first token)
         </span>
       </p>
     </div>
