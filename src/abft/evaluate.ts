@@ -123,8 +123,9 @@ async function sequenceScores(e: Engine, model: LoadedModel, prompts: readonly P
         }
       });
       const batch = packBatch(micro.map(({ run }) => run.ids), 0, { maxLength: spec.maxPositions });
-      const { logits } = forward(e, spec, weights, batch, { logits: { rows } });
+      // Uploaded before the forward's launches, like its own inputs, so the command buffer is not split.
       const targetIds = e.upload(targets, [rows.length, targetsPerRow], 'i32');
+      const { logits } = forward(e, spec, weights, batch, { logits: { rows } });
       parts.push({ start, count: micro.length, logProbs: tokenLogProbs(e, logits!.reshape([rows.length, spec.vocabSize]), targetIds) });
       // Launches run in recording order, so these buffers' reuse cannot overtake the launch that reads them.
       logits!.release();

@@ -100,6 +100,9 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
     positions: e.upload(Int32Array.from(opts.lossRows, (t, b) => batch.positions[b * T + t]), [B, 1], 'i32'),
   };
   const toLogits = opts.upTo === 'logits';
+  // Uploaded with the other inputs, before any launch, so the step's command buffer is not split.
+  const P = opts.logitsRows ? opts.logitsRows.length / B : 1;
+  const headRows = toLogits && opts.logitsRows ? e.upload(Int32Array.from(opts.logitsRows, (t, i) => Math.floor(i / P) * T + t), [B, P], 'i32') : rows.flat;
 
   const h = embed(e, weights, inputs);
   const probs: Tensor[] = [];
@@ -130,12 +133,10 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
   let logits: Tensor | null = null;
   if (toLogits) {
     const vocab = opts.logitsVocab ? e.upload(opts.logitsVocab, [opts.logitsVocab.length], 'i32') : null;
-    const P = opts.logitsRows ? opts.logitsRows.length / B : 1;
-    const flatRows = opts.logitsRows ? e.upload(Int32Array.from(opts.logitsRows, (t, i) => Math.floor(i / P) * T + t), [B, P], 'i32') : rows.flat;
-    const out = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
+    const out = logitsHeadSaving(e, spec, weights, h, headRows, vocab);
     vocab?.release();
     logits = out.logits;
-    head = { saved: out.saved, flatRows };
+    head = { saved: out.saved, flatRows: headRows };
   }
   h.release();
 
