@@ -53,6 +53,14 @@ describe('label words of several tokens (TEE on a GPT-2-like tokenizer)', () => 
     expect(Number.isFinite(step.gradNorm) && step.gradNorm > 0).toBe(true);
   });
 
+  it('export verifies the ONNX folder on the label words of several tokens, extended prompts included', async () => {
+    const out = join(tmp.dir, 'onnx');
+    const { code, out: lines, err } = await runAbft('export', '--model', tmp.modelDir, '--onnx', '--out', out, '--data', 'tee', '--hub-datasets', viewer.endpoint, '--queries', '2');
+    expect(err.filter((l) => !/^abft: tee: read /.test(l))).toEqual([]);
+    expect(code).toBe(0);
+    expect(JSON.parse(lines.join('\n')).verify).toMatchObject({ prompts: 2, agreements: 2, realDisagreements: 0, passed: true });
+  });
+
   it('refuses words a rule cannot tell apart, naming both and the option (SUBJ by its last token)', async () => {
     const file = join(tmp.dir, 'subj.csv');
     await writeFile(file, ['text,label', ...Array.from({ length: 24 }, (_, i) => `review ${i},${i % 2 ? 'subjective' : 'objective'}`)].join('\n'));
