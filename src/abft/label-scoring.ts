@@ -62,7 +62,7 @@ export function labelTargets(tokenizer: ModelTokenizer, template: PromptTemplate
     }
     const which = scoring === 'first' ? 'start' : 'end';
     throw new InputError(
-      `The label words ${a} and ${b} both ${which} with the token ${pieces(tokenizer, tokens[c])} (${a} is ${pieces(tokenizer, sequences[first])}, ${b} is ${pieces(tokenizer, sequences[c])}), so scoring by the ${scoring} token cannot tell them apart; use another label scoring (sequence, the default, scores the whole word; ${LABEL_SCORING_CONTROL}) or label words whose ${scoring} tokens differ.`,
+      `The label words ${a} and ${b} both ${which} with the token ${pieces(tokenizer, tokens[c])}, so scoring by the ${scoring} token cannot tell them apart; use another label scoring (sequence, the default, scores the whole word; ${LABEL_SCORING_CONTROL}) or label words whose ${scoring} tokens differ.`,
     );
   }
   return { scoring, words: [...words], tokens };

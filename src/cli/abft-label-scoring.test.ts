@@ -67,7 +67,7 @@ describe('label words of several tokens (TEE on a GPT-2-like tokenizer)', () => 
     const { code, err } = await runAbft('eval', '--model', tmp.modelDir, '--data', file, '--labels', 'objective,subjective', '--queries', '2', '--label-scoring', 'last');
     expect(code).toBe(2);
     expect(err).toHaveLength(1);
-    expect(err[0]).toMatch(/^abft: The label words "objective" and "subjective" both end with the token "e" \(id \d+\) .* use another label scoring \(sequence, the default, scores the whole word; --label-scoring on the command line/);
+    expect(err[0]).toMatch(/^abft: The label words "objective" and "subjective" both end with the token "e" \(id \d+\), so scoring by the last token cannot tell them apart; use another label scoring \(sequence, the default, scores the whole word; --label-scoring on the command line/);
     const byFirst = await runAbft('eval', '--model', tmp.modelDir, '--data', file, '--labels', 'objective,subjective', '--queries', '2', '--measures', 'test', '--label-scoring', 'first');
     expect(byFirst.err).toEqual([]);
     expect(byFirst.code).toBe(0);

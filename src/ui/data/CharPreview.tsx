@@ -22,7 +22,7 @@ export function CharPreview({ template, rows }: { template: PromptTemplate; rows
   parts.push(<span key="rest">{built.text.slice(at)}</span>);
   return (
     <>
-      <p className="muted preview-facts">Load a model in step 1 to see its tokens and check that each label word is one token.</p>
+      <p className="muted preview-facts">Load a model in step 1 to see its tokens and the tokens each label word is scored by.</p>
       <div className="prompt-text">{parts}</div>
     </>
   );
