@@ -177,7 +177,7 @@ describe('the Data panel', () => {
     }
   });
 
-  it('previews a prompt with the loaded model\'s tokens, label tokens marked, and flags a multi-token label word', async () => {
+  it("previews a prompt with the loaded model's tokens and label tokens marked; a label word of several tokens is marked at its first, and the label scoring reports words it cannot tell apart", async () => {
     const { context, page, errors } = await openApp(browser, server.url);
     try {
       await page.setViewportSize(VIEWPORT);
@@ -191,13 +191,28 @@ describe('the Data panel', () => {
       expect(signs).toHaveLength(4);
       expect(signs.every((s) => /^(plus|minus):( negative| positive)$/.test(s))).toBe(true);
       expect(signs.some((s) => s.startsWith('plus'))).toBe(true);
+      expect(await page.getByTestId('prompt-answers').innerText()).toBe('Answer scored by negative = "negative" · positive = "positive"');
       await page.screenshot({ path: 'test-results/data-panel-preview.png', fullPage: true });
 
+      // Several tokens in the tiny vocabulary: scored whole by the default rule, no problem; marked at its first token in context.
       await page.getByLabel('Label word for class 1').fill('wonderful');
+      await expect.poll(() => page.getByTestId('prompt-answers').innerText(), { timeout: 30_000 }).toMatch(/^Answer scored by negative = "negative" · wonderful = "w" \+ "o" \+ /);
+      await page.getByTestId('prompt-ok').waitFor();
+      const marked = await tokens.locator('[data-sign]').evaluateAll((spans) => spans.map((s) => s.textContent));
+      expect(marked.filter((t) => t !== ' negative').length).toBeGreaterThan(0);
+      expect(await tokens.locator('[data-label-rest]').count()).toBeGreaterThan(0);
+      const first = tokens.locator('[data-sign]').filter({ hasNotText: 'negative' }).first();
+      expect(await first.getAttribute('title')).toMatch(/first of the label word's \d+ tokens, the one ABFT reads/);
+
+      // By their first token "wow" and "wonderful" are the same answer: the preview says so and names the control.
+      await page.getByLabel('Label scoring').selectOption('first');
+      await page.getByLabel('Label word for class 0').fill('wow');
       const problems = page.getByTestId('prompt-problems');
       await problems.waitFor({ timeout: 30_000 });
-      expect(await problems.innerText()).toMatch(/"wonderful" .* tokens/);
+      expect(await problems.innerText()).toMatch(/"wow" and "wonderful" both start with the token "w" \(id \d+\).*"Label scoring" beside the label words/);
       await page.getByTestId('prompt-preview').screenshot({ path: 'test-results/data-panel-preview-problem.png' });
+      await page.getByLabel('Label scoring').selectOption('sequence');
+      await page.getByTestId('prompt-ok').waitFor({ timeout: 30_000 });
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -243,4 +243,24 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     expect(await compare.count()).toBe(0);
     expect(app.errors).toEqual([]);
   });
+
+  it("trains with the Data step's label scoring: an end-to-end run on a label word of several tokens records the rule chosen", async () => {
+    const { page } = app;
+    await openStep(page, 'Data');
+    await page.getByLabel('Label scoring').selectOption('last');
+    await page.getByLabel('Label word for class 1').fill('wonderful');
+    await openStep(page, 'Train');
+    await configure(page, 1, { pseudoBatch: 2, k: 2, measure: false });
+    await page.getByLabel('Objective').selectOption('end-to-end');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect.poll(() => runState(page), { timeout: 60_000 }).toBe('done');
+    expect(Number(await page.getByTestId('metric-loss').innerText())).toBeGreaterThan(0);
+    const json = await download(page, () => runRows(page).nth(0).getByRole('button', { name: 'JSON' }).click());
+    expect(JSON.parse(json.text).options).toMatchObject({ objective: 'end-to-end', labelScoring: 'last', k: 2 });
+    await page.getByLabel('Objective').selectOption('abft');
+    await openStep(page, 'Data');
+    await page.getByLabel('Label word for class 1').fill('positive');
+    await page.getByLabel('Label scoring').selectOption('sequence');
+    expect(app.errors).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
-// Row-wise softmax over the last dimension, its backward pass, and cross-entropy (which shares the
-// row reduction). One workgroup per row: every
+// Row-wise softmax over the last dimension, its backward pass, cross-entropy and the log-probability
+// of chosen tokens (which share the row reduction). One workgroup per row: every
 // invocation strides over the row's columns, so rows of any length (1 to a 150k-word vocabulary)
 // work, and the partial results meet in a workgroup tree reduction.
 
@@ -156,5 +156,29 @@ fn ce_forward_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
   for (var j = lid; j < p.cols; j += WG) {
     let onehot = select(0.0, 1.0, valid && j == u32(t));
     dlogits[base + j] = select(0.0, (exp(fx[base + j] - row_max) * inv - onehot) * g, valid);
+  }
+}
+
+// token_log_probs: log softmax(logits[n])[t] for the TARGETS token ids t of each row, in one read of
+// the row, so a label's score over the whole vocabulary never needs the [N, V] logits on the host.
+// targets [N, TARGETS] (bound at 2, as cross-entropy's), out [N, TARGETS]; an invalid target gives 0.
+const TARGETS: u32 = 1u;
+@group(0) @binding(3) var<storage, read_write> log_probs: array<f32>;
+
+@compute @workgroup_size(WG)
+fn token_log_probs(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let ms = row_max_sum(base, lid);
+  let log_sum = log(ms.y);
+  for (var k = lid; k < TARGETS; k += WG) {
+    let t = targets[row * TARGETS + k];
+    var v = 0.0;
+    if (is_valid(t, p.cols)) {
+      // As in ce_forward_backward: the difference of two similar logits first, then the normaliser.
+      v = (fx[base + u32(t)] - ms.x) - log_sum;
+    }
+    log_probs[row * TARGETS + k] = v;
   }
 }

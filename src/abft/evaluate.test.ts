@@ -11,7 +11,8 @@ import type { Architecture } from '../model/spec';
 import { evaluate, predict, type Predictions } from './evaluate';
 import { accuracy, confusionMatrix, macroF1 } from './metrics';
 import { preparePrompts, type PreparedPrompt } from './prepared';
-import { labelTokenIds, templateOf } from './prompts';
+import { labelTargets, type LabelTargets } from './label-scoring';
+import { templateOf } from './prompts';
 import { sampleTrainingPrompts } from './sampling';
 import { compareReports, evaluationSuite, prepareSuite, runSuite, type SuiteMeasures, type SuiteReport } from './suite';
 import { loadTinyModel } from '../model/testing/tiny-loaded';
@@ -34,6 +35,15 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+/** Float64 log softmax(row)[token]. */
+function logSoftmaxAt(row: Float64Array, token: number): number {
+  const m = Math.max(...row);
+  return row[token] - m - Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+}
+
+/** Labels scored by one token each, by logit: any ids, to pick ones whose order differs between prompts. */
+const byLogit = (ids: readonly number[]): LabelTargets => ({ scoring: 'first', words: ids.map((id) => `w${id}`), tokens: ids.map((id) => [id]) });
+
 describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %s model', (arch) => {
   let model: LoadedModel;
   let tensors: HfTensors;
@@ -43,15 +53,23 @@ describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %
     ({ model, tensors } = await load(arch));
     const data = syntheticSentiment({ size: 48, seed: 5, classes: 3 });
     const draws = sampleTrainingPrompts(data.rows, 5, K, 11);
-    prompts = preparePrompts(model.tokenizer!, template, draws, { multiToken: 'error', maxPositions: model.spec.maxPositions, what: 'test prompt' });
-    ids = labelTokenIds(model.tokenizer!, template, 'error');
+    prompts = preparePrompts(model.tokenizer!, template, draws, { maxPositions: model.spec.maxPositions, what: 'test prompt' });
+    ids = labelTargets(model.tokenizer!, template, 'first').tokens.map(([id]) => id);
   });
   afterAll(() => releaseModel(model));
 
-  it('equals the argmax of the float64 reference logits over the label ids, one label-sized readback per micro-batch', async () => {
+  /** The float64 reference logits over the whole vocabulary at `row` of each sequence, run alone. */
+  function referenceRows(sequence: readonly number[], rows: readonly number[]): Float64Array[] {
+    const batch = packBatch([sequence], 0);
+    const V = model.spec.vocabSize;
+    const logits = referenceForward(model.spec, tensors, batch, { logits: { rows: Int32Array.from(rows) } }).logits!;
+    return rows.map((_, j) => logits.subarray(j * V, (j + 1) * V));
+  }
+
+  it('by logit: equals the argmax of the float64 reference logits over the label ids, one label-sized readback per micro-batch', async () => {
     const read = vi.spyOn(e, 'read');
     const progress: number[] = [];
-    const got = await predict(e, model, prompts, ids, { microBatch: 2, onProgress: (done) => progress.push(done) });
+    const got = await predict(e, model, prompts, byLogit(ids), { microBatch: 2, onProgress: (done) => progress.push(done) });
     const readSizes = read.mock.calls.map(([t]) => (t as Tensor).size);
     read.mockRestore();
     // 5 prompts in micro-batches of 2, 2, 1: each read is [B, classes], never a vocabulary row.
@@ -60,7 +78,7 @@ describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %
     await expectReference(got, ids);
   });
 
-  it('matches the reference on two token ids whose order differs between prompts', async () => {
+  it('by logit: matches the reference on two token ids whose order differs between prompts', async () => {
     // A random tiny model gives every prompt the same label-word answer, so pick two vocabulary ids
     // that some prompts rank one way and others the other way, as far from a tie as possible.
     const batch = packBatch(prompts.map((p) => p.ids), 0);
@@ -75,7 +93,7 @@ describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %
       }
     }
     expect(best.margin).toBeGreaterThan(1e-3);
-    const got = await predict(e, model, prompts, best.pair, { microBatch: 2 });
+    const got = await predict(e, model, prompts, byLogit(best.pair), { microBatch: 2 });
     expect(new Set(got.predictions).size).toBe(2);
     await expectReference(got, best.pair);
   });
@@ -84,25 +102,69 @@ describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %
     const batch = packBatch(prompts.map((p) => p.ids), 0);
     const want = referenceForward(model.spec, tensors, batch, { logits: { rows: lastTokenRows(batch), vocab: Int32Array.from(vocab) } }).logits!;
     // Same tolerance as forward.test.ts: f32 sums of O(1) terms through two layers.
-    expectClose(got.labelLogits, want, { rtol: 1e-4 }, `${arch} label logits`);
+    expectClose(got.scores, want, { rtol: 1e-4 }, `${arch} label logits`);
     const C = vocab.length;
     expect(got.predictions).toEqual(prompts.map((_, i) => argmax(want.subarray(i * C, (i + 1) * C))));
   }
 
+  it('by sequence, single-token words: the full-vocabulary log-probabilities of the reference, the predictions of the logits, as many passes and readbacks', async () => {
+    const labels: LabelTargets = { ...byLogit(ids), scoring: 'sequence' };
+    const read = vi.spyOn(e, 'read');
+    const got = await predict(e, model, prompts, labels, { microBatch: 2 });
+    const readSizes = read.mock.calls.map(([t]) => (t as Tensor).size);
+    read.mockRestore();
+    expect(readSizes).toEqual([2 * 3, 2 * 3, 1 * 3]);
+    const want = prompts.flatMap((p) => {
+      const [row] = referenceRows(p.ids, [p.ids.length - 1]);
+      return ids.map((id) => logSoftmaxAt(row, id));
+    });
+    expectClose(got.scores, want, { rtol: 1e-4, atol: 1e-5 }, `${arch} sequence scores`);
+    // log-softmax shares the normaliser across classes: the same argmax as the logits.
+    expect(got.predictions).toEqual((await predict(e, model, prompts, byLogit(ids), { microBatch: 2 })).predictions);
+  });
+
+  it('by sequence, words of several tokens: the teacher-forced log-probability of every token, as the float64 reference gives it', async () => {
+    const V = model.spec.vocabSize;
+    const labels: LabelTargets = { scoring: 'sequence', words: ['ab', 'c', 'def'], tokens: [[3, 7], [10], [V - 1, 5, 9]] };
+    const progress: number[] = [];
+    const got = await predict(e, model, prompts, labels, { microBatch: 3, onProgress: (done) => progress.push(done) });
+    const want = prompts.flatMap((p) =>
+      labels.tokens.map((tokens) => {
+        const sequence = [...p.ids, ...tokens.slice(0, -1)];
+        const rows = referenceRows(sequence, tokens.map((_, j) => p.ids.length - 1 + j));
+        return tokens.reduce((sum, token, j) => sum + logSoftmaxAt(rows[j], token), 0);
+      }),
+    );
+    expectClose(got.scores, want, { rtol: 1e-4, atol: 1e-5 }, `${arch} sequence scores of several tokens`);
+    expect(got.predictions).toEqual(prompts.map((_, i) => argmax(want.slice(i * 3, (i + 1) * 3))));
+    // 5 prompts of 2 runs each (one per word of several tokens) in micro-batches of 3 runs.
+    expect(progress).toEqual([1, 3, 4, 5]);
+    const alone = await predict(e, model, prompts, labels, { microBatch: 1 });
+    expectClose(alone.scores, got.scores, { rtol: 1e-5, atol: 1e-6 }, `${arch} batched vs alone`);
+  });
+
   it('predicts each prompt as it would alone: padding changes nothing', async () => {
-    const batched = await predict(e, model, prompts, ids, { microBatch: 5 });
-    const alone = await predict(e, model, prompts, ids, { microBatch: 1 });
+    const batched = await predict(e, model, prompts, byLogit(ids), { microBatch: 5 });
+    const alone = await predict(e, model, prompts, byLogit(ids), { microBatch: 1 });
     expect(batched.predictions).toEqual(alone.predictions);
-    expectClose(batched.labelLogits, alone.labelLogits, { rtol: 1e-5 }, `${arch} batched vs alone`);
+    expectClose(batched.scores, alone.scores, { rtol: 1e-5 }, `${arch} batched vs alone`);
   });
 
   it('evaluate reports accuracy, macro-F1 and the confusion matrix of those predictions', async () => {
-    const r = await evaluate(e, model, prompts, ids, { microBatch: 3 });
+    const r = await evaluate(e, model, prompts, byLogit(ids), { microBatch: 3 });
     const gold = prompts.map((p) => p.gold);
     expect(r.count).toBe(5);
     expect(r.accuracy).toBe(accuracy(r.predictions, gold));
     expect(r.macroF1).toBe(macroF1(r.predictions, gold, 3));
     expect(r.confusion).toEqual(confusionMatrix(r.predictions, gold, 3));
+  });
+
+  it('names the prompt and the label word when an extended prompt passes the context length', async () => {
+    const long = Array.from({ length: model.spec.maxPositions }, (_, i) => i % 50);
+    const labels: LabelTargets = { scoring: 'sequence', words: ['ab', 'c'], tokens: [[3, 7], [10]] };
+    await expect(predict(e, model, [prompts[0], { ...prompts[0], ids: long }], labels, { microBatch: 2 })).rejects.toThrow(
+      `Prompt 2 is ${model.spec.maxPositions} tokens, and scoring the label word "ab" (2 tokens) after it takes ${model.spec.maxPositions + 1} positions, more than the model's limit of ${model.spec.maxPositions}`,
+    );
   });
 });
 
@@ -112,7 +174,7 @@ describe('evaluation suite on the synthetic data (tiny llama)', () => {
     return { queries: rows.slice(0, 3), demoPool: rows.slice(3) };
   })();
   const all: SuiteMeasures = { test: true, demonstrationConsistency: true, templateConsistency: true, unseenLabel: true };
-  const opts = { k: K, seed: 9, microBatch: 8, queriesForConsistency: 2, measures: all, multiToken: 'error' as const };
+  const opts = { k: K, seed: 9, microBatch: 8, queriesForConsistency: 2, measures: all, labelScoring: 'sequence' as const };
   const twoClass = templateOf(syntheticPrompt(2));
   let model: LoadedModel;
   beforeAll(async () => {

@@ -50,7 +50,7 @@ describe('ABFT loss gradient with respect to W_Q and W_K against central finite 
       const { spec, weights } = model;
       const data = syntheticSentiment({ size: 32, seed: 2 });
       const draws = sampleTrainingPrompts(data.rows, 3, K, 5);
-      const prompts = preparePrompts(model.tokenizer!, templateOf(syntheticPrompt(2)), draws, { multiToken: 'error', maxPositions: spec.maxPositions, what: 'prompt' });
+      const prompts = preparePrompts(model.tokenizer!, templateOf(syntheticPrompt(2)), draws, { maxPositions: spec.maxPositions, what: 'prompt' });
       const batch = packBatch(prompts.map((p) => p.ids), 0);
       const labels = labelMap(prompts, batch);
 

@@ -4,7 +4,7 @@
  */
 import type { TokenBatch } from '../model/batch';
 import type { ModelTokenizer } from '../model/tokenizer';
-import { buildPrompt, locateLabels, type MultiTokenLabels, type PromptTemplate } from './prompts';
+import { buildPrompt, locateLabels, type PromptTemplate } from './prompts';
 import type { PromptDraw } from './sampling';
 
 export interface PreparedPrompt {
@@ -19,7 +19,6 @@ export interface PreparedPrompt {
 }
 
 export interface PrepareOptions {
-  readonly multiToken: MultiTokenLabels;
   readonly maxPositions: number;
   /** Names the prompts in messages: "training prompt", "test prompt". */
   readonly what: string;
@@ -28,7 +27,7 @@ export interface PrepareOptions {
 export function preparePrompts(tokenizer: ModelTokenizer, template: PromptTemplate, draws: readonly PromptDraw[], opts: PrepareOptions): PreparedPrompt[] {
   return draws.map((draw, i) => {
     const built = buildPrompt(template, draw.demonstrations, draw.query);
-    const located = locateLabels(tokenizer, built, { multiToken: opts.multiToken, maxPositions: opts.maxPositions, name: `${opts.what} ${i + 1}` });
+    const located = locateLabels(tokenizer, built, { maxPositions: opts.maxPositions, name: `${opts.what} ${i + 1}` });
     return { ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels };
   });
 }

@@ -5,7 +5,7 @@ import { syntheticSentiment } from '../data/synthetic';
 import { memoryFolder } from '../model/files';
 import { tinyTokenizerFiles } from '../model/testing/tiny-tokenizer';
 import { loadTokenizer, type ModelTokenizer } from '../model/tokenizer';
-import { buildPrompt, checkRowsForTemplate, labelTokenIds, locateLabels, templateOf, templateVariants, type PromptTemplate } from './prompts';
+import { buildPrompt, checkRowsForTemplate, locateLabels, templateOf, templateVariants, type PromptTemplate } from './prompts';
 import { buildTestSet, demonstrationSets, sampleTrainingPrompts, unseenLabelPrompts, type PromptDraw } from './sampling';
 
 const MR = templateOf(presetById('mr'));
@@ -59,7 +59,7 @@ describe('locateLabels (tiny GPT-2 tokenizer)', () => {
 
   it('finds each label token and splits it into I⁺ and I⁻ by the query label', () => {
     const built = buildPrompt(MR, demos, row('a joy', 1));
-    const located = locateLabels(tokenizer, built, { multiToken: 'error' });
+    const located = locateLabels(tokenizer, built, {});
     const [positive] = tokenizer.tokenIdOf(' positive');
     const [negative] = tokenizer.tokenIdOf(' negative');
     expect(located.ids).toEqual(tokenizer.encode(built.text));
@@ -72,44 +72,30 @@ describe('locateLabels (tiny GPT-2 tokenizer)', () => {
 
   it('leaves I⁺ empty when the query label is among none of the demonstrations', () => {
     const built = buildPrompt(FP, demos, row('flat quarter', 2));
-    const located = locateLabels(tokenizer, built, { multiToken: 'error' });
+    const located = locateLabels(tokenizer, built, {});
     expect(located.plus).toEqual([]);
     expect(located.minus).toEqual(located.labelPositions);
     expect(located.labelPositions.map((p) => tokenizer.decode([located.ids[p]]))).toEqual([' neutral', ' negative', ' neutral', ' negative']);
   });
 
-  it('rejects a multi-token label word, naming it and its tokens, unless first-subtoken is chosen', () => {
+  it('reads a label word of several tokens at its first token, and says how many it spans', () => {
     const template: PromptTemplate = { ...MR, labelWords: ['negative', 'great'] };
     const built = buildPrompt(template, demos, row('q', 0));
-    expect(() => locateLabels(tokenizer, built, { multiToken: 'error', name: 'training prompt 3' })).toThrow(
-      /^training prompt 3: the label word "great" of demonstration 1 becomes 4 tokens, "g" \(id \d+\) \+ "re" \(id \d+\) \+ "a" \(id \d+\) \+ "t" \(id \d+\), but ABFT needs each demonstration label to be one token/,
-    );
-    const located = locateLabels(tokenizer, built, { multiToken: 'first-subtoken' });
+    const located = locateLabels(tokenizer, built, { name: 'training prompt 3' });
     // The tiny vocabulary has no " g" merge, so the word's first token is its bare first letter.
     expect(located.labelPositions.map((p) => tokenizer.decode([located.ids[p]]))).toEqual(['g', ' negative', 'g', ' negative']);
+    expect(located.labelLengths).toEqual([4, 1, 4, 1]);
+    expect(located.labelPositions.map((p, i) => tokenizer.decode(located.ids.slice(p, p + located.labelLengths[i])))).toEqual(['great', ' negative', 'great', ' negative']);
     expect(located.plus).toEqual([located.labelPositions[1], located.labelPositions[3]]);
   });
 
   it("rejects a prompt longer than the model's context, with its length and the limit", () => {
     const built = buildPrompt(MR, demos, row('q', 0));
     const length = tokenizer.encode(built.text).length;
-    expect(() => locateLabels(tokenizer, built, { multiToken: 'error', maxPositions: 20 })).toThrow(
+    expect(() => locateLabels(tokenizer, built, { maxPositions: 20 })).toThrow(
       `The prompt is ${length} tokens long, more than the model's limit of 20 positions`,
     );
-    expect(locateLabels(tokenizer, built, { multiToken: 'error', maxPositions: length }).ids).toHaveLength(length);
-  });
-});
-
-describe('labelTokenIds', () => {
-  it("gives each bare label word's single token", () => {
-    expect(labelTokenIds(tokenizer, FP, 'error')).toEqual(['negative', 'neutral', 'positive'].map((w) => tokenizer.tokenIdOf(w)[0]));
-  });
-
-  it('rejects a multi-token word, and first sub-tokens that collide', () => {
-    const template: PromptTemplate = { ...MR, labelWords: ['good', 'great'] };
-    expect(() => labelTokenIds(tokenizer, template, 'error')).toThrow(/^The label word "good" is 4 tokens as the query's answer, "g" \(id \d+\) \+/);
-    expect(() => labelTokenIds(tokenizer, template, 'first-subtoken')).toThrow(/"good" and "great" start with the same token/);
-    expect(labelTokenIds(tokenizer, { ...MR, labelWords: ['bad', 'great'] }, 'first-subtoken')).toHaveLength(2);
+    expect(locateLabels(tokenizer, built, { maxPositions: length }).ids).toHaveLength(length);
   });
 });
 

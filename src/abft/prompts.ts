@@ -94,14 +94,7 @@ export function buildPrompt(template: PromptTemplate, demonstrations: readonly R
   return { text, labelRanges, textRanges, demonstrationLabels: demonstrations.map((r) => r.label), queryLabel: query.label };
 }
 
-/**
- * What to do with a label word that is several tokens: 'error' (default: the loss would otherwise
- * read attention on a fragment) or 'first-subtoken' (the spec's "use first sub-token" option).
- */
-export type MultiTokenLabels = 'error' | 'first-subtoken';
-
 export interface LocateOptions {
-  readonly multiToken: MultiTokenLabels;
   /** The model's context length; a longer prompt is an input error, found before tokenizing when it is too long in characters. */
   readonly maxPositions?: number;
   /** Names the prompt in messages, e.g. "training prompt 17". */
@@ -112,19 +105,15 @@ export interface LocatedPrompt {
   readonly ids: number[];
   /** Each token's UTF-16 range [start, end) in the prompt's text. */
   readonly offsets: TokenOffsets;
-  /** Token position of each demonstration's label, in demonstration order (I). */
+  /** Token position of each demonstration's label, in demonstration order (I): the first token of its label word. */
   readonly labelPositions: number[];
+  /** Tokens each demonstration's label word spans in the prompt (1 when it is one token there). */
+  readonly labelLengths: number[];
   /** Positions whose label is the query's gold label (I⁺); empty when no demonstration has it. */
   readonly plus: number[];
   /** The other label positions (I⁻). */
   readonly minus: number[];
   readonly lastPosition: number;
-}
-
-function tokenList(text: string, ids: readonly number[], offsets: TokenOffsets, first: number, last: number): string {
-  const parts: string[] = [];
-  for (let t = first; t <= last; t++) parts.push(`${JSON.stringify(text.slice(offsets[t][0], offsets[t][1]))} (id ${ids[t]})`);
-  return parts.join(' + ');
 }
 
 export function locateLabels(tokenizer: ModelTokenizer, built: BuiltPrompt, opts: LocateOptions): LocatedPrompt {
@@ -136,49 +125,17 @@ export function locateLabels(tokenizer: ModelTokenizer, built: BuiltPrompt, opts
       `${name} is ${ids.length} tokens long, more than the model's limit of ${opts.maxPositions} positions; use fewer demonstrations (k), leave out long rows, or pick a model with a longer context.`,
     );
   }
-  const labelPositions = built.labelRanges.map(([start, end], i) => {
+  // A label word of several tokens in context is read at its first token (ABFT-SPEC.md §2, "label
+  // positions"): that is where the word starts, the token a copying head attends to.
+  const spans = built.labelRanges.map(([start, end], i) => {
     const span = findTokenSpan(offsets, start, end);
     if (!span) throw new Error(`${name}: no token covers demonstration ${i + 1}'s label at characters ${start}..${end}; the tokenizer's offsets are inconsistent.`);
-    if (span.first !== span.last && opts.multiToken === 'error') {
-      const word = built.text.slice(start, end);
-      throw new InputError(
-        `${name}: the label word ${quote(word)} of demonstration ${i + 1} becomes ${span.last - span.first + 1} tokens, ${tokenList(built.text, ids, offsets, span.first, span.last)}, but ABFT needs each demonstration label to be one token. Choose a label word that is one token for this model, or pick "use first sub-token".`,
-      );
-    }
-    return span.first;
+    return span;
   });
+  const labelPositions = spans.map((span) => span.first);
   const plus = labelPositions.filter((_, i) => built.demonstrationLabels[i] === built.queryLabel);
   const minus = labelPositions.filter((_, i) => built.demonstrationLabels[i] !== built.queryLabel);
-  return { ids, offsets, labelPositions, plus, minus, lastPosition: ids.length - 1 };
-}
-
-/**
- * The token id of each label word as the query's next token, index = class id: the bare word,
- * since the prompt ends with the label prefix's space. With 'first-subtoken' a longer word is read
- * by its first token, which must then still differ between classes.
- */
-export function labelTokenIds(tokenizer: ModelTokenizer, template: PromptTemplate, multiToken: MultiTokenLabels): number[] {
-  checkTemplate(template);
-  const ids = template.labelWords.map((word) => {
-    const tokens = tokenizer.tokenIdOf(word);
-    if (tokens.length === 0) throw new Error(`The tokenizer gives no token for the label word ${quote(word)}.`);
-    if (tokens.length > 1 && multiToken === 'error') {
-      const pieces = tokens.map((id) => `${JSON.stringify(tokenizer.decode([id]))} (id ${id})`).join(' + ');
-      throw new InputError(
-        `The label word ${quote(word)} is ${tokens.length} tokens as the query's answer, ${pieces}, so the model cannot predict it as one token. Choose a label word that is one token for this model, or pick "use first sub-token".`,
-      );
-    }
-    return tokens[0];
-  });
-  for (const [id, token] of ids.entries()) {
-    const first = ids.indexOf(token);
-    if (first !== id) {
-      throw new InputError(
-        `The label words ${quote(template.labelWords[first])} and ${quote(template.labelWords[id])} start with the same token (id ${token}), so their predictions cannot be told apart; choose words that differ in their first token.`,
-      );
-    }
-  }
-  return ids;
+  return { ids, offsets, labelPositions, labelLengths: spans.map((span) => span.last - span.first + 1), plus, minus, lastPosition: ids.length - 1 };
 }
 
 const ALTERNATIVE_INPUT_PREFIXES = ['input: ', 'text: ', 'example: '];

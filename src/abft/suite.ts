@@ -12,7 +12,8 @@ import type { ModelTokenizer } from '../model/tokenizer';
 import { evaluate, predict } from './evaluate';
 import { consistency } from './metrics';
 import { preparePrompts, type PreparedPrompt } from './prepared';
-import { labelTokenIds, templateVariants, type MultiTokenLabels, type PromptTemplate } from './prompts';
+import { LABEL_SCORINGS, labelTargets, type LabelScoring, type LabelTargets } from './label-scoring';
+import { templateVariants, type PromptTemplate } from './prompts';
 import { buildTestSet, demonstrationSets, unseenLabelPrompts, type PromptDraw } from './sampling';
 
 export interface SuiteMeasures {
@@ -38,7 +39,7 @@ export interface SuitePrepareOptions {
   /** Demonstration sets per test query. Default 2, the paper's 512 queries × 2 = 1024 prompts. */
   readonly testSetsPerQuery?: number;
   readonly measures: SuiteMeasures;
-  readonly multiToken: MultiTokenLabels;
+  readonly labelScoring: LabelScoring;
   /** The model's context length; a longer prompt is an input error. */
   readonly maxPositions: number;
 }
@@ -52,7 +53,7 @@ export type SuiteOptions = Omit<SuitePrepareOptions, 'maxPositions'> & SuiteRunO
 
 /** The suite's prompts, tokenized once; a measure not asked for is null. */
 export interface SuitePrompts {
-  readonly labelTokenIds: readonly number[];
+  readonly labels: LabelTargets;
   readonly test: readonly PreparedPrompt[] | null;
   /** Per query, its prompts under each demonstration set / each template. */
   readonly demonstrationConsistency: readonly (readonly PreparedPrompt[])[] | null;
@@ -61,7 +62,7 @@ export interface SuitePrompts {
 }
 
 interface Fingerprinted {
-  /** Hash of the token ids and gold labels scored; equal fingerprints mean the same prompts. */
+  /** Hash of the token ids and gold labels scored and of how the labels are scored; equal fingerprints mean the same prompts, scored alike. */
   readonly prompts: string;
 }
 
@@ -107,7 +108,7 @@ export function prepareSuite(tokenizer: ModelTokenizer, template: PromptTemplate
   }
   const few = data.queries.slice(0, consistencyCount);
   const prepare = (t: PromptTemplate, draws: readonly PromptDraw[], what: string) =>
-    preparePrompts(tokenizer, t, draws, { multiToken: opts.multiToken, maxPositions: opts.maxPositions, what });
+    preparePrompts(tokenizer, t, draws, { maxPositions: opts.maxPositions, what });
   const measureSeed = (m: SuiteMeasure) => mixSeed(seed, MEASURE_SEED[m]);
 
   // One demonstration set per query, written with each template: only the wording changes.
@@ -117,8 +118,8 @@ export function prepareSuite(tokenizer: ModelTokenizer, template: PromptTemplate
     return few.map((_, q) => runs.map((run) => run[q]));
   };
   return {
-    // The variants keep the label words and end in a space like the paper's prefixes, so the base template's ids serve all of them.
-    labelTokenIds: labelTokenIds(tokenizer, template, opts.multiToken),
+    // The variants keep the label words and end in a space like the paper's prefixes, so the base template's tokens serve all of them.
+    labels: labelTargets(tokenizer, template, opts.labelScoring),
     test: measures.test ? prepare(template, buildTestSet(data.queries, data.demoPool, opts.testSetsPerQuery ?? 2, k, measureSeed('test')), 'test prompt') : null,
     demonstrationConsistency: measures.demonstrationConsistency
       ? few.map((query, q) =>
@@ -130,8 +131,10 @@ export function prepareSuite(tokenizer: ModelTokenizer, template: PromptTemplate
   };
 }
 
-function fingerprint(prompts: readonly PreparedPrompt[]): string {
+function fingerprint(prompts: readonly PreparedPrompt[], labels: LabelTargets): string {
   let h = 2166136261;
+  const rule = LABEL_SCORINGS.indexOf(labels.scoring);
+  for (const v of [rule, ...labels.tokens.flatMap((ids) => [ids.length, ...ids])]) h = Math.imul(h ^ v, 16777619) >>> 0;
   for (const p of prompts) {
     for (const v of [p.gold, p.ids.length, ...p.ids]) h = Math.imul(h ^ v, 16777619) >>> 0;
   }
@@ -139,7 +142,7 @@ function fingerprint(prompts: readonly PreparedPrompt[]): string {
 }
 
 export async function runSuite(e: Engine, model: LoadedModel, prompts: SuitePrompts, opts: SuiteRunOptions): Promise<SuiteReport> {
-  const ids = prompts.labelTokenIds;
+  const { labels } = prompts;
   const progress = (measure: SuiteMeasure) => ({
     microBatch: opts.microBatch,
     onProgress: opts.onProgress && ((done: number, total: number) => opts.onProgress!(measure, done, total)),
@@ -148,23 +151,23 @@ export async function runSuite(e: Engine, model: LoadedModel, prompts: SuiteProm
     if (!groups) return null;
     // One flat run so micro-batches stay full across queries; then back into one group per query.
     const flat = groups.flat();
-    const { predictions } = await predict(e, model, flat, ids, progress(measure));
+    const { predictions } = await predict(e, model, flat, labels, progress(measure));
     let at = 0;
     const byQuery = groups.map((g) => predictions.slice(at, (at += g.length)));
-    return { consistency: consistency(byQuery), queries: groups.length, variantsPerQuery: groups[0]?.length ?? 0, prompts: fingerprint(flat) };
+    return { consistency: consistency(byQuery), queries: groups.length, variantsPerQuery: groups[0]?.length ?? 0, prompts: fingerprint(flat, labels) };
   };
 
   let test: SuiteReport['test'] = null;
   if (prompts.test) {
-    const r = await evaluate(e, model, prompts.test, ids, progress('test'));
-    test = { accuracy: r.accuracy, macroF1: r.macroF1, confusion: r.confusion, count: r.count, prompts: fingerprint(prompts.test) };
+    const r = await evaluate(e, model, prompts.test, labels, progress('test'));
+    test = { accuracy: r.accuracy, macroF1: r.macroF1, confusion: r.confusion, count: r.count, prompts: fingerprint(prompts.test, labels) };
   }
   const demonstrationConsistency = await grouped('demonstrationConsistency', prompts.demonstrationConsistency);
   const templateConsistency = await grouped('templateConsistency', prompts.templateConsistency);
   let unseenLabel: SuiteReport['unseenLabel'] = null;
   if (prompts.unseenLabel) {
-    const r = await evaluate(e, model, prompts.unseenLabel, ids, progress('unseenLabel'));
-    unseenLabel = { accuracy: r.accuracy, count: r.count, prompts: fingerprint(prompts.unseenLabel) };
+    const r = await evaluate(e, model, prompts.unseenLabel, labels, progress('unseenLabel'));
+    unseenLabel = { accuracy: r.accuracy, count: r.count, prompts: fingerprint(prompts.unseenLabel, labels) };
   }
   return { test, demonstrationConsistency, templateConsistency, unseenLabel };
 }
@@ -186,7 +189,7 @@ export function compareReports(before: SuiteReport, after: SuiteReport): ReportD
   const pair = <T extends Fingerprinted>(measure: SuiteMeasure, a: T | null, b: T | null): [T, T] | null => {
     if (!a || !b) return null;
     if (a.prompts !== b.prompts) {
-      throw new Error(`The two reports scored different ${measure} prompts (${a.prompts} vs ${b.prompts}); run both with the same data, k and seed to compare them.`);
+      throw new Error(`The two reports scored different ${measure} prompts (${a.prompts} vs ${b.prompts}); run both with the same data, k, seed and label scoring to compare them.`);
     }
     return [a, b];
   };

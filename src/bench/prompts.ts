@@ -5,13 +5,17 @@
  * SST-2 prompt of that length would have. The ids do not change the work, only the values.
  * scripts/gpu/bench_pytorch.py builds its prompts by the same rule.
  */
+import type { LabelTargets } from '../abft/label-scoring';
 import type { PreparedPrompt } from '../abft/prepared';
 import { rng } from '../engine/random';
 
 export const BENCH_K = 4;
 export const BENCH_CLASSES = 2;
-/** Two token ids standing for the label words (" negative", " positive"); any ids do for timing. */
-export const BENCH_LABEL_TOKEN_IDS: readonly number[] = [11, 12];
+/**
+ * Two token ids standing for the label words ("negative", "positive"); any ids do for timing. Scored
+ * by their last-token logits, the two LM-head rows that scripts/gpu/bench_pytorch.py computes too.
+ */
+export const BENCH_LABELS: LabelTargets = { scoring: 'first', words: ['negative', 'positive'], tokens: [[11], [12]] };
 
 /** Label positions of a prompt of n tokens: k evenly spaced, the last well before the end (the query follows). */
 export function benchLabelPositions(n: number): number[] {

@@ -18,7 +18,7 @@ import { Trainer } from '../train/trainer';
 import { executedWork, type ExecutedWork } from './executed';
 import { stepFlops, type BenchTask, type StepFlops } from './flops';
 import type { BenchOptions } from './options';
-import { BENCH_LABEL_TOKEN_IDS, benchPrompts } from './prompts';
+import { BENCH_LABELS, benchPrompts } from './prompts';
 import { summarize, type TimingSummary } from './stats';
 
 export interface BenchShapes {
@@ -132,18 +132,19 @@ async function benchTask(
   if (task === 'eval') {
     run = async () => {
       const started = performance.now();
-      await predict(e, model, prompts, BENCH_LABEL_TOKEN_IDS, { microBatch });
+      await predict(e, model, prompts, BENCH_LABELS, { microBatch });
       return performance.now() - started;
     };
   } else {
     const options: TrainOptions = {
       ...DEFAULT_TRAIN_OPTIONS,
       objective: task === 'abft' ? 'abft' : 'end-to-end',
+      labelScoring: BENCH_LABELS.scoring,
       pseudoBatch: opts.pseudoBatch,
       microBatch: opts.microBatch,
       ...(opts.activationBudgetMiB !== null && { activationBudgetBytes: opts.activationBudgetMiB * 2 ** 20 }),
     };
-    const t = new Trainer(e, model, prompts, options, BENCH_LABEL_TOKEN_IDS);
+    const t = new Trainer(e, model, prompts, options, BENCH_LABELS);
     trainer = t;
     microBatch = t.microBatch;
     run = async () => (await t.step()).ms;
@@ -152,7 +153,7 @@ async function benchTask(
     const measured = await measure(e, run, opts, (i, ms) => log(`  ${model.label} ${task} run ${i}: ${ms.toFixed(0)} ms`));
     const msPerStep = summarize(measured.ms);
     const tokensPerStep = opts.pseudoBatch * opts.tokens;
-    const flopsPerStep = stepFlops(spec, task, { prompts: opts.pseudoBatch, tokens: opts.tokens, labelWords: BENCH_LABEL_TOKEN_IDS.length });
+    const flopsPerStep = stepFlops(spec, task, { prompts: opts.pseudoBatch, tokens: opts.tokens, labelWords: BENCH_LABELS.tokens.length });
     const trainable = task === 'eval' ? 0 : trainableQkParameters(spec);
     const kernelMs = measured.kernels ? measured.kernels.reduce((s, k) => s + k.totalMs, 0) : null;
     return {

@@ -2,6 +2,7 @@
  * The `abft` command line: usage text and argument parsing, with every bad value reported as a
  * UsageError that names the option and what it accepts (the CLI prints it and exits with 2).
  */
+import { DEFAULT_LABEL_SCORING, LABEL_SCORINGS, type LabelScoring } from '../abft/label-scoring';
 import { abftObjectivePresets, type AbftObjectiveOptions, type AbftPresetName } from '../abft/objective';
 import type { SuiteMeasures } from '../abft/suite';
 import { checkTrainOptions, type TrainOptions } from '../train/options';
@@ -23,9 +24,12 @@ data and template (train and eval):
                                the first bad byte; latin1 reads Latin-1 as Windows writes it, Windows-1252)
   --delimiter comma|semicolon|tab|pipe   the separator of a .csv/.txt/.tsv FILE (default: a tab for .tsv,
                                else told from the header and first rows)
-  --labels W1,W2,...           label words, one per class, each one token for the model (default: the preset's
-                               words, or the file's labels, printed with their counts; with --labels a row
-                               whose label is not one of them is an error)
+  --labels W1,W2,...           label words, one per class (default: the preset's words, or the file's labels,
+                               printed with their counts; with --labels a row whose label is not one of them
+                               is an error)
+  --label-scoring sequence|first|last   how a label word is scored as the query's answer: the log-probability
+                               of all its tokens (default), or the logit of its first or last token (StaICC's);
+                               in the demonstrations ABFT reads a label word at its first token
   --input-prefix S             before each text (default: the preset's, or "review: ")
   --label-prefix S             before each label word (default: the preset's, or "sentiment: ")
   --k N                        demonstrations per prompt (default 4)
@@ -67,7 +71,7 @@ export class UsageError extends Error {
   }
 }
 
-const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'encoding', 'delimiter', 'labels', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
+const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'encoding', 'delimiter', 'labels', 'label-scoring', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
 const FLAGS = ['f16', 'help', 'onnx'];
@@ -153,6 +157,7 @@ export function trainOptions(args: ParsedArgs, base: TrainOptions): TrainOptions
   const options: TrainOptions = {
     ...base,
     objective: choice(args, 'objective', ['abft', 'end-to-end'] as const) ?? base.objective,
+    labelScoring: choice(args, 'label-scoring', LABEL_SCORINGS) ?? base.labelScoring,
     abft,
     lr: numberOption(args, 'lr', base.lr, 'positive'),
     steps: numberOption(args, 'steps', base.steps, 'int'),
@@ -167,6 +172,11 @@ export function trainOptions(args: ParsedArgs, base: TrainOptions): TrainOptions
     throw new UsageError((error as Error).message);
   }
   return options;
+}
+
+/** --label-scoring of eval and export (train takes it into its TrainOptions). */
+export function labelScoringOption(args: ParsedArgs): LabelScoring {
+  return choice(args, 'label-scoring', LABEL_SCORINGS) ?? DEFAULT_LABEL_SCORING;
 }
 
 const MEASURES: Readonly<Record<string, keyof SuiteMeasures>> = {

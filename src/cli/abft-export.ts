@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { preparePrompts } from '../abft/prepared';
-import { labelTokenIds } from '../abft/prompts';
+import { labelTargets } from '../abft/label-scoring';
 import { buildTestSet } from '../abft/sampling';
 import type { Engine } from '../engine/engine';
 import { fineTunedTensors } from '../model/export';
@@ -17,7 +17,7 @@ import { ONNX_DATA_NAME, ONNX_MODEL_PATH } from '../onnx/folder';
 import { openOnnxSession } from '../onnx/session';
 import { verifyAgainstEngine, type VerifyReport } from '../onnx/verify';
 import { readTrainingStateInfo } from '../train/checkpoint';
-import { numberOption, UsageError, type ParsedArgs } from './abft-args';
+import { labelScoringOption, numberOption, UsageError, type ParsedArgs } from './abft-args';
 import { loadRunData } from './abft-data';
 import type { CliIo } from './abft-io';
 import { describeModel, loadRunModel, type RunModel } from './abft-model';
@@ -83,8 +83,8 @@ async function verifyFolder(e: Engine, run: RunModel, args: ParsedArgs, out: str
   const k = numberOption(args, 'k', 4, 'int');
   const seed = numberOption(args, 'seed', 0, 'int');
   const draws = buildTestSet(data.queries, data.demoPool, 1, k, seed);
-  const prompts = preparePrompts(run.tokenizer, data.template, draws, { multiToken: 'error', maxPositions: run.model.spec.maxPositions, what: 'test prompt' });
-  const labelIds = labelTokenIds(run.tokenizer, data.template, 'error');
+  const prompts = preparePrompts(run.tokenizer, data.template, draws, { maxPositions: run.model.spec.maxPositions, what: 'test prompt' });
+  const labels = labelTargets(run.tokenizer, data.template, labelScoringOption(args));
   // Loaded only here: the bundled CLI keeps onnxruntime-web (and its wasm files) in node_modules.
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
@@ -92,7 +92,7 @@ async function verifyFolder(e: Engine, run: RunModel, args: ParsedArgs, out: str
   const externalData = external ? { path: ONNX_DATA_NAME, data: await readFile(join(out, 'onnx', ONNX_DATA_NAME)) } : undefined;
   const { session } = await openOnnxSession(ort, { model, externalData }, ['wasm']);
   try {
-    return await verifyAgainstEngine(e, run.model.spec, run.model.weights, ort, session, prompts, labelIds);
+    return await verifyAgainstEngine(e, run.model.spec, run.model.weights, ort, session, prompts, labels);
   } finally {
     await session.release();
   }

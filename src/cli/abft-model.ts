@@ -1,4 +1,5 @@
 /** The model of an `abft` run: its folder loaded onto the GPU, its identity, and the evaluation suite on it. */
+import type { LabelScoring } from '../abft/label-scoring';
 import { evaluationSuite, type SuiteReport } from '../abft/suite';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint, type Checkpoint } from '../model/checkpoint';
@@ -39,12 +40,18 @@ export function describeModel(m: RunModel): Record<string, unknown> {
 }
 
 /** The suite on the model's current weights; the same data and seed give the same prompts before and after training. */
-export function runEvaluation(e: Engine, m: RunModel, data: RunData, args: ParsedArgs, run: { readonly k: number; readonly seed: number }): Promise<SuiteReport> {
+export function runEvaluation(
+  e: Engine,
+  m: RunModel,
+  data: RunData,
+  args: ParsedArgs,
+  run: { readonly k: number; readonly seed: number; readonly labelScoring: LabelScoring },
+): Promise<SuiteReport> {
   return evaluationSuite(e, m.model, m.tokenizer, data.template, data, {
     k: run.k,
     seed: run.seed,
     measures: suiteMeasures(args),
-    multiToken: 'error',
+    labelScoring: run.labelScoring,
     microBatch: numberOption(args, 'micro-batch', 8, 'int'),
   });
 }

@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HeadSummary } from '../abft/loss';
 import { preparePrompts } from '../abft/prepared';
-import { labelTokenIds } from '../abft/prompts';
+import { labelTargets } from '../abft/label-scoring';
 import { sampleTrainingPrompts } from '../abft/sampling';
 import { compareReports, type SuiteReport } from '../abft/suite';
 import type { Engine } from '../engine/engine';
@@ -103,14 +103,14 @@ export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<Trai
   const run = await loadRunModel(e, args);
   let trainer: Trainer | null = null;
   try {
-    const labelIds = labelTokenIds(run.tokenizer, data.template, 'error');
+    const labels = labelTargets(run.tokenizer, data.template, options.labelScoring);
     const draws = sampleTrainingPrompts(data.trainingPool, trainPrompts, options.k, options.seed);
-    const prompts = preparePrompts(run.tokenizer, data.template, draws, { multiToken: 'error', maxPositions: run.model.spec.maxPositions, what: 'training prompt' });
+    const prompts = preparePrompts(run.tokenizer, data.template, draws, { maxPositions: run.model.spec.maxPositions, what: 'training prompt' });
     const fingerprint = await dataFingerprint(data.trainingPool, data.template, `train-prompts ${trainPrompts}`);
     // Taken from the freshly loaded base weights, before a resume overwrites them: ΔW and "before" are always against the base model.
     const snapshot = await WeightSnapshot.take(e, run.model);
     const before = data.queries.length > 0 ? await runEvaluation(e, run, data, args, options) : null;
-    trainer = new Trainer(e, run.model, prompts, options, labelIds);
+    trainer = new Trainer(e, run.model, prompts, options, labels);
     if (resume) {
       try {
         await restoreTrainingState(e, trainer, resume.bytes, { modelLabel: run.identity, dataFingerprint: fingerprint });

@@ -167,7 +167,11 @@ describe('bad input: one message, exit code 2', () => {
       await writeFile(file, 'sentence\tlabel\na\t0\n');
       return ['eval', '--model', tmp.modelDir, '--data', file];
     }, /has no column "text" for the text/],
-    ['a label word of several tokens', async () => ['train', '--model', tmp.modelDir, '--data', 'synthetic', '--labels', 'negative,zqxwv', '--queries', '0'], /label word "zqxwv" is \d+ tokens/],
+    [
+      'label words the scoring rule cannot tell apart',
+      async () => ['train', '--model', tmp.modelDir, '--data', 'synthetic', '--labels', 'zqa,zqb', '--label-scoring', 'first', '--queries', '0'],
+      /label words "zqa" and "zqb" both start with the token "z" \(id \d+\).*--label-scoring/,
+    ],
     ['a checkpoint that is not one', async () => {
       const file = join(tmp.dir, 'junk.safetensors');
       await writeFile(file, 'junk');

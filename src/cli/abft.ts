@@ -5,7 +5,7 @@
  * (options, files, data, labels, checkpoints) is one message on stderr and exit code 2, never a
  * stack trace; see USAGE for the commands and exit codes.
  */
-import { numberOption, parseArgs, USAGE, UsageError, type ParsedArgs } from './abft-args';
+import { labelScoringOption, numberOption, parseArgs, USAGE, UsageError, type ParsedArgs } from './abft-args';
 import { describeSplit, loadRunData } from './abft-data';
 import { exportCommand } from './abft-export';
 import type { CliIo } from './abft-io';
@@ -19,11 +19,12 @@ async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   if (data.queries.length === 0) throw new UsageError('--queries is 0 (or the data has too few rows for test queries); eval needs at least one query');
   const k = numberOption(args, 'k', 4, 'int');
   const seed = numberOption(args, 'seed', 0, 'int');
+  const labelScoring = labelScoringOption(args);
   const e = await io.engine();
   const run = await loadRunModel(e, args);
   try {
-    const report = await runEvaluation(e, run, data, args, { k, seed });
-    io.stdout(JSON.stringify({ tool: 'abft eval', model: describeModel(run), data: { source: data.source, template: data.template, split: describeSplit(data) }, k, seed, report }, null, 2));
+    const report = await runEvaluation(e, run, data, args, { k, seed, labelScoring });
+    io.stdout(JSON.stringify({ tool: 'abft eval', model: describeModel(run), data: { source: data.source, template: data.template, split: describeSplit(data) }, k, seed, labelScoring, report }, null, 2));
   } finally {
     run.release();
   }

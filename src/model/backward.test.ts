@@ -191,6 +191,23 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
     await checkAgainstFiniteDifferences(m, grads, () => referenceLoss(m, batch, 'logits', vocab, up), 2);
   });
 
+  it('end to end on several logit rows per sequence (a label word teacher-forced; a repeated row adds its gradient twice): gradients equal finite differences', async () => {
+    const grads = gradsFor('qk');
+    // Three rows per sequence, the last ones; the shortest sequence (4 tokens) reads its last row twice.
+    const logitsRows = Int32Array.from(batch.lengths.flatMap((n) => (n === 4 ? [n - 2, n - 1, n - 1] : [n - 3, n - 2, n - 1])));
+    const P = 3;
+    const up = randomArray(batch.B * P * vocab.length, 33);
+    const tape = trainingForward(e, m.spec, m.weights, batch, { lossRows: lastTokenRows(batch), upTo: 'logits', logitsVocab: vocab, logitsRows });
+    expect(tape.logits!.shape).toEqual([batch.B, P, vocab.length]);
+    const want = referenceForward(m.spec, m.tensors, batch, { logits: { rows: logitsRows, vocab } }).logits!;
+    expectClose((await e.read(tape.logits!)) as Float32Array, want, { rtol: 1e-4 }, 'logits of the rows');
+    const logitsGrad = e.upload(up, [batch.B, P, vocab.length]);
+    backward(e, m.spec, m.weights, tape, { logitsGrad }, grads);
+    for (const t of [...tape.probs, tape.logits, logitsGrad]) t?.release();
+    const loss = () => referenceForward(m.spec, m.tensors, batch, { logits: { rows: logitsRows, vocab } }).logits!.reduce((sum, v, i) => sum + v * up[i], 0);
+    await checkAgainstFiniteDifferences(m, grads, loss, 4);
+  });
+
   it.each(['last-attention', 'logits'] as const)('sums the gradients of two micro-batches into those of the whole batch (%s)', async (mode) => {
     const grads = gradsFor('qk');
     const seqs = sequences(m.spec, 5);

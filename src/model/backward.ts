@@ -17,7 +17,7 @@ import type { Tape } from './training-forward';
 export interface Upstream {
   /** Per layer, dL/dα [B, Hq, 1, T] of the tape's `probs`; the ABFT loss gradient. Required for a 'last-attention' tape. */
   readonly probsGrad?: readonly Tensor[];
-  /** dL/dlogits [B, 1, V'] of the tape's `logits`; a 'logits' tape only. */
+  /** dL/dlogits [B, P, V'] of the tape's `logits`; a 'logits' tape only. */
   readonly logitsGrad?: Tensor;
 }
 
@@ -28,7 +28,7 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
   // The residual stream's gradient, [B, T, C]; null while it is still zero (ABFT's top layer).
   let dh: Tensor | null = null;
   if (upstream.logitsGrad && tape.head) {
-    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.rows.flat, upstream.logitsGrad, hShape);
+    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape);
   }
   for (let l = spec.numLayers - 1; l >= 0; l--) {
     const layer = weights.layers[l];

@@ -2,7 +2,7 @@
  * The forward pass of a training step: the same blocks as forward.ts, keeping on a tape exactly what
  * `backward` (backward.ts) reads, and returning what the losses are written on: the attention
  * probabilities α of each sequence's loss row for every layer (ABFT, spec §3) and, for the end-to-end
- * baseline, the logits of that row. ABFT stops after the last layer's attention (spec §4): no o-proj
+ * baseline, the logits of that row (or of several rows, for a label word of several tokens). ABFT stops after the last layer's attention (spec §4): no o-proj
  * or MLP there, no final norm, no LM head, and in that layer only the loss rows' queries and no v
  * (loss-row-attention.ts). Nothing is read back.
  */
@@ -40,6 +40,11 @@ export interface TrainingForwardOptions {
   readonly upTo: 'last-attention' | 'logits';
   /** With 'logits': the vocabulary ids scored (the label words); all when absent. */
   readonly logitsVocab?: Int32Array;
+  /**
+   * With 'logits': the positions whose logits are computed, [B * P], P per sequence (a label word's
+   * tokens, teacher-forced); the loss rows when absent (P = 1).
+   */
+  readonly logitsRows?: Int32Array;
 }
 
 /** What the backward of one layer reads. */
@@ -65,13 +70,13 @@ export interface Tape {
   readonly lossRows: Tensor;
   /** [B, Hq, 1, T] per layer: α of the loss rows. The caller owns these and releases them. */
   readonly probs: readonly Tensor[];
-  /** [B, 1, V'] with upTo 'logits', else null. The caller owns it. */
+  /** [B, P, V'] with upTo 'logits' (P = 1 without logitsRows), else null. The caller owns it. */
   readonly logits: Tensor | null;
   readonly layers: readonly LayerTape[];
   /** The loss rows in their sequences (`lossRows`), as rows of h ([B, 1] i32, b * T + t) and their position ids. */
   readonly rows: LossRows;
-  /** With upTo 'logits': the head's saved tensors. */
-  readonly head: { readonly saved: HeadSaved } | null;
+  /** With upTo 'logits': the head's saved tensors, and the rows of h it read ([B, P] i32, b * T + t). */
+  readonly head: { readonly saved: HeadSaved; readonly flatRows: Tensor } | null;
   readonly released: boolean;
   /** Gives back every tensor the tape holds (not `probs` or `logits`); `backward` calls it. Idempotent. */
   release(): void;
@@ -95,6 +100,9 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
     positions: e.upload(Int32Array.from(opts.lossRows, (t, b) => batch.positions[b * T + t]), [B, 1], 'i32'),
   };
   const toLogits = opts.upTo === 'logits';
+  // Uploaded with the other inputs, before any launch, so the step's command buffer is not split.
+  const P = opts.logitsRows ? opts.logitsRows.length / B : 1;
+  const headRows = toLogits && opts.logitsRows ? e.upload(Int32Array.from(opts.logitsRows, (t, i) => Math.floor(i / P) * T + t), [B, P], 'i32') : rows.flat;
 
   const h = embed(e, weights, inputs);
   const probs: Tensor[] = [];
@@ -125,10 +133,10 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
   let logits: Tensor | null = null;
   if (toLogits) {
     const vocab = opts.logitsVocab ? e.upload(opts.logitsVocab, [opts.logitsVocab.length], 'i32') : null;
-    const out = logitsHeadSaving(e, spec, weights, h, rows.flat, vocab);
+    const out = logitsHeadSaving(e, spec, weights, h, headRows, vocab);
     vocab?.release();
     logits = out.logits;
-    head = { saved: out.saved };
+    head = { saved: out.saved, flatRows: headRows };
   }
   h.release();
 
@@ -157,7 +165,10 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
         if (lt.lossRow) releaseLossRowAttentionSaved(lt.lossRow);
         if (lt.mlp) releaseMlpSaved(lt.mlp);
       }
-      if (head) releaseHeadSaved(head.saved);
+      if (head) {
+        releaseHeadSaved(head.saved);
+        if (head.flatRows !== rows.flat) head.flatRows.release();
+      }
       for (const t of [inputs.ids, inputs.keyMask, inputs.positions, inputs.invFreq, lossRows, rows.flat, rows.positions]) t?.release();
     },
   };
@@ -167,9 +178,9 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
 function checkOptions(spec: ModelSpec, batch: TokenBatch, opts: TrainingForwardOptions): void {
   if (opts.upTo !== 'last-attention' && opts.upTo !== 'logits') throw new Error(`trainingForward: upTo is '${String(opts.upTo)}', expected 'last-attention' or 'logits'`);
   if (opts.lossRows.length !== batch.B) throw new Error(`trainingForward: lossRows has ${opts.lossRows.length} entries, expected one per sequence (B = ${batch.B})`);
-  if (opts.logitsVocab && opts.upTo !== 'logits') throw new Error("trainingForward: logitsVocab is only used with upTo 'logits'");
+  if ((opts.logitsVocab || opts.logitsRows) && opts.upTo !== 'logits') throw new Error("trainingForward: logitsVocab and logitsRows are only used with upTo 'logits'");
   checkForwardRequest(spec, batch, {
     attention: { rows: opts.lossRows },
-    ...(opts.upTo === 'logits' && { logits: { rows: opts.lossRows, vocab: opts.logitsVocab } }),
+    ...(opts.upTo === 'logits' && { logits: { rows: opts.logitsRows ?? opts.lossRows, vocab: opts.logitsVocab } }),
   });
 }

@@ -146,11 +146,16 @@ describe.each(ARCHS)('ONNX export of a fine-tuned tiny %s model', (arch) => {
     }
   });
 
-  it('verifyAgainstEngine passes on prompts, with every label-word prediction agreeing', async () => {
+  it('verifyAgainstEngine passes on prompts, with every label-word prediction agreeing, by logits and by whole label sequences', async () => {
     const prompts = [prompt, prompt.slice(2), [...randomInts(20, x.model.spec.vocabSize, 5)]].map((ids) => ({ ids }));
-    const report = await verifyAgainstEngine(e, x.model.spec, x.model.weights, ort, open.session, prompts, [3, 10, 20]);
-    expect(report).toMatchObject({ prompts: 3, agreements: 3, realDisagreements: 0, passed: true });
-    expect(report.maxRelDiff).toBeLessThanOrEqual(LOGIT_TOLERANCE);
+    const words = ['a', 'b', 'c'];
+    const byLogit = await verifyAgainstEngine(e, x.model.spec, x.model.weights, ort, open.session, prompts, { scoring: 'first', words, tokens: [[3], [10], [20]] });
+    // Words of 2 and 3 tokens: each prompt also runs extended by them, and those rows are compared too.
+    const bySequence = await verifyAgainstEngine(e, x.model.spec, x.model.weights, ort, open.session, prompts, { scoring: 'sequence', words, tokens: [[3, 7], [10], [20, 5, 9]] });
+    for (const report of [byLogit, bySequence]) {
+      expect(report).toMatchObject({ prompts: 3, agreements: 3, realDisagreements: 0, passed: true });
+      expect(report.maxRelDiff).toBeLessThanOrEqual(LOGIT_TOLERANCE);
+    }
   });
 
   describe('through transformers.js from the exported folder, with remote models disabled', () => {

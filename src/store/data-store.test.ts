@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultTrainCount, rowFlag, splitRows, useDataStore } from './data-store';
+import { defaultTrainCount, mergeSaved, rowFlag, splitRows, useDataStore } from './data-store';
 
 const file = (content: string | Uint8Array<ArrayBuffer>) => new Blob([content]);
 
@@ -168,5 +168,27 @@ describe('useDataStore', () => {
     expect(after.rows.map((r) => r.text).sort()).toEqual(['where?', 'who?']);
     expect(after.template.labelWords).toEqual(['person', 'place']);
     expect(after.info.notes[0]).toBe('1 row of q.csv had problems and was left out.');
+  });
+
+  it('keeps the label scoring across data loads, counts it as a change of the data, and sends it with the test set', () => {
+    const { version } = useDataStore.getState();
+    expect(useDataStore.getState().labelScoring).toBe('sequence');
+    useDataStore.getState().setLabelScoring('last');
+    expect(useDataStore.getState().version).toBe(version + 1);
+    expect(useDataStore.getState().evaluationSet({ seed: 3, setsPerQuery: 2 }).labelScoring).toBe('last');
+    useDataStore.getState().loadSynthetic();
+    expect(useDataStore.getState().labelScoring).toBe('last');
+    useDataStore.getState().setLabelScoring('sequence');
+  });
+});
+
+describe('saved data from before the label scoring option', () => {
+  it("restores as scored by sequence, and a saved choice as it was; a broken value becomes 'sequence'", () => {
+    const current = useDataStore.getState();
+    const { labelScoring: _, ...older } = { k: 6, seed: 2, labelScoring: 'first' };
+    expect(mergeSaved(older, current)).toMatchObject({ k: 6, seed: 2, labelScoring: 'sequence' });
+    expect(mergeSaved({ k: 6, labelScoring: 'first' }, current).labelScoring).toBe('first');
+    expect(mergeSaved({ labelScoring: 'middle' }, current).labelScoring).toBe('sequence');
+    expect(mergeSaved(undefined, current).rows).toBe(current.rows);
   });
 });

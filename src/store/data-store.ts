@@ -1,10 +1,11 @@
 /**
  * The dataset the user works on: rows (each in the training pool or among the test queries), the
- * class names, the prompt template and k. Persisted in IndexedDB, so nothing typed or imported is
+ * class names, the prompt template, k and how the label words are scored. Persisted in IndexedDB, so nothing typed or imported is
  * lost on reload. The built-in synthetic data is the default, so the app works offline.
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { DEFAULT_LABEL_SCORING, isLabelScoring, type LabelScoring } from '../abft/label-scoring';
 import { templateOf, type PromptTemplate } from '../abft/prompts';
 import { rowProblem, type Row } from '../data/dataset';
 import { browserRowsCache, fetchDatasetRows, type RowsCache, type RowsProgress } from '../data/dataset-viewer';
@@ -72,6 +73,11 @@ interface PersistedData {
   readonly template: PromptTemplate;
   readonly k: number;
   readonly seed: number;
+  /**
+   * How a label word is scored as the query's answer (abft/label-scoring.ts); with k, a value the
+   * preview, training (the end-to-end target) and the accuracy measures all use.
+   */
+  readonly labelScoring: LabelScoring;
   readonly version: number;
 }
 
@@ -116,6 +122,7 @@ interface DataStore extends StoredData {
   /** Removes the last class; rows that have it are then flagged. */
   removeClass(): void;
   setK(k: number): void;
+  setLabelScoring(labelScoring: LabelScoring): void;
   /** The training pool and template, as the Train panel sends them to the worker. */
   trainingData(): TrainingData;
   /** The test queries, each with `setsPerQuery` demonstration sets drawn from the training pool. */
@@ -170,7 +177,8 @@ function rowsCache(): RowsCache | undefined {
   }
 }
 
-function syntheticData(): Omit<PersistedData, 'version'> {
+/** The built-in data; the label scoring is the user's choice and stays. */
+function syntheticData(): Omit<PersistedData, 'version' | 'labelScoring'> {
   const rows = syntheticSentiment({ size: SYNTHETIC_ROWS, seed: 1 }).rows;
   return {
     info: { name: 'Synthetic sentiment', source: { kind: 'synthetic' }, description: SYNTHETIC_NOTE, classNames: ['negative', 'positive'], notes: [] },
@@ -179,6 +187,15 @@ function syntheticData(): Omit<PersistedData, 'version'> {
     k: DEFAULT_K,
     seed: 1,
   };
+}
+
+/**
+ * The saved data over the defaults; data saved before the label scoring was a choice scored
+ * single-token label words only, which 'sequence' (the default) scores alike.
+ */
+export function mergeSaved<T extends Partial<StoredData>>(saved: unknown, current: T): T {
+  const stored = (saved ?? {}) as Partial<StoredData>;
+  return { ...current, ...stored, labelScoring: isLabelScoring(stored.labelScoring) ? stored.labelScoring : DEFAULT_LABEL_SCORING };
 }
 
 let abort: AbortController | null = null;
@@ -216,6 +233,7 @@ export const useDataStore = create<DataStore>()(
 
       return {
         ...syntheticData(),
+        labelScoring: DEFAULT_LABEL_SCORING,
         version: 0,
         presetLoad: { state: 'idle' },
         importDraft: null,
@@ -321,6 +339,7 @@ export const useDataStore = create<DataStore>()(
           change({ template: { ...template, labelWords: template.labelWords.slice(0, -1) }, info: { ...info, classNames: info.classNames.slice(0, template.labelWords.length - 1) } });
         },
         setK: (k) => change({ k }),
+        setLabelScoring: (labelScoring) => change({ labelScoring }),
 
         trainingData() {
           const { rows, template } = get();
@@ -328,7 +347,7 @@ export const useDataStore = create<DataStore>()(
         },
 
         evaluationSet({ seed, setsPerQuery }) {
-          const { rows, template, k } = get();
+          const { rows, template, k, labelScoring } = get();
           const strip = ({ text, label }: Row) => ({ text, label });
           return {
             kind: 'rows',
@@ -338,6 +357,7 @@ export const useDataStore = create<DataStore>()(
             setsPerQuery,
             k,
             seed,
+            labelScoring,
           };
         },
       };
@@ -346,7 +366,8 @@ export const useDataStore = create<DataStore>()(
       name: 'abft-studio-data',
       version: 1,
       storage: idbStorage<StoredData>({ database: 'abft-studio', onStatus: (saveStatus) => useDataStore.setState({ saveStatus }) }),
-      partialize: ({ info, rows, template, k, seed, version, lastImport }) => ({ info, rows, template, k, seed, version, lastImport }),
+      partialize: ({ info, rows, template, k, seed, labelScoring, version, lastImport }) => ({ info, rows, template, k, seed, labelScoring, version, lastImport }),
+      merge: (saved, current) => mergeSaved(saved, current),
     },
   ),
 );

@@ -10,7 +10,7 @@ describe('k, one setting shared by the Data and Train steps', () => {
 
   it("trains with the data store's k", () => {
     useDataStore.getState().setK(7);
-    expect(trainOptionsOf(DEFAULT_SETTINGS, useDataStore.getState().k).k).toBe(7);
+    expect(trainOptionsOf(DEFAULT_SETTINGS, useDataStore.getState().k, useDataStore.getState().labelScoring).k).toBe(7);
     expect('k' in useTrainingStore.getState().settings).toBe(false);
   });
 

@@ -138,10 +138,10 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   evaluateBeforeAfter: true,
 };
 
-/** The run's options: the panel's settings and the data's k. */
-export function trainOptionsOf(s: TrainSettings, k: number): TrainOptions {
+/** The run's options: the panel's settings, and the data's k and label scoring. */
+export function trainOptionsOf(s: TrainSettings, k: number, labelScoring: TrainOptions['labelScoring']): TrainOptions {
   const { preset, testQueries: _, evaluateBeforeAfter: __, ...rest } = s;
-  return { ...DEFAULT_TRAIN_OPTIONS, ...rest, k, abft: abftObjectivePresets[preset] };
+  return { ...DEFAULT_TRAIN_OPTIONS, ...rest, k, labelScoring, abft: abftObjectivePresets[preset] };
 }
 
 /**
@@ -401,7 +401,8 @@ export const useTrainingStore = create<TrainingStore>()(
           if (isActive(get().run)) return;
           listen();
           const settings = get().settings;
-          const options = trainOptionsOf(settings, useDataStore.getState().k);
+          const { k, labelScoring } = useDataStore.getState();
+          const options = trainOptionsOf(settings, k, labelScoring);
           const { data, name: dataName } = trainingData();
           const model = useModelStore.getState().model ?? { label: '', layers: 0, heads: 0 };
           const run: RunContext = {

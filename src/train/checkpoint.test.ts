@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preparePrompts, type PreparedPrompt } from '../abft/prepared';
-import { labelTokenIds, templateOf } from '../abft/prompts';
+import { labelTargets } from '../abft/label-scoring';
+import { templateOf } from '../abft/prompts';
 import { sampleTrainingPrompts } from '../abft/sampling';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import type { Engine } from '../engine/engine';
@@ -38,11 +39,10 @@ async function fresh(arch: Architecture = 'llama', options: TrainOptions = OPTIO
   const e = await testEngine();
   const model = await loadModel(e, memoryFolder(`tiny ${arch}`, tinyModelFiles(arch)));
   const prompts: PreparedPrompt[] = preparePrompts(model.tokenizer!, template, sampleTrainingPrompts(rows, 8, 4, 5), {
-    multiToken: 'error',
     maxPositions: model.spec.maxPositions,
     what: 'training prompt',
   });
-  return { e, model, trainer: new Trainer(e, model, prompts, options, labelTokenIds(model.tokenizer!, template, 'error')) };
+  return { e, model, trainer: new Trainer(e, model, prompts, options, labelTargets(model.tokenizer!, template, options.labelScoring)) };
 }
 
 async function weights(run: Run): Promise<number[][]> {
@@ -115,6 +115,17 @@ describe('training checkpoints', () => {
     const gpt2 = await fresh('gpt2');
     await expect(restoreTrainingState(gpt2.e, gpt2.trainer, bytes, META)).rejects.toThrow(/from another model/);
     close(gpt2);
+  });
+
+  it('reads a checkpoint from before the label scoring option as scored by sequence, and refuses to resume it under another rule', async () => {
+    const run = await fresh();
+    const { labelScoring: _, ...older } = OPTIONS;
+    const bytes = await saveTrainingState(run.e, run.trainer, { ...META, options: older as TrainOptions });
+    close(run);
+    expect((await readTrainingStateInfo(bytes)).options).toEqual({ ...OPTIONS, labelScoring: 'sequence' });
+    const byFirst = await fresh('llama', { ...OPTIONS, labelScoring: 'first' });
+    await expect(restoreTrainingState(byFirst.e, byFirst.trainer, bytes, META)).rejects.toThrow(/other options \(labelScoring: checkpoint "sequence", this run "first"\)/);
+    close(byFirst);
   });
 
   it('fingerprints the data: stable, and different for other rows or another template', async () => {

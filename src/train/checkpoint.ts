@@ -4,6 +4,7 @@
  * the steps done, Adam's step, the PID state, the options, the model and a fingerprint of the data.
  * Restoring writes the same bits back, so the steps after a restore are those of an unbroken run.
  */
+import { DEFAULT_LABEL_SCORING } from '../abft/label-scoring';
 import type { PunishmentControllerState } from '../abft/pid';
 import type { PromptTemplate } from '../abft/prompts';
 import type { Row } from '../data/dataset';
@@ -81,7 +82,9 @@ async function openState(bytes: Uint8Array): Promise<{ header: SafetensorsHeader
   if (m.format !== FORMAT) throw notACheckpoint(m.format ? `its format is ${JSON.stringify(m.format)}` : 'it has no format metadata');
   if (m.version !== VERSION) throw notACheckpoint(`it is version ${m.version}; this build reads version ${VERSION}`);
   try {
-    const info = { modelLabel: m.model, dataFingerprint: m.dataFingerprint, options: JSON.parse(m.options) as TrainOptions, stepsDone: Number(m.stepsDone) };
+    // Checkpoints from before labelScoring scored single-token label words only, which 'sequence' scores alike.
+    const options = { labelScoring: DEFAULT_LABEL_SCORING, ...(JSON.parse(m.options) as Omit<TrainOptions, 'labelScoring'>) };
+    const info = { modelLabel: m.model, dataFingerprint: m.dataFingerprint, options, stepsDone: Number(m.stepsDone) };
     const adamStep = Number(m.adamStep);
     if (!Number.isInteger(info.stepsDone) || !Number.isInteger(adamStep) || typeof info.modelLabel !== 'string') throw new Error('bad step counts or model');
     return { header, info, adamStep, pid: JSON.parse(m.pid) as PunishmentControllerState };

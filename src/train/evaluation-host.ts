@@ -11,7 +11,7 @@ export async function evaluateSet(e: Engine, set: EvaluationSet, microBatch: num
   const hosted = hostedModel();
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel first.');
   const { template, draws } = evaluationDraws(set);
-  const { prompts, labelIds } = await preparePromptSet(hosted.model, template, draws, 'test prompt');
-  const { predictions: _, ...summary } = await gpuWork.run(() => evaluate(e, hosted.model, prompts, labelIds, { microBatch }));
+  const { prompts, labels } = await preparePromptSet(hosted.model, template, draws, 'test prompt', set.labelScoring);
+  const { predictions: _, ...summary } = await gpuWork.run(() => evaluate(e, hosted.model, prompts, labels, { microBatch }));
   return summary;
 }

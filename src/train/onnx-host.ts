@@ -71,7 +71,7 @@ export async function verifyOnnx(e: Engine, set: EvaluationSet, maxPrompts: numb
   const hosted = requireModel();
   const { template, draws } = evaluationDraws(set);
   if (draws.length === 0) throw new InputError('There are no test queries to verify on; add some in the Data panel.');
-  const { prompts, labelIds } = await preparePromptSet(hosted.model, template, draws.slice(0, maxPrompts), 'test prompt');
+  const { prompts, labels } = await preparePromptSet(hosted.model, template, draws.slice(0, maxPrompts), 'test prompt', set.labelScoring);
   const ort = await onnxRuntime();
   return gpuWork.run(async () => {
     const exported = await exportHosted(e, hosted);
@@ -80,7 +80,7 @@ export async function verifyOnnx(e: Engine, set: EvaluationSet, maxPrompts: numb
     const providers = typeof navigator !== 'undefined' && 'gpu' in navigator ? (['webgpu', 'wasm'] as const) : (['wasm'] as const);
     const open = await openOnnxSession(ort, { model, externalData: data ? { path: ONNX_DATA_NAME, data } : undefined }, providers);
     try {
-      const report = await verifyAgainstEngine(e, hosted.model.spec, hosted.model.weights, ort, open.session, prompts, labelIds);
+      const report = await verifyAgainstEngine(e, hosted.model.spec, hosted.model.weights, ort, open.session, prompts, labels);
       return { ...report, provider: open.provider, fallback: open.fallback };
     } finally {
       await open.session.release();

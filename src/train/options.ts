@@ -1,6 +1,7 @@
 /**
  * Every setting of a training run, with the paper's values as defaults (ABFT-SPEC.md §4).
  */
+import { LABEL_SCORINGS, DEFAULT_LABEL_SCORING, isLabelScoring, type LabelScoring } from '../abft/label-scoring';
 import { defaultAbftObjective, type AbftObjectiveOptions } from '../abft/objective';
 import type { TrainableSet } from '../model/grads';
 
@@ -12,6 +13,12 @@ export interface TrainOptions {
   readonly trainable: TrainableSet;
   /** End-to-end only: the cross-entropy runs over the full vocabulary ('full', as the paper) or over the label words only. */
   readonly endToEndVocabulary: 'full' | 'label-words';
+  /**
+   * How a class is scored as the query's answer (abft/label-scoring.ts): the log-probability of its
+   * label word's tokens ('sequence'), or the logit of its first or last token. The end-to-end
+   * baseline's target follows it; so does every evaluation of the run.
+   */
+  readonly labelScoring: LabelScoring;
   readonly lr: number;
   readonly beta1: number;
   readonly beta2: number;
@@ -34,6 +41,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   abft: defaultAbftObjective,
   trainable: 'qk',
   endToEndVocabulary: 'full',
+  labelScoring: DEFAULT_LABEL_SCORING,
   lr: 2e-5,
   beta1: 0.9,
   beta2: 0.999,
@@ -61,5 +69,6 @@ export function checkTrainOptions(o: TrainOptions): void {
   }
   if (!(o.eps > 0)) throw new Error(`training option eps is ${o.eps}; it must be positive`);
   if (!(o.weightDecay >= 0)) throw new Error(`training option weightDecay is ${o.weightDecay}; it must be 0 or more`);
+  if (!isLabelScoring(o.labelScoring)) throw new Error(`training option labelScoring is ${JSON.stringify(o.labelScoring)}; it must be one of ${LABEL_SCORINGS.join(', ')}`);
   if (!Number.isInteger(o.seed)) throw new Error(`training option seed is ${o.seed}; it must be a whole number`);
 }

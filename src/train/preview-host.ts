@@ -1,12 +1,14 @@
 /**
  * The Data panel's prompt preview: one prompt through the loaded model's tokenizer, with each
- * token's characters, the demonstration label tokens as ABFT's loss reads them (I⁺ / I⁻), and every
- * problem that would stop training on it, collected instead of thrown, so the user sees them all
- * while editing. The prompt is tokenized once, not at all when it is too long in characters, and
- * only its first tokens go to the page.
+ * token's characters, the demonstration label tokens as ABFT's loss reads them (I⁺ / I⁻; a label
+ * word of several tokens at its first), the tokens each label word is scored by as the answer, and
+ * every problem that would stop training on it, collected instead of thrown, so the user sees them
+ * all while editing. The prompt is tokenized once, not at all when it is too long in characters,
+ * and only its first tokens go to the page.
  */
+import { labelTargets } from '../abft/label-scoring';
 import { checkPromptChars, longRowProblem } from '../abft/prompt-length';
-import { buildPrompt, checkTemplate, labelTokenIds, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
+import { buildPrompt, checkTemplate, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
 import { InputError, rowProblem } from '../data/dataset';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { hostedModel } from './model-host';
@@ -31,6 +33,7 @@ function labelTokens(located: LocatedPrompt, built: BuiltPrompt, queryLabel: num
   return located.labelPositions.map((position, demonstration) => ({
     position,
     demonstration,
+    tokens: located.labelLengths[demonstration],
     sign: queryLabel === null ? 'neutral' : built.demonstrationLabels[demonstration] === queryLabel ? 'plus' : 'minus',
   }));
 }
@@ -43,14 +46,14 @@ function tokensOf(tokenizer: ModelTokenizer, text: string, located: LocatedPromp
   });
 }
 
-export function previewPrompt({ template, demonstrations, query, longestRow }: PreviewInput): PromptPreview {
+export function previewPrompt({ template, labelScoring, demonstrations, query, longestRow }: PreviewInput): PromptPreview {
   const hosted = hostedModel();
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel to see how its tokenizer splits the prompt.');
   const tokenizer = tokenizerOf(hosted.model);
   const maxPositions = hosted.model.spec.maxPositions;
   const problems: PreviewProblem[] = [];
   const blocking = (message: string): PreviewProblem => ({ message, blocking: true });
-  const empty = (characters = 0): PromptPreview => ({ characters, tokens: [], tokenCount: 0, labelTokens: [], maxPositions, problems });
+  const empty = (characters = 0): PromptPreview => ({ characters, tokens: [], tokenCount: 0, labelTokens: [], answers: [], maxPositions, problems });
 
   const longRow = longestRow && longRowProblem(tokenizer, longestRow.text, maxPositions, `Row ${longestRow.row}`);
   if (longRow) problems.push(blocking(longRow));
@@ -73,12 +76,9 @@ export function previewPrompt({ template, demonstrations, query, longestRow }: P
   if (!collect(problems, () => (checkPromptChars(tokenizer, built, maxPositions, name), true), () => false, !typed)) {
     return { ...empty(built.text.length), tokenCount: null };
   }
-  collect(problems, () => labelTokenIds(tokenizer, template, 'error'), () => []);
-  const located = collect(
-    problems,
-    () => locateLabels(tokenizer, built, { multiToken: 'error', name: 'The prompt' }),
-    () => locateLabels(tokenizer, built, { multiToken: 'first-subtoken', name: 'The prompt' }),
-  );
+  const labels = collect(problems, () => labelTargets(tokenizer, template, labelScoring), () => null);
+  const answers = labels ? labels.tokens.map((ids, c) => ({ word: labels.words[c], tokens: ids.map((id) => tokenizer.decode([id])) })) : [];
+  const located = locateLabels(tokenizer, built, { name: 'The prompt' });
   if (located.ids.length > maxPositions) {
     problems.push({
       message: `${name} is ${located.ids.length} tokens long, more than the model's limit of ${maxPositions} positions; use fewer demonstrations (k), shorten long rows, or pick a model with a longer context.`,
@@ -90,6 +90,7 @@ export function previewPrompt({ template, demonstrations, query, longestRow }: P
     tokens: tokensOf(tokenizer, built.text, located),
     tokenCount: located.ids.length,
     labelTokens: labelTokens(located, built, queryLabel),
+    answers,
     maxPositions,
     problems,
   };

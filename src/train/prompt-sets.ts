@@ -4,7 +4,8 @@
  * (ABFT-SPEC.md §2), every input error found before any GPU work.
  */
 import type { PreparedPrompt } from '../abft/prepared';
-import { buildPrompt, checkRowsForTemplate, labelTokenIds, locateLabels, templateOf, type PromptTemplate } from '../abft/prompts';
+import { labelTargets, type LabelScoring, type LabelTargets } from '../abft/label-scoring';
+import { buildPrompt, checkRowsForTemplate, locateLabels, templateOf, type PromptTemplate } from '../abft/prompts';
 import { buildTestSet, sampleTrainingPrompts, type PromptDraw } from '../abft/sampling';
 import { InputError, type Row } from '../data/dataset';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
@@ -61,23 +62,29 @@ export function tokenizerOf(model: LoadedModel): ModelTokenizer {
 
 export interface PreparedSet {
   readonly prompts: PreparedPrompt[];
-  /** Token id of each class's label word as the query's answer. */
-  readonly labelIds: number[];
+  /** Each class's tokens as the query's answer, under the label scoring asked for. */
+  readonly labels: LabelTargets;
 }
 
 /**
  * What preparePrompts does, a chunk at a time with a yield between chunks: hundreds of prompts
  * through a real tokenizer take long enough to hold up the worker's messages.
  */
-export async function preparePromptSet(model: LoadedModel, template: PromptTemplate, draws: readonly PromptDraw[], what: string): Promise<PreparedSet> {
+export async function preparePromptSet(
+  model: LoadedModel,
+  template: PromptTemplate,
+  draws: readonly PromptDraw[],
+  what: string,
+  labelScoring: LabelScoring,
+): Promise<PreparedSet> {
   const tokenizer = tokenizerOf(model);
-  const labelIds = labelTokenIds(tokenizer, template, 'error');
+  const labels = labelTargets(tokenizer, template, labelScoring);
   const prompts: PreparedPrompt[] = [];
   for (const [i, draw] of draws.entries()) {
     if (i > 0 && i % CHUNK === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     const built = buildPrompt(template, draw.demonstrations, draw.query);
-    const located = locateLabels(tokenizer, built, { multiToken: 'error', maxPositions: model.spec.maxPositions, name: `${what} ${i + 1}` });
+    const located = locateLabels(tokenizer, built, { maxPositions: model.spec.maxPositions, name: `${what} ${i + 1}` });
     prompts.push({ ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels });
   }
-  return { prompts, labelIds };
+  return { prompts, labels };
 }

@@ -6,6 +6,7 @@
 import type { AdapterDescription, GpuFeatures } from '../engine/device';
 import type { SelfCheckResult } from '../engine/self-check';
 import type { Evaluation } from '../abft/evaluate';
+import type { LabelScoring } from '../abft/label-scoring';
 import type { PromptTemplate } from '../abft/prompts';
 import type { Row } from '../data/dataset';
 import type { FrozenDType } from '../model/memory';
@@ -65,9 +66,10 @@ export type TrainingData =
 
 /**
  * Fixed test prompts for accuracy: the synthetic test set (queries and demonstration pool drawn
- * apart from the training rows), or queries and a demonstration pool the UI gives.
+ * apart from the training rows), or queries and a demonstration pool the UI gives; and how the
+ * label words are scored as the query's answer.
  */
-export type EvaluationSet =
+export type EvaluationSet = (
   | { readonly kind: 'synthetic'; readonly queries: number; readonly seed: number; readonly k: number }
   | {
       readonly kind: 'rows';
@@ -77,7 +79,8 @@ export type EvaluationSet =
       readonly setsPerQuery: number;
       readonly k: number;
       readonly seed: number;
-    };
+    }
+) & { readonly labelScoring: LabelScoring };
 
 /** What the accuracy is measured on, and the result; predictions are left out to keep the reply small. */
 export type EvaluationSummary = Omit<Evaluation, 'predictions'>;
@@ -106,6 +109,8 @@ export interface AttentionResult {
 /** One prompt for the Data panel's preview: demonstrations and a query (whose label may be unknown). */
 export interface PreviewInput {
   readonly template: PromptTemplate;
+  /** How the query's answer is scored; the preview reports label words this rule cannot tell apart. */
+  readonly labelScoring: LabelScoring;
   readonly demonstrations: readonly Row[];
   /** A null label: a query typed without a gold label, so no label token is I⁺ or I⁻. */
   readonly query: { readonly text: string; readonly label: number | null };
@@ -126,9 +131,12 @@ export interface PreviewToken {
 }
 
 export interface PreviewLabelToken {
+  /** The first token of the demonstration's label word: the one ABFT's loss reads. */
   readonly position: number;
   /** 0-based demonstration the label belongs to. */
   readonly demonstration: number;
+  /** Tokens the label word spans in the prompt, from `position` on. */
+  readonly tokens: number;
   /** I⁺ (the query's label), I⁻ (another), or neutral when the query's label is unknown. */
   readonly sign: 'plus' | 'minus' | 'neutral';
 }
@@ -148,6 +156,8 @@ export interface PromptPreview {
   /** All the prompt's tokens; null when it is too long in characters to be tokenized at all. */
   readonly tokenCount: number | null;
   readonly labelTokens: readonly PreviewLabelToken[];
+  /** Per class, its label word and the tokens its score reads as the query's answer under the label scoring; empty when the rule cannot tell the words apart. */
+  readonly answers: readonly { readonly word: string; readonly tokens: readonly string[] }[];
   readonly maxPositions: number;
   readonly problems: readonly PreviewProblem[];
 }

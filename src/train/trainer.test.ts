@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { abftLossRef } from '../abft/reference/loss';
 import { preparePrompts, type PreparedPrompt } from '../abft/prepared';
-import { labelTokenIds, templateOf } from '../abft/prompts';
+import { labelTargets, type LabelTargets } from '../abft/label-scoring';
+import { templateOf } from '../abft/prompts';
 import { sampleTrainingPrompts } from '../abft/sampling';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import type { Engine } from '../engine/engine';
@@ -23,7 +24,7 @@ interface Setup {
   readonly tensors: HfTensors;
   readonly model: LoadedModel;
   readonly prompts: PreparedPrompt[];
-  readonly labelIds: number[];
+  readonly labels: LabelTargets;
 }
 
 async function setup(arch: Architecture, promptCount = 16, seed = 3): Promise<Setup> {
@@ -32,8 +33,8 @@ async function setup(arch: Architecture, promptCount = 16, seed = 3): Promise<Se
   const template = templateOf(syntheticPrompt(2));
   const data = syntheticSentiment({ size: 64, seed: 1 });
   const draws = sampleTrainingPrompts(data.rows, promptCount, K, seed);
-  const prompts = preparePrompts(model.tokenizer!, template, draws, { multiToken: 'error', maxPositions: model.spec.maxPositions, what: 'training prompt' });
-  return { e, tensors, model, prompts, labelIds: labelTokenIds(model.tokenizer!, template, 'error') };
+  const prompts = preparePrompts(model.tokenizer!, template, draws, { maxPositions: model.spec.maxPositions, what: 'training prompt' });
+  return { e, tensors, model, prompts, labels: labelTargets(model.tokenizer!, template, 'sequence') };
 }
 
 /**
@@ -67,10 +68,10 @@ function weightsOf(model: LoadedModel): { trained: (Tensor | null)[]; frozen: (T
 describe('ABFT training step', () => {
   for (const arch of ['gpt2', 'llama', 'qwen2'] as Architecture[]) {
     it(`${arch}: an optimizer step changes W_Q and W_K (and their biases) and nothing else`, async () => {
-      const { e, model, prompts, labelIds } = await setup(arch);
+      const { e, model, prompts, labels } = await setup(arch);
       const { trained, frozen } = weightsOf(model);
       const [trainedBefore, frozenBefore] = [await readAll(e, trained), await readAll(e, frozen)];
-      const trainer = new Trainer(e, model, prompts, options({ lr: 1e-3 }), labelIds);
+      const trainer = new Trainer(e, model, prompts, options({ lr: 1e-3 }), labels);
       const metrics = await trainer.step();
       expect(metrics.step).toBe(1);
       expect(Number.isFinite(metrics.loss)).toBe(true);
@@ -86,11 +87,11 @@ describe('ABFT training step', () => {
   }
 
   it('the loss it reports and its gradient match the float64 reference, and finite differences of the loss in W_Q/W_K entries', async () => {
-    const { e, tensors: base, model, prompts, labelIds } = await setup('llama', 3);
+    const { e, tensors: base, model, prompts, labels } = await setup('llama', 3);
     const opts = options({ pseudoBatch: 3, microBatch: 3, lr: 1e-3, beta1: 0, beta2: 0, eps: 1e-30 });
     // With beta1 = beta2 = 0 Adam's first step is lr * g / |g| per entry: the sign of the gradient, so
     // the step itself reveals the sign of dL/dW of every entry that moved.
-    const trainer = new Trainer(e, model, prompts, opts, labelIds);
+    const trainer = new Trainer(e, model, prompts, opts, labels);
     const batchPrompts = trainer.pseudoBatchPrompts(0);
     // Perturbed in place by the finite differences below.
     const tensors = base as Map<string, { shape: readonly number[]; data: Float64Array }>;
@@ -142,10 +143,10 @@ describe('ABFT training step', () => {
   });
 
   it("with the paper's head filter, heads below the threshold give no loss and leave the weights alone", async () => {
-    const { e, model, prompts, labelIds } = await setup('llama');
+    const { e, model, prompts, labels } = await setup('llama');
     const q = model.weights.layers[0].q.weight;
     const before = Array.from(await e.read(q));
-    const trainer = new Trainer(e, model, prompts, options({ abft: DEFAULT_TRAIN_OPTIONS.abft, lr: 1e-3 }), labelIds);
+    const trainer = new Trainer(e, model, prompts, options({ abft: DEFAULT_TRAIN_OPTIONS.abft, lr: 1e-3 }), labels);
     const metrics = await trainer.step();
     expect(metrics.passingHeads).toBe(0);
     expect(metrics.loss).toBe(0);
@@ -156,8 +157,8 @@ describe('ABFT training step', () => {
 
   it('is deterministic: the same seed gives the same metrics and weights, another seed other prompts', async () => {
     const run = async (seed: number) => {
-      const { e, model, prompts, labelIds } = await setup('gpt2');
-      const trainer = new Trainer(e, model, prompts, options({ seed, lr: 1e-3 }), labelIds);
+      const { e, model, prompts, labels } = await setup('gpt2');
+      const trainer = new Trainer(e, model, prompts, options({ seed, lr: 1e-3 }), labels);
       const losses = [(await trainer.step()).loss, (await trainer.step()).loss];
       const q = Array.from(await e.read(model.weights.layers[1].q.weight));
       const order = trainer.pseudoBatchPrompts(0).map((p) => p.ids.length);
@@ -172,8 +173,8 @@ describe('ABFT training step', () => {
   });
 
   it('raises the attention on correct labels and lowers it on wrong ones over a few steps (synthetic task, 𝒜 = 2)', async () => {
-    const { e, model, prompts, labelIds } = await setup('llama', 16);
-    const trainer = new Trainer(e, model, prompts, options({ abft: { ...ALL_HEADS, punishment: 2 }, pseudoBatch: 16, microBatch: 8, lr: 2e-2 }), labelIds);
+    const { e, model, prompts, labels } = await setup('llama', 16);
+    const trainer = new Trainer(e, model, prompts, options({ abft: { ...ALL_HEADS, punishment: 2 }, pseudoBatch: 16, microBatch: 8, lr: 2e-2 }), labels);
     const mean = (m: Awaited<ReturnType<Trainer['step']>>, key: 'plus' | 'minus') => {
       const cells = m.perLayerHead!.flat();
       return cells.reduce((s, c) => s + c[key], 0) / cells.length;
@@ -190,8 +191,8 @@ describe('ABFT training step', () => {
   });
 
   it('allocates no GPU memory in steady state', async () => {
-    const { e, model, prompts, labelIds } = await setup('qwen2');
-    const trainer = new Trainer(e, model, prompts, options({}), labelIds);
+    const { e, model, prompts, labels } = await setup('qwen2');
+    const trainer = new Trainer(e, model, prompts, options({}), labels);
     await trainer.step();
     await trainer.step();
     const before = e.memory().buffersCreated;
@@ -206,8 +207,8 @@ describe('ABFT training step', () => {
 describe('end-to-end baseline step', () => {
   it('trains on the cross-entropy of the gold label token, over the full vocabulary or the label words', async () => {
     for (const endToEndVocabulary of ['full', 'label-words'] as const) {
-      const { e, model, prompts, labelIds } = await setup('gpt2');
-      const trainer = new Trainer(e, model, prompts, options({ objective: 'end-to-end', endToEndVocabulary, lr: 3e-3 }), labelIds);
+      const { e, model, prompts, labels } = await setup('gpt2');
+      const trainer = new Trainer(e, model, prompts, options({ objective: 'end-to-end', endToEndVocabulary, lr: 3e-3 }), labels);
       const first = await trainer.step();
       let last = first;
       for (let i = 0; i < 5; i++) last = await trainer.step();
@@ -217,4 +218,71 @@ describe('end-to-end baseline step', () => {
       releaseModel(model);
     }
   });
+
+  it("with label words of several tokens: the loss is the float64 reference's teacher-forced cross-entropy of the gold word, and each W_Q step opposes the finite difference", async () => {
+    const { e, tensors: base, model, prompts } = await setup('gpt2', 3);
+    const V = model.spec.vocabSize;
+    const labels: LabelTargets = { scoring: 'sequence', words: ['ab', 'cde'], tokens: [[3, 7], [V - 1, 5, 9]] };
+    const opts = options({ objective: 'end-to-end', pseudoBatch: 3, microBatch: 3, lr: 1e-3, beta1: 0, beta2: 0, eps: 1e-30 });
+    const trainer = new Trainer(e, model, prompts, opts, labels);
+    const batchPrompts = trainer.pseudoBatchPrompts(0);
+    expect(new Set(batchPrompts.map((p) => p.gold)).size).toBe(2);
+    const tensors = base as Map<string, { shape: readonly number[]; data: Float64Array }>;
+    // Mean over the prompts of -Σ_j log p(t_j | prompt, t_1..t_{j-1}) over the whole vocabulary.
+    const refLoss = (t: HfTensors): number =>
+      batchPrompts.reduce((sum, p) => {
+        const gold = labels.tokens[p.gold];
+        const batch = packBatch([[...p.ids, ...gold.slice(0, -1)]], 0);
+        const logits = referenceForward(model.spec, t, batch, { logits: { rows: Int32Array.from(gold, (_, j) => p.ids.length - 1 + j) } }).logits!;
+        return sum - gold.reduce((s, token, j) => s + logSoftmaxAt(logits.subarray(j * V, (j + 1) * V), token), 0);
+      }, 0) / batchPrompts.length;
+    const name = 'transformer.h.0.attn.c_attn.weight';
+    const qBefore = Float32Array.from(await e.read(model.weights.layers[0].q.weight));
+    const metrics = await trainer.step();
+    expect(Math.abs(metrics.loss - refLoss(tensors))).toBeLessThan(1e-5 * Math.abs(metrics.loss));
+    const qAfter = await e.read(model.weights.layers[0].q.weight);
+    // GPT-2's c_attn is [in, 3C] in the file, q its first C columns; the GPU holds q as [in, C].
+    const [inDim, cols] = tensors.get(name)!.shape;
+    const C = cols / 3;
+    let checked = 0;
+    for (let i = 0; i < inDim && checked < 6; i += 5) {
+      for (let o = 0; o < C && checked < 6; o += 7) {
+        const w = tensors.get(name)!.data;
+        const h = 1e-4;
+        const keep = w[i * cols + o];
+        w[i * cols + o] = keep + h;
+        const plus = refLoss(tensors);
+        w[i * cols + o] = keep - h;
+        const minus = refLoss(tensors);
+        w[i * cols + o] = keep;
+        const fd = (plus - minus) / (2 * h);
+        if (Math.abs(fd) < 1e-4) continue;
+        const step = qAfter[i * C + o] - qBefore[i * C + o];
+        expect(Math.sign(step), `W_Q[${i}, ${o}]: step ${step}, finite difference ${fd}`).toBe(-Math.sign(fd));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+    trainer.release();
+    releaseModel(model);
+  });
+
+  it("refuses the label words' vocabulary for words of several tokens, naming the word and what to do", async () => {
+    const { e, model, prompts } = await setup('gpt2', 3);
+    const labels: LabelTargets = { scoring: 'sequence', words: ['ab', 'cde'], tokens: [[3], [4, 5, 9]] };
+    expect(() => new Trainer(e, model, prompts, options({ objective: 'end-to-end', endToEndVocabulary: 'label-words' }), labels)).toThrow(
+      /^The end-to-end baseline over the label words only \('label-words'\) takes one token per label word, but with label scoring 'sequence' "cde" is 3 tokens; train over the full vocabulary, or score the labels by their first or last token \(--label-scoring/,
+    );
+    const byFirst: LabelTargets = { scoring: 'first', words: labels.words, tokens: [[3], [4]] };
+    const trainer = new Trainer(e, model, prompts, options({ objective: 'end-to-end', endToEndVocabulary: 'label-words', labelScoring: 'first', pseudoBatch: 3 }), byFirst);
+    expect(Number.isFinite((await trainer.step()).loss)).toBe(true);
+    trainer.release();
+    releaseModel(model);
+  });
 });
+
+/** Float64 log softmax(row)[token]. */
+function logSoftmaxAt(row: Float64Array, token: number): number {
+  const m = Math.max(...row);
+  return row[token] - m - Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+}

@@ -1,13 +1,15 @@
 /**
  * The training loop: ABFT (the attention loss of ABFT-SPEC.md §3 on W_Q and W_K) or the end-to-end
- * baseline (cross-entropy of the gold label token at the last position), Adam, pseudo-batches
+ * baseline (cross-entropy of the gold label's tokens after the prompt), Adam, pseudo-batches
  * split into micro-batches whose gradients accumulate on the GPU, and the PID rule for 𝒜 between
  * pseudo-batches. One readback per step: the loss statistics, read before the optimizer step so a
  * non-finite loss never reaches the weights.
  */
 import { abftLoss, summarizeStats, type HeadSummary } from '../abft/loss';
 import { PunishmentController, type PunishmentControllerState } from '../abft/pid';
+import { LABEL_SCORING_CONTROL, scoringRoom, singleTokenIds, type LabelTargets } from '../abft/label-scoring';
 import { labelMap, type PreparedPrompt } from '../abft/prepared';
+import { InputError, quote } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { crossEntropy } from '../engine/ops/cross-entropy';
 import { AdamOptimizer, flagNonFinite, gradNorm as globalGradNorm, type AdamState } from '../engine/ops/optimizer';
@@ -92,11 +94,14 @@ export class Trainer {
     private readonly model: LoadedModel,
     private readonly prompts: readonly PreparedPrompt[],
     private readonly options: TrainOptions,
-    /** Token id of each class's label word as the query's answer (end-to-end targets). */
-    private readonly labelTokenIds: readonly number[],
+    /** Each class's tokens as the query's answer under the run's label scoring (end-to-end targets). */
+    private readonly labels: LabelTargets,
   ) {
     checkTrainOptions(options);
     if (prompts.length === 0) throw new Error('There are no training prompts; add rows to the training pool.');
+    if (labels.scoring !== options.labelScoring) throw new Error(`Trainer: the labels are scored by '${labels.scoring}', the options say '${options.labelScoring}'`);
+    const endToEnd = options.objective === 'end-to-end';
+    if (endToEnd) checkEndToEndTargets(model, prompts, options, labels);
     this.grads = createTrainableGrads(e, model.spec, model.weights, options.objective === 'abft' ? 'qk' : options.trainable);
     const params = this.grads.entries.flatMap((g) => {
       const w = paramOf(model.weights, g);
@@ -111,11 +116,13 @@ export class Trainer {
       decoupledWeightDecay: false,
     });
     this.pid = new PunishmentController(options.abft.punishment, options.abft.pid);
-    const fullVocabulary = options.objective === 'end-to-end' && options.endToEndVocabulary === 'full';
+    const fullVocabulary = endToEnd && options.endToEndVocabulary === 'full';
+    // The end-to-end target of a label word of m tokens extends its prompt by m - 1 tokens and reads m rows of logits.
+    const room = endToEnd ? scoringRoom(labels) : 0;
     this.microBatch = fitMicroBatch(model.spec, {
-      tokens: Math.max(...prompts.map((p) => p.ids.length)),
+      tokens: Math.max(...prompts.map((p) => p.ids.length)) + room,
       requested: Math.min(options.microBatch, options.pseudoBatch),
-      logitsColumns: fullVocabulary ? model.spec.vocabSize : labelTokenIds.length,
+      logitsColumns: (fullVocabulary ? model.spec.vocabSize : labels.tokens.length) * (room + 1),
       maxBufferBytes: e.limits.maxStorageBufferBindingSize,
       budgetBytes: options.activationBudgetBytes,
     });
@@ -237,27 +244,40 @@ export class Trainer {
     return stats;
   }
 
-  /** Forward through the LM head, cross-entropy of the gold label token, backward; returns the per-prompt losses. */
+  /**
+   * Forward through the LM head, cross-entropy of the gold label, backward; returns the losses of
+   * the logit rows. The gold label word's m tokens are teacher-forced: the prompt extended by the
+   * first m - 1, the cross-entropy of token j at the row before it, summed over the word (m = 1 with
+   * 'first', 'last' and single-token words: the prompt's last row, as the paper's baseline).
+   */
   private endToEndMicroBatch(prompts: readonly PreparedPrompt[]): Tensor<'f32'> {
     const { e, model, options } = this;
-    const batch = packBatch(prompts.map((p) => p.ids), 0);
     const fullVocabulary = options.endToEndVocabulary === 'full';
+    const gold = prompts.map((p) => this.labels.tokens[p.gold]);
+    const batch = packBatch(prompts.map((p, b) => [...p.ids, ...gold[b].slice(0, -1)]), 0);
+    const P = Math.max(...gold.map((tokens) => tokens.length));
+    const logitsRows = new Int32Array(batch.B * P);
+    // -1 ignores a row: a shorter word's rows beyond its length repeat its last row and add nothing.
+    const targets = new Int32Array(batch.B * P).fill(-1);
+    prompts.forEach((p, b) => {
+      for (let j = 0; j < P; j++) {
+        logitsRows[b * P + j] = p.ids.length - 1 + Math.min(j, gold[b].length - 1);
+        if (j < gold[b].length) targets[b * P + j] = fullVocabulary ? gold[b][j] : p.gold;
+      }
+    });
     const tape = trainingForward(e, model.spec, model.weights, batch, {
-      lossRows: lastTokenRows(batch),
+      lossRows: Int32Array.from(prompts, (p) => p.ids.length - 1),
       upTo: 'logits',
-      logitsVocab: fullVocabulary ? undefined : Int32Array.from(this.labelTokenIds),
+      logitsVocab: fullVocabulary ? undefined : Int32Array.from(singleTokenIds(this.labels)!),
+      logitsRows,
     });
     const logits = tape.logits!;
     const V = logits.shape[2];
-    const targets = e.upload(
-      prompts.map((p) => (fullVocabulary ? this.labelTokenIds[p.gold] : p.gold)),
-      [batch.B],
-      'i32',
-    );
+    const targetIds = e.upload(targets, [batch.B * P], 'i32');
     // 'sum' here and gradScale 1 / pseudo-batch in the optimizer: the mean over the whole pseudo-batch, not per micro-batch.
-    const { loss, dLogits } = crossEntropy(e, logits.reshape([batch.B, V]), targets, { reduction: 'sum' });
-    backward(e, model.spec, model.weights, tape, { logitsGrad: dLogits.reshape([batch.B, 1, V]) }, this.grads);
-    for (const t of [logits, targets, dLogits]) t.release();
+    const { loss, dLogits } = crossEntropy(e, logits.reshape([batch.B * P, V]), targetIds, { reduction: 'sum' });
+    backward(e, model.spec, model.weights, tape, { logitsGrad: dLogits.reshape([batch.B, P, V]) }, this.grads);
+    for (const t of [logits, targetIds, dLogits]) t.release();
     return loss as Tensor<'f32'>;
   }
 
@@ -289,6 +309,29 @@ export class Trainer {
   release(): void {
     releaseGrads(this.grads);
     this.optimizer.release();
+  }
+}
+
+/**
+ * The end-to-end targets must fit: a word scored by several tokens needs the full vocabulary (a
+ * softmax over the label words' ids has no meaning past their first token) and room in the context.
+ */
+function checkEndToEndTargets(model: LoadedModel, prompts: readonly PreparedPrompt[], options: TrainOptions, labels: LabelTargets): void {
+  const longest = labels.tokens.reduce((best, ids, c) => (ids.length > labels.tokens[best].length ? c : best), 0);
+  if (options.endToEndVocabulary === 'label-words' && !singleTokenIds(labels)) {
+    throw new InputError(
+      `The end-to-end baseline over the label words only ('label-words') takes one token per label word, but with label scoring '${labels.scoring}' ${quote(labels.words[longest])} is ${labels.tokens[longest].length} tokens; ` +
+        `train over the full vocabulary, or score the labels by their first or last token (${LABEL_SCORING_CONTROL}).`,
+    );
+  }
+  const max = model.spec.maxPositions;
+  const tooLong = prompts.findIndex((p) => p.ids.length + labels.tokens[p.gold].length - 1 > max);
+  if (tooLong >= 0) {
+    const p = prompts[tooLong];
+    throw new InputError(
+      `Training prompt ${tooLong + 1} is ${p.ids.length} tokens, and its label word ${quote(labels.words[p.gold])} adds ${labels.tokens[p.gold].length - 1} more for the end-to-end target, more than the model's limit of ${max} positions; ` +
+        `use fewer demonstrations (k), leave out long rows, or score the labels by their first or last token (${LABEL_SCORING_CONTROL}).`,
+    );
   }
 }
 

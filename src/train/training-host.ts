@@ -198,9 +198,9 @@ export function discardSession(): void {
 async function createSession(e: Engine, options: TrainOptions, data: TrainingData): Promise<TrainingSession> {
   const hosted = requireModel();
   const rows = trainingRows(data);
-  const { prompts, labelIds } = await preparePromptSet(hosted.model, rows.template, trainingDraws(rows, options), 'training prompt');
+  const { prompts, labels } = await preparePromptSet(hosted.model, rows.template, trainingDraws(rows, options), 'training prompt', options.labelScoring);
   const fingerprint = await dataFingerprint(rows.rows, rows.template, `${trainingPromptCount(options)} prompts`);
-  const trainer = await gpuWork.run(async () => new Trainer(e, hosted.model, prompts, options, labelIds));
+  const trainer = await gpuWork.run(async () => new Trainer(e, hosted.model, prompts, options, labels));
   return { hosted, options, fingerprint, prompts, trainer };
 }
 

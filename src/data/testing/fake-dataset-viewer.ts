@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Hub's dataset viewer API (/splits and /rows, see dataset-viewer.ts) on
- * 127.0.0.1, for tests. It serves SST-2 and TREC shaped like the real ones (the presets' dataset
+ * 127.0.0.1, for tests. It serves SST-2, TREC and TweetEval emotion shaped like the real ones (the presets' dataset
  * ids, configs, splits and columns), with a few rows the loader must skip, plus datasets that fail
  * the ways the real service does.
  */
@@ -23,11 +23,21 @@ function trecSplit(size: number, name: string): ViewerRow[] {
   return Array.from({ length: size }, (_, i) => ({ row: { text: `${name} question ${i}?`, coarse_label: i % 6, fine_label: i % 47 }, truncated_cells: [] }));
 }
 
+const EMOTIONS = ['angry', 'happy', 'hopeful', 'sorry'];
+function emotionSplit(size: number, name: string): ViewerRow[] {
+  return Array.from({ length: size }, (_, i) => ({ row: { text: `${name} tweet ${i}: so ${EMOTIONS[i % 4]} today`, label: i % 4 }, truncated_cells: [] }));
+}
+
 const DATASETS: Record<string, Record<string, Record<string, ViewerRow[]>>> = {
   'nyu-mll/glue': { sst2: { train: sst2Train(), validation: [], test: [] }, cola: { train: [] } },
   'CogComp/trec': { default: { train: trecSplit(130, 'train'), test: trecSplit(40, 'test') } },
+  'cardiffnlp/tweet_eval': { emotion: { train: emotionSplit(60, 'train'), validation: emotionSplit(20, 'validation'), test: emotionSplit(20, 'test') } },
 };
-const FEATURES: Record<string, string[]> = { 'nyu-mll/glue': ['idx', 'sentence', 'label'], 'CogComp/trec': ['text', 'coarse_label', 'fine_label'] };
+const FEATURES: Record<string, string[]> = {
+  'nyu-mll/glue': ['idx', 'sentence', 'label'],
+  'CogComp/trec': ['text', 'coarse_label', 'fine_label'],
+  'cardiffnlp/tweet_eval': ['text', 'label'],
+};
 
 /** Datasets that fail as the real viewer does: status, X-Error-Code and error message. */
 const FAILING: Record<string, [number, string, string]> = {

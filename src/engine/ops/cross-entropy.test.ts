@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crossEntropy } from './cross-entropy';
-import { crossEntropyRef } from '../reference/cross-entropy';
+import { crossEntropy, tokenLogProbs } from './cross-entropy';
+import { crossEntropyRef, tokenLogProbsRef } from '../reference/cross-entropy';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
@@ -92,4 +92,54 @@ describe('cross-entropy gradient reference against central finite differences (f
       expectClose(crossEntropyRef(logits, targets, cols, reduction).dLogits, finiteDifferenceGradient(total, logits), FD);
     });
   }
+});
+
+describe('tokenLogProbs against the float64 reference', () => {
+  async function checkLogProbs(rows: number, cols: number, perRow: number, logits: Float64Array, targets: Int32Array): Promise<Float32Array> {
+    const e = await testEngine();
+    const lt = e.upload(logits, [rows, cols]);
+    const tt = e.upload(targets, [rows, perRow], 'i32');
+    const out = tokenLogProbs(e, lt, tt);
+    expect(out.shape).toEqual([rows, perRow]);
+    const got = (await e.read(out)) as Float32Array;
+    expectClose(got, tokenLogProbsRef(logits, targets, cols, perRow), F32_LOSS, `[${rows}, ${cols}] x ${perRow}`);
+    for (const t of [lt, tt, out]) t.release();
+    return got;
+  }
+
+  for (const cols of COLS) {
+    it(`rows ${ROWS.join(', ')} x cols ${cols}, 1 and 5 targets per row, some of them padding`, async () => {
+      for (const rows of ROWS) {
+        for (const perRow of [1, 5]) {
+          const seed = rows * 1000 + cols + perRow;
+          await checkLogProbs(rows, cols, perRow, randomArray(rows * cols, seed, 8), targetsWithIgnored(rows * perRow, cols, seed));
+        }
+      }
+    });
+  }
+
+  it('is minus the cross-entropy loss, and 0 for padding targets', async () => {
+    const [rows, cols] = [7, 129];
+    const logits = randomArray(rows * cols, 31, 8);
+    const targets = targetsWithIgnored(rows, cols, 31);
+    const got = await checkLogProbs(rows, cols, 1, logits, targets);
+    const ce = crossEntropyRef(logits, targets, cols).loss;
+    expectClose(got, ce.map((l) => -l), F32_LOSS, 'against -loss');
+    for (let n = 1; n < rows; n += 3) expect(got[n]).toBe(0);
+  });
+
+  it('loops over a 151936-word vocabulary and stays finite for logits of magnitude 1e4', async () => {
+    await checkLogProbs(2, 151936, 3, randomArray(2 * 151936, 32, 8), Int32Array.from([151935, 0, 40000, 7, -1, 151935]));
+    const logits = randomArray(2 * 129, 33, 1e4);
+    logits[5] = 2e4;
+    const got = await checkLogProbs(2, 129, 2, logits, Int32Array.from([5, 6, 0, 128]));
+    expect(got.every(Number.isFinite)).toBe(true);
+  });
+
+  it('names the offending argument', async () => {
+    const e = await testEngine();
+    expect(() => tokenLogProbs(e, e.empty([3, 5]), e.empty([4, 1], 'i32'))).toThrow(/targets has shape \[4, 1\]/);
+    expect(() => tokenLogProbs(e, e.empty([3, 5]), e.empty([3], 'i32'))).toThrow(/targets has shape \[3\]/);
+    expect(() => tokenLogProbs(e, e.empty([3, 5]), e.empty([3, 2]))).toThrow(/targets has dtype f32/);
+  });
 });

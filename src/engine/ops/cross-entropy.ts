@@ -21,6 +21,13 @@ const kernels = {
     params: ['rows:u32', 'cols:u32'],
     bindings: ['read', 'read', 'read', 'write', 'write'],
   }),
+  tokenLogProbs: defineKernel({
+    name: 'token_log_probs',
+    source,
+    entryPoint: 'token_log_probs',
+    params: ['rows:u32', 'cols:u32'],
+    bindings: ['read', 'read', 'write'],
+  }),
 };
 
 export interface CrossEntropyOptions {
@@ -75,4 +82,29 @@ export function crossEntropy(e: Engine, logits: Tensor, targets: Tensor, opts: C
   // Launches run in recording order, so a later reuse of this buffer cannot overtake the read above.
   scale.release();
   return { loss, dLogits };
+}
+
+/**
+ * log softmax(logits[n])[targets[n, k]]: the log-probability of K chosen columns of each row over
+ * all of the row's columns, [N, K]; crossEntropy's loss is its negative. Nothing of the size of the
+ * logits is written, so scoring label words over a whole vocabulary reads back N * K numbers. A
+ * target of -1, or any value outside [0, V), gives 0 (a padding slot).
+ */
+export function tokenLogProbs(e: Engine, logits: Tensor, targets: Tensor): Tensor {
+  const op = 'tokenLogProbs';
+  expectDType(op, 'logits', logits, 'f32');
+  expectShape(op, 'logits', logits, [-1, -1]);
+  const [rows, cols] = logits.shape;
+  expectDType(op, 'targets', targets, 'i32');
+  expectShape(op, 'targets', targets, [rows, -1]);
+  const perRow = targets.shape[1];
+  if (cols === 0 || perRow === 0) throw new Error(`${op}: logits [${logits.shape}] and targets [${targets.shape}] need at least one column each`);
+  const out = e.empty([rows, perRow]);
+  e.run(kernels.tokenLogProbs, {
+    constants: { WG: rowWorkgroupSize(cols), TARGETS: perRow },
+    params: { rows, cols },
+    tensors: [logits, targets, out],
+    workgroups: grid1d(rows, 1),
+  });
+  return out;
 }

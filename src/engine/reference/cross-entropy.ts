@@ -25,3 +25,21 @@ export function crossEntropyRef(
   }
   return { loss, dLogits };
 }
+
+/** Float64 reference for `tokenLogProbs`: log softmax(logits[n])[targets[n, k]], 0 for a target outside [0, cols). */
+export function tokenLogProbsRef(logits: ArrayLike<number>, targets: ArrayLike<number>, cols: number, perRow: number): Float64Array {
+  const rows = targets.length / perRow;
+  const out = new Float64Array(rows * perRow);
+  for (let n = 0; n < rows; n++) {
+    const base = n * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, logits[base + j]);
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(logits[base + j] - m);
+    for (let k = 0; k < perRow; k++) {
+      const t = targets[n * perRow + k];
+      if (t >= 0 && t < cols) out[n * perRow + k] = logits[base + t] - m - Math.log(s);
+    }
+  }
+  return out;
+}

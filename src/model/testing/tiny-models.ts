@@ -19,6 +19,8 @@ export interface TinyModelOptions {
   readonly dtype?: SafetensorsDType;
   /** Elements set to chosen values (e.g. NaN): a damaged or diverged checkpoint, for the load checks. */
   readonly planted?: readonly PlantedValue[];
+  /** See TinyTokenizerOptions: words that are one token after a space only. */
+  readonly spaceOnlyWords?: readonly string[];
 }
 
 export interface PlantedValue {
@@ -44,7 +46,7 @@ const TORCH_DTYPE: Readonly<Record<SafetensorsDType, string>> = { F32: 'float32'
 
 /** config.json, model.safetensors, tokenizer.json and tokenizer_config.json of a tiny model. */
 export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}): Record<string, Uint8Array | string> {
-  const tokenizer = tinyTokenizerFiles(arch);
+  const tokenizer = tinyTokenizerFiles(arch, { spaceOnlyWords: opts.spaceOnlyWords });
   const ids = (JSON.parse(tokenizer.files['tokenizer.json']) as { model: { vocab: Record<string, number> } }).model.vocab;
   const layers = opts.layers ?? 2;
   const tied = opts.tied ?? arch !== 'qwen2';

@@ -50,3 +50,11 @@ it('numbers the specials as each model family does', () => {
   expect(load('qwen2').tokenizer.get_vocab().get('<|im_end|>')).toBe(load('qwen2').vocabSize - 1);
   expect(load('gpt2').tokenizer.get_vocab().get('!')).toBe(0);
 });
+
+it('makes a space-only word one token after a space and several bare, as GPT-2 does with "sad"', () => {
+  const { files } = tinyTokenizerFiles('gpt2', { spaceOnlyWords: ['sad'] });
+  const tokenizer = new PreTrainedTokenizer(JSON.parse(files['tokenizer.json']), JSON.parse(files['tokenizer_config.json']));
+  expect(tokenizer.tokenize(' sad')).toEqual(['Ġsad']);
+  expect(tokenizer.tokenize('sad')).toEqual(['s', 'a', 'd']);
+  expect(tokenizer.tokenize(' sentiment positive')).toEqual(['Ġsentiment', 'Ġpositive']);
+});

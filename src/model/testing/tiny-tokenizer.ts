@@ -5,7 +5,8 @@
  *
  * The vocabulary is the 256 byte symbols of GPT-2's bytes_to_unicode, plus merges that make the
  * words of this project's prompts single tokens, with and without the leading "Ġ" (space), plus
- * the style's special tokens.
+ * the style's special tokens. Words can be added that become one token only after a space, as
+ * GPT-2's BPE has "Ġsad" but splits a bare "sad" (the label words of the paper's TEE and SUBJ).
  */
 import { bytesToUnicode } from '../token-offsets';
 
@@ -19,10 +20,10 @@ const WORDS = ['review', 'sentence', 'sentiment', 'positive', 'negative', 'neutr
  * left parts all start with "Ġ", so they only fire at a word start and always finish before any
  * bare-word merge can split the word differently.
  */
-function wordMerges(): [string, string][] {
+function wordMerges(spaceOnlyWords: readonly string[]): [string, string][] {
   const merges: [string, string][] = [];
   const seen = new Set<string>();
-  for (const word of [...WORDS.map((w) => `Ġ${w}`), ...WORDS]) {
+  for (const word of [...[...WORDS, ...spaceOnlyWords].map((w) => `Ġ${w}`), ...WORDS]) {
     const chars = [...word];
     let left = chars[0]!;
     for (const right of chars.slice(1)) {
@@ -88,12 +89,20 @@ function config(style: TinyTokenizerStyle) {
   }
 }
 
-export function tinyTokenizerFiles(style: 'gpt2' | 'llama' | 'qwen2'): {
+export interface TinyTokenizerOptions {
+  /** Words (of lowercase ASCII letters) that become one token after a space and stay several bytes bare. */
+  readonly spaceOnlyWords?: readonly string[];
+}
+
+export function tinyTokenizerFiles(
+  style: 'gpt2' | 'llama' | 'qwen2',
+  opts: TinyTokenizerOptions = {},
+): {
   files: { 'tokenizer.json': string; 'tokenizer_config.json': string };
   vocabSize: number;
 } {
   const specials = SPECIALS[style];
-  const merges = wordMerges();
+  const merges = wordMerges(opts.spaceOnlyWords ?? []);
   const symbols = [...bytesToUnicode().values(), ...merges.map(([a, b]) => a + b)];
   // SmolLM2 numbers its specials first; GPT-2 and Qwen2 append them after the BPE vocabulary.
   const ordered = style === 'llama' ? [...specials, ...symbols] : [...symbols, ...specials];

@@ -28,7 +28,7 @@ export function CharPreview({ template, rows }: { template: PromptTemplate; rows
   const hidden = built.text.length - Math.max(at, end);
   return (
     <>
-      <p className="muted preview-facts">Load a model in step 1 to see its tokens and check that each label word is one token.</p>
+      <p className="muted preview-facts">Load a model in step 1 to see its tokens and the tokens each label word is scored by.</p>
       <div className="prompt-text">
         {parts}
         {hidden > 0 && <span className="muted"> … {hidden.toLocaleString('en')} more characters not shown</span>}

@@ -12,6 +12,7 @@ import { longestRow, previewRows, usePromptPreview } from './use-prompt-preview'
 export function PromptPreview() {
   const rows = useDataStore((s) => s.rows);
   const template = useDataStore((s) => s.template);
+  const labelScoring = useDataStore((s) => s.labelScoring);
   const k = useDataStore((s) => s.k);
   const seed = useDataStore((s) => s.seed);
   const model = useModelStore((s) => s.model);
@@ -19,7 +20,10 @@ export function PromptPreview() {
   const [typedQuery, setTypedQuery] = useState('');
   const drawn = useMemo(() => previewRows(rows, k, seed, index, typedQuery), [rows, k, seed, index, typedQuery]);
   const longest = useMemo(() => longestRow(rows), [rows]);
-  const input = useMemo<PreviewInput | null>(() => (typeof drawn === 'string' ? null : { template, ...drawn, longestRow: longest }), [drawn, template, longest]);
+  const input = useMemo<PreviewInput | null>(
+    () => (typeof drawn === 'string' ? null : { template, labelScoring, ...drawn, longestRow: longest }),
+    [drawn, template, labelScoring, longest],
+  );
   const tokenized = usePromptPreview(input, model?.tokenizer ? model.label : null);
   const setBlocking = usePreviewStore((s) => s.setBlocking);
   useEffect(() => setBlocking(blockingProblems(drawn, tokenized)), [setBlocking, drawn, tokenized]);
@@ -55,6 +59,9 @@ export function PromptPreview() {
         </span>
         <span>
           <span className="tok label-neutral">?</span>query label unknown
+        </span>
+        <span>
+          <span className="tok label-rest">…</span>rest of a label word (ABFT reads its first token)
         </span>
       </p>
     </div>

@@ -33,7 +33,7 @@ export function runRecord(steps: number, overrides: Partial<RunRecord> = {}): Ru
     layers: 2,
     heads: 2,
     settings,
-    options: trainOptionsOf(settings, 4),
+    options: trainOptionsOf(settings, 4, 'sequence'),
     outcome: 'done',
     steps: Array.from({ length: steps }, (_, i) => compactStep(stepMetrics(i + 1, abft))),
     accuracyBefore: summary(0.5),
