@@ -52,7 +52,7 @@ describe('locateLabels with the character bound', () => {
     expect(built.text.length).toBe(limit + 1);
     const encode = vi.spyOn(gpt2, 'encodeWithOffsets');
     try {
-      expect(() => locateLabels(gpt2, built, { multiToken: 'error', maxPositions, name: 'training prompt 7' })).toThrow(
+      expect(() => locateLabels(gpt2, built, { maxPositions, name: 'training prompt 7' })).toThrow(
         `training prompt 7 is 521 characters long, more than the 520 characters that the model's 40 positions can hold (no token of its tokenizer stands for more than 13 characters), so it was not tokenized. Its longest row, demonstration 2's text, is ${over.length} characters ("${'x'.repeat(60)}…"): shorten or remove that row, use fewer demonstrations (k), or pick a model with a longer context.`,
       );
       expect(encode).not.toHaveBeenCalled();
@@ -60,7 +60,7 @@ describe('locateLabels with the character bound', () => {
       // At the bound the prompt might fit, so it is tokenized: the token count then refuses it.
       const at = buildPrompt(MR, demos(over.slice(1)), row('q', 0));
       expect(at.text.length).toBe(limit);
-      expect(() => locateLabels(gpt2, at, { multiToken: 'error', maxPositions, name: 'training prompt 7' })).toThrow(/^training prompt 7 is \d+ tokens long, more than the model's limit of 40 positions/);
+      expect(() => locateLabels(gpt2, at, { maxPositions, name: 'training prompt 7' })).toThrow(/^training prompt 7 is \d+ tokens long, more than the model's limit of 40 positions/);
       expect(encode).toHaveBeenCalledTimes(1);
     } finally {
       encode.mockRestore();
@@ -69,6 +69,6 @@ describe('locateLabels with the character bound', () => {
 
   it('names the query when its text is the longest row', () => {
     const built = buildPrompt(MR, demos('dull'), row('y'.repeat(limit), 0));
-    expect(() => locateLabels(gpt2, built, { multiToken: 'error', maxPositions })).toThrow(/^The prompt is \d+ characters long, .* Its longest row, the query's text, is 520 characters/);
+    expect(() => locateLabels(gpt2, built, { maxPositions })).toThrow(/^The prompt is \d+ characters long, .* Its longest row, the query's text, is 520 characters/);
   });
 });

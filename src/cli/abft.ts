@@ -15,11 +15,12 @@ import { prepareTraining, runTraining } from './abft-train';
 export type { CliIo } from './abft-io';
 
 async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
-  const data = await loadRunData(args, (line) => io.stderr(line));
-  if (data.queries.length === 0) throw new UsageError('--queries is 0 (or the data has too few rows for test queries); eval needs at least one query');
+  // Options first, so a mistyped one is the only message, before the data is read and described.
   const k = numberOption(args, 'k', 4, 'int');
   const seed = numberOption(args, 'seed', 0, 'int');
   const labelScoring = labelScoringOption(args);
+  const data = await loadRunData(args, (line) => io.stderr(line));
+  if (data.queries.length === 0) throw new UsageError('--queries is 0 (or the data has too few rows for test queries); eval needs at least one query');
   const e = await io.engine();
   const run = await loadRunModel(e, args);
   try {

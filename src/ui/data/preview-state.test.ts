@@ -3,8 +3,8 @@ import type { PreviewInput, PromptPreview } from '../../train/protocol';
 import { blockingProblems, previewState, type PreviewAnswer } from './preview-state';
 
 const template = { inputPrefix: 'review: ', labelPrefix: 'sentiment: ', labelWords: ['negative', 'positive'], separator: '\n' };
-const input = (query: string): PreviewInput => ({ template, demonstrations: [{ text: 'a fine film', label: 1 }], query: { text: query, label: 0 }, longestRow: null });
-const preview = (problems: PromptPreview['problems']): PromptPreview => ({ characters: 40, tokens: [], tokenCount: 12, labelTokens: [], maxPositions: 512, problems });
+const input = (query: string): PreviewInput => ({ template, labelScoring: 'sequence', demonstrations: [{ text: 'a fine film', label: 1 }], query: { text: query, label: 0 }, longestRow: null });
+const preview = (problems: PromptPreview['problems']): PromptPreview => ({ characters: 40, tokens: [], tokenCount: 12, labelTokens: [], answers: [], maxPositions: 512, problems });
 
 describe('the prompt preview state', () => {
   const first = input('dull');
