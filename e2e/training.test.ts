@@ -10,7 +10,7 @@ import { defaultTrainCount, splitRows } from '../src/store/data-store';
 import type { TrainingData } from '../src/train/protocol';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
-import { openAppWithModel, waitForGpu, type AppPage } from './support/model-panel';
+import { loadedSummary, loadFolder, openAppWithModel, waitForGpu, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
 
 let server: AppServer;
@@ -246,6 +246,10 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
 
   it("trains with the Data step's label scoring: an end-to-end run on a label word of several tokens records the rule chosen", async () => {
     const { page } = app;
+    // The reload of the test before left the page with no model.
+    await openStep(page, 'Model');
+    await loadFolder(page, join(folder, 'tiny-llama'));
+    await loadedSummary(page);
     await openStep(page, 'Data');
     await page.getByLabel('Label scoring').selectOption('last');
     await page.getByLabel('Label word for class 1').fill('wonderful');
