@@ -153,6 +153,8 @@ describe('a run interrupted by a reload', () => {
     await configure(50);
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => stepText(page), { timeout: 240_000 }).toMatch(/^step [1-9]\d*\/50$/);
+    // The first autosave is on disk (its record was committed before it): what a reload then finds.
+    await expect.poll(async () => (await checkpointFiles()).some((n) => n.startsWith('.autosave-')), { timeout: 60_000 }).toBe(true);
     await reloadApp();
     const interrupted = page.getByTestId('interrupted-run');
     await interrupted.waitFor({ timeout: 30_000 });

@@ -10,7 +10,7 @@ import { memoryFolder } from '../model/files';
 import { loadModel, releaseModel, type LoadedModel } from '../model/load';
 import type { Architecture } from '../model/spec';
 import { tinyModelFiles } from '../model/testing/tiny-models';
-import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState } from './checkpoint';
+import { dataFingerprint, optionDifferences, readTrainingStateInfo, restoreTrainingState, saveTrainingState } from './checkpoint';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './options';
 import { Trainer, type StepMetrics } from './trainer';
 
@@ -126,6 +126,13 @@ describe('training checkpoints', () => {
     const byFirst = await fresh('llama', { ...OPTIONS, labelScoring: 'first' });
     await expect(restoreTrainingState(byFirst.e, byFirst.trainer, bytes, META)).rejects.toThrow(/other options \(labelScoring: checkpoint "sequence", this run "first"\)/);
     close(byFirst);
+  });
+
+  it('compares options one by one, whatever their key order, all but the number of steps', () => {
+    const reordered = Object.fromEntries(Object.entries(OPTIONS).reverse()) as unknown as TrainOptions;
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(OPTIONS));
+    expect(optionDifferences(OPTIONS, { ...reordered, steps: OPTIONS.steps + 5 })).toEqual([]);
+    expect(optionDifferences(OPTIONS, { ...reordered, lr: 0.5 })).toEqual([`lr: checkpoint ${OPTIONS.lr}, this run 0.5`]);
   });
 
   it('fingerprints the data: stable, and different for other rows or another template', async () => {

@@ -101,7 +101,8 @@ export async function readTrainingStateInfo(bytes: Uint8Array): Promise<Training
 /** Options that may change on resume: how many steps in all (every other one changes the trajectory). */
 const RESUMABLE_CHANGES: ReadonlySet<string> = new Set(['steps']);
 
-function optionDifferences(saved: TrainOptions, current: TrainOptions): string[] {
+/** Each option, but the number of steps, that `current` sets otherwise than `saved`, as "name: checkpoint …, this run …". */
+export function optionDifferences(saved: TrainOptions, current: TrainOptions): string[] {
   const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
   return [...keys]
     .filter((k) => !RESUMABLE_CHANGES.has(k))

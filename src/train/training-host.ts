@@ -10,7 +10,7 @@ import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
 import { AutosaveSchedule, autosaveName, isAutosaveName } from './autosave';
-import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
+import { dataFingerprint, optionDifferences, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
 import { checkpointStore } from './checkpoint-store';
 import { keepBaseAttention, releaseBaseAttention } from './attention-host';
 import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from './delta-norms';
@@ -348,8 +348,11 @@ export function restorableWeights(): RestorableWeights[] {
 /** The session to go on with: the same model and, but for the number of steps, the same options. */
 function continuable(options: TrainOptions): TrainingSession {
   if (!session || session.hosted !== hostedModel()) throw new InputError('There is no training session on this model to continue; start a new run.');
-  const withoutSteps = (o: TrainOptions) => JSON.stringify({ ...o, steps: 0 });
-  if (withoutSteps(options) !== withoutSteps(session.options)) throw new InputError('The settings differ from those of the session to continue (only the number of steps may change); start a new run instead.');
+  // Option by option: a session restored from a checkpoint holds its options in another key order.
+  const differences = optionDifferences(session.options, options);
+  if (differences.length > 0) {
+    throw new InputError(`The settings differ from those of the session to continue (${differences.join('; ')}); only the number of steps may change; start a new run instead.`);
+  }
   session = { ...session, options };
   return session;
 }
