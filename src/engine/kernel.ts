@@ -20,8 +20,17 @@ export interface KernelSpec {
   readonly bindings: readonly Access[];
 }
 
+const defined: KernelSpec[] = [];
+
 export function defineKernel(spec: KernelSpec): KernelSpec {
-  return Object.freeze({ ...spec });
+  const frozen = Object.freeze({ ...spec });
+  defined.push(frozen);
+  return frozen;
+}
+
+/** Every kernel defined by the modules imported so far: what the WGSL interface test checks. */
+export function definedKernels(): readonly KernelSpec[] {
+  return defined;
 }
 
 export function parseParams(params: KernelSpec['params']): { name: string; type: ParamType }[] {
