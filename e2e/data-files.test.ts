@@ -176,7 +176,9 @@ describe('data files in the Data step', () => {
       await page.screenshot({ path: join(SHOTS, 'data-files-huge-row.png') });
       expect(shown).toContain(`${text.length.toLocaleString('en')} characters in all`);
       expect(shown.length).toBeLessThan(1_000);
-      expect(longest.cpuMs).toBeLessThan(50);
+      // Parsing on the main thread took 1,200-1,700 ms of CPU here; off it, the longest task is ~40 ms
+      // (printed above). The bound leaves room for a loaded machine, where CPU time grows too.
+      expect(longest.cpuMs).toBeLessThan(250);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

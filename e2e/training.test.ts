@@ -95,7 +95,7 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     await page.waitForTimeout(1500);
     expect(await stepText(page)).toBe(pausedAt);
     await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => runState(page), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => runState(page), { timeout: 120_000 }).toBe('done');
     expect(await stepText(page)).toBe('step 3/3');
     expect(Number(await page.getByTestId('metric-loss').innerText())).toBeGreaterThan(0);
     expect(await page.getByTestId('metric-punishment').innerText()).toMatch(/^\d+\.\d+ → \d+\.\d+$/);
