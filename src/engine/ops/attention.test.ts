@@ -106,10 +106,16 @@ describe('attention against the float64 reference', () => {
     await checkAgainstReference(e, { B: 2, T: 33, Hq: 4, Hkv: 2, D: 64, scale: 0.2 }, mask, chosenRows(mask, 2, 33), 7);
   });
 
-  it('D=128 (the largest head dimension, 15-row tiles), T=20, GQA 4:1, right padding', async () => {
+  it('D=128 (Qwen3, 15-row tiles), T=20, GQA 4:1, right padding', async () => {
     const e = await testEngine();
     const mask = keyMaskFor(2, 20, 'right');
     await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 1, D: 128 }, mask, chosenRows(mask, 2, 20), 9);
+  });
+
+  it("D=256 (the largest head dimension, Gemma 3's; 7-row tiles) with Gemma's scale 256 ** -0.5 and a window, T=20, GQA 4:1", async () => {
+    const e = await testEngine();
+    const mask = keyMaskFor(2, 20, 'left');
+    await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 1, D: 256, scale: 256 ** -0.5, window: 6 }, mask, chosenRows(mask, 2, 20), 10);
   });
 
   // Gemma 3's local layers: window 1 sees only the query itself; with right padding the rows past the
@@ -216,7 +222,9 @@ describe('attention against the float64 reference', () => {
     expect(() => attention(e, q2, k, k, e.zeros([1, 4]))).toThrow(/keyMask has dtype f32/);
   });
 
-  it('counts FLOPs over the causal pairs', () => {
+  it('counts FLOPs over the causal pairs', async () => {
+    const e0 = await testEngine();
+    expect(() => attention(e0, e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1], 'i32'))).toThrow(/outside 1..256/);
     expect(attentionFlops(1, 2, 1, 4)).toEqual({ forward: 4 * 4 * 3, backward: 10 * 4 * 3 });
     // Window 2 over T = 4: rows see 1, 2, 2, 2 keys.
     expect(attentionFlops(1, 4, 1, 1, 2)).toEqual({ forward: 4 * 7, backward: 10 * 7 });

@@ -6,8 +6,12 @@ import { defineKernel, grid1d, type Access } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
 
 const WG = 64;
-/** Head dimensions above this would spill the per-row registers (q, accumulators) of the row kernels. */
-export const MAX_HEAD_DIM = 128;
+/**
+ * Gemma 3's head dimension (256), the largest of the supported architectures. The row kernels keep a
+ * row's q and accumulators (up to 4 x HEAD_DIM f32 in dk/dv) in private memory: past about 128 that
+ * spills from registers on most GPUs, slower but exact.
+ */
+export const MAX_HEAD_DIM = 256;
 const WORKGROUP_BYTES = 16384;
 
 const PARAMS = ['batch:u32', 'seq:u32', 'q_heads:u32', 'kv_heads:u32', 'rows:u32', 'scale:f32', 'has_dout:u32', 'out_heads:u32', 'head_list:u32', 'window:u32'] as const;

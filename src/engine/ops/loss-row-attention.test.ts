@@ -75,9 +75,9 @@ describe('loss-row attention against the float64 reference', () => {
     }
   }
 
-  it('D=128 and D=80 (two head dimensions per invocation in the dq pass), a set scale', async () => {
+  it('D=256, D=128 and D=80 (four and two head dimensions per invocation in the dq pass), a set scale', async () => {
     const e = await testEngine();
-    for (const D of [128, 80]) {
+    for (const D of [256, 128, 80]) {
       const mask = keyMaskFor(2, 20, 'left');
       await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 2, D, scale: 0.3 }, mask, Int32Array.from([13, 7]), D);
     }
