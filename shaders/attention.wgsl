@@ -377,8 +377,8 @@ fn attention_backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
     dv[d] = 0.0;
   }
   let key_real = j < p.seq && (bw_stats[row_index(b, hk * group, jc) * 3u + 2u] & 1u) != 0u;
-  // Queries before the block's first key see none of its keys, nor, under a sliding window, queries
-  // past the window of its last key.
+  // Queries before the block's first key see none of its keys, and under a sliding window neither do
+  // queries past the window of its last key.
   let first_query = wid.x * WG;
   let last_query = query_end(min(first_query + WG, p.seq) - 1u);
   let my_query_end = query_end(jc);
