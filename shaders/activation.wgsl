@@ -1,5 +1,6 @@
-// Elementwise activations and their backward passes: GELU (tanh form, as GPT-2), SiLU and the
-// SwiGLU product silu(gate) * up of Llama-style MLPs. One invocation per element.
+// Elementwise activations and their backward passes: GELU (tanh form, as GPT-2), SiLU and the gated
+// MLP products silu(gate) * up (SwiGLU, Llama-style MLPs) and gelu(gate) * up (GeGLU, Gemma's
+// gelu_pytorch_tanh, the same tanh form). One invocation per element.
 
 const WG: u32 = 256u;
 
@@ -15,12 +16,12 @@ struct Params { n: u32 }
 @group(0) @binding(2) var<storage, read> bdy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bdx: array<f32>;
 
-// SwiGLU forward: y = silu(gate) * up
+// SwiGLU and GeGLU forward: y = act(gate) * up
 @group(0) @binding(1) var<storage, read> sg_gate: array<f32>;
 @group(0) @binding(2) var<storage, read> sg_up: array<f32>;
 @group(0) @binding(3) var<storage, read_write> sg_y: array<f32>;
 
-// SwiGLU backward
+// SwiGLU and GeGLU backward
 @group(0) @binding(1) var<storage, read> sgb_gate: array<f32>;
 @group(0) @binding(2) var<storage, read> sgb_up: array<f32>;
 @group(0) @binding(3) var<storage, read> sgb_dy: array<f32>;
@@ -106,5 +107,22 @@ fn swiglu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let dy = sgb_dy[i];
     sgb_dgate[i] = dy * sgb_up[i] * silu_grad(g);
     sgb_dup[i] = dy * silu(g);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn geglu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < p.n) { sg_y[i] = gelu(sg_gate[i]) * sg_up[i]; }
+}
+
+@compute @workgroup_size(WG)
+fn geglu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < p.n) {
+    let g = sgb_gate[i];
+    let dy = sgb_dy[i];
+    sgb_dgate[i] = dy * sgb_up[i] * gelu_grad(g);
+    sgb_dup[i] = dy * gelu(g);
   }
 }

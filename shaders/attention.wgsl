@@ -1,7 +1,8 @@
 // Fused causal self-attention with key padding masks and grouped-query attention (GQA), forward and
 // backward, flash-attention style: no T x T matrix is ever stored. Layouts: q, out [B, T, Hq, D];
 // k, v [B, T, Hkv, D]; lse [B, Hq, T]. Query head h reads kv head h / (Hq / Hkv). Query i sees key j
-// when j <= i and key j is not padding.
+// when j <= i, key j is not padding and, under a sliding window (window > 0, Gemma's local layers),
+// i - j < window: the query and the window - 1 keys before it.
 //
 // The row kernels run one invocation per query (or key) row, keeping that row's vectors in
 // registers, while the workgroup streams tiles of the other side through workgroup memory.
@@ -24,6 +25,8 @@ struct Params {
   // attention_probs only: how many heads it returns, and whether pr_heads lists them (else 0..n-1).
   out_heads: u32,
   head_list: u32,
+  // Keys a query sees at most, itself included; 0 = all earlier keys (full causal attention).
+  window: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -100,6 +103,18 @@ fn kv_head(h: u32) -> u32 {
   return h / (p.q_heads / p.kv_heads);
 }
 
+// The first key query i sees under the sliding window.
+fn first_key(i: u32) -> u32 {
+  if (p.window == 0u || i < p.window) { return 0u; }
+  return i + 1u - p.window;
+}
+
+// One past the last query that sees key j under the sliding window.
+fn query_end(j: u32) -> u32 {
+  if (p.window == 0u) { return p.seq; }
+  return min(p.seq, j + p.window);
+}
+
 fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
@@ -135,9 +150,12 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   }
   var m = NO_SCORE;
   var l = 0.0;
-  // Keys after the workgroup's last query are invisible to all of its rows.
+  // Keys after the workgroup's last query are invisible to all of its rows, and so are keys before
+  // the window of its first query.
   let key_end = min(p.seq, (wid.x + 1u) * WG);
-  for (var j0 = 0u; j0 < key_end; j0 += TILE) {
+  let key_begin = first_key(wid.x * WG) / TILE * TILE;
+  let lo = first_key(i);
+  for (var j0 = key_begin; j0 < key_end; j0 += TILE) {
     load_kv_tile(b, hk, j0, lid);
     for (var t = lid; t < TILE; t += WG) {
       tile_flag[t] = 0u;
@@ -149,7 +167,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
       var s: array<f32, TILE>;
       var tile_max = NO_SCORE;
       for (var t = 0u; t < n; t++) {
-        if (tile_flag[t] != 0u) {
+        if (tile_flag[t] != 0u && j0 + t >= lo) {
           var dot = 0.0;
           for (var d = 0u; d < HEAD_DIM; d++) { dot += q[d] * tile_a[t * HEAD_DIM + d]; }
           s[t] = dot;
@@ -162,7 +180,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
         l *= correction;
         for (var d = 0u; d < HEAD_DIM; d++) { acc[d] *= correction; }
         for (var t = 0u; t < n; t++) {
-          if (tile_flag[t] != 0u) {
+          if (tile_flag[t] != 0u && j0 + t >= lo) {
             let pt = exp(s[t] - m_new);
             l += pt;
             for (var d = 0u; d < HEAD_DIM; d++) { acc[d] += pt * tile_b[t * HEAD_DIM + d]; }
@@ -199,7 +217,7 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let h = select(slot, u32(pr_heads[slot]), p.head_list != 0u);
   let row = pr_rows[b * p.rows + r];
   var prob = 0.0;
-  if (h < p.q_heads && row >= 0 && u32(row) < p.seq && j <= u32(row) && pr_mask[b * p.seq + j] != 0u) {
+  if (h < p.q_heads && row >= 0 && u32(row) < p.seq && j <= u32(row) && j >= first_key(u32(row)) && pr_mask[b * p.seq + j] != 0u) {
     let i = u32(row);
     let q0 = q_offset(b, i, h);
     let k0 = kv_offset(b, j, kv_head(h));
@@ -265,7 +283,7 @@ fn attention_backward_stats(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
   if (slot != 0u) {
     let g0 = grad_offset(b, h, slot - 1u);
     let hk = kv_head(h);
-    for (var j = 0u; j <= i; j++) {
+    for (var j = first_key(i); j <= i; j++) {
       if ((st_tok[b * p.seq + j] & 1u) != 0u) {
         let k0 = kv_offset(b, j, hk);
         var dot = 0.0;
@@ -305,7 +323,9 @@ fn attention_backward_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoc
   let slot = bw_stats[s0 + 2u] >> 1u;
   let g0 = grad_offset(b, h, max(slot, 1u) - 1u);
   let key_end = min(p.seq, (wid.x + 1u) * WG);
-  for (var j0 = 0u; j0 < key_end; j0 += TILE) {
+  let key_begin = first_key(wid.x * WG) / TILE * TILE;
+  let lo = first_key(ic);
+  for (var j0 = key_begin; j0 < key_end; j0 += TILE) {
     load_kv_tile(b, hk, j0, lid);
     for (var t = lid; t < TILE; t += WG) {
       tile_flag[t] = 0u;
@@ -315,7 +335,7 @@ fn attention_backward_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoc
     if (row_ok && j0 <= i) {
       let n = min(TILE, i + 1u - j0);
       for (var t = 0u; t < n; t++) {
-        if (tile_flag[t] != 0u) {
+        if (tile_flag[t] != 0u && j0 + t >= lo) {
           var s = 0.0;
           var dp = 0.0;
           for (var d = 0u; d < HEAD_DIM; d++) {
@@ -357,11 +377,14 @@ fn attention_backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
     dv[d] = 0.0;
   }
   let key_real = j < p.seq && (bw_stats[row_index(b, hk * group, jc) * 3u + 2u] & 1u) != 0u;
-  // Queries before the block's first key see none of its keys.
+  // Queries before the block's first key see none of its keys, and under a sliding window neither do
+  // queries past the window of its last key.
   let first_query = wid.x * WG;
+  let last_query = query_end(min(first_query + WG, p.seq) - 1u);
+  let my_query_end = query_end(jc);
   for (var gh = 0u; gh < group; gh++) {
     let h = hk * group + gh;
-    for (var i0 = first_query; i0 < p.seq; i0 += TILE) {
+    for (var i0 = first_query; i0 < last_query; i0 += TILE) {
       for (var e = lid; e < TILE * HEAD_DIM; e += WG) {
         let i = i0 + e / HEAD_DIM;
         if (i < p.seq) {
@@ -380,9 +403,9 @@ fn attention_backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
       }
       workgroupBarrier();
       if (key_real) {
-        // Row i sees key j only if i >= j; such a row sees at least key j, so its lse is real.
+        // Row i sees key j only if j <= i < query_end(j); such a row sees at least key j, so its lse is real.
         let t_start = max(j, i0) - i0;
-        let t_end = min(TILE, p.seq - i0);
+        let t_end = min(TILE, max(my_query_end, i0) - i0);
         for (var t = t_start; t < t_end; t++) {
           var s = 0.0;
           var dp = 0.0;

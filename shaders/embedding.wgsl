@@ -14,8 +14,9 @@
 const WG: u32 = 256u;
 const WG_SCATTER: u32 = 64u;
 
-struct GatherParams { n: u32, C: u32, V: u32, first: i32, keep: u32 }
-struct ScatterParams { N: u32, C: u32, V: u32, block: u32 }
+// scale multiplies the gathered rows and so their gradients: sqrt(hidden_size) for Gemma, else 1.
+struct GatherParams { n: u32, C: u32, V: u32, first: i32, keep: u32, scale: f32 }
+struct ScatterParams { N: u32, C: u32, V: u32, block: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> gp: GatherParams;
 @group(0) @binding(0) var<uniform> sp: ScatterParams;
 
@@ -36,7 +37,7 @@ fn embedding_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let c = i % gp.C;
   let id = f_ids[i / gp.C] - gp.first;
   if (id >= 0 && u32(id) < gp.V) {
-    f_y[i] = f_table[u32(id) * gp.C + c];
+    f_y[i] = f_table[u32(id) * gp.C + c] * gp.scale;
   } else if (gp.keep == 0u) {
     f_y[i] = 0.0;
   }
@@ -51,7 +52,7 @@ fn embedding_backward(@builtin(global_invocation_id) gid: vec3u) {
   for (var t = 0u; t < sp.N; t++) {
     let id = b_ids[t];
     if (id >= 0 && u32(id) >= lo && u32(id) < hi) {
-      b_table[u32(id) * sp.C + c] += b_dy[t * sp.C + c];
+      b_table[u32(id) * sp.C + c] += b_dy[t * sp.C + c] * sp.scale;
     }
   }
 }

@@ -2,8 +2,8 @@
 // their backward, from q of those rows only: no T x T work and no zero-padded q. Layouts:
 // q, dq [B, R, Hq, D] (the chosen rows' queries); k, dk [B, T, Hkv, D]; keyMask [B, T];
 // rows [B, R] i32 (each chosen row's position in its sequence); probs, dprobs, ds [B, Hq, R, T];
-// lse [B, Hq, R]. Masking as shaders/attention.wgsl: row i sees key j when j <= i and key j is not
-// padding; query head h reads kv head h / (Hq / Hkv); a row outside [0, T) or one that sees no key
+// lse [B, Hq, R]. Masking as shaders/attention.wgsl: row i sees key j when j <= i, key j is not
+// padding and, under a sliding window (window > 0), i - j < window; query head h reads kv head h / (Hq / Hkv); a row outside [0, T) or one that sees no key
 // gives probabilities 0 and lse 0.
 //
 // The row kernels run one workgroup per (row, head, sequence): invocations stride over the keys and
@@ -23,6 +23,8 @@ struct Params {
   q_heads: u32,
   kv_heads: u32,
   scale: f32,
+  // Keys a row sees at most, itself included; 0 = all earlier keys.
+  window: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -74,8 +76,13 @@ fn key_end(b: u32, r: u32) -> u32 {
   return select(0u, u32(row) + 1u, row >= 0 && u32(row) < p.seq);
 }
 
-fn visible(b: u32, j: u32, end: u32) -> bool {
-  return j < end && mask_in[b * p.seq + j] != 0u;
+// The first key the chosen row sees: end - window under a sliding window, else 0.
+fn key_begin(end: u32) -> u32 {
+  return select(0u, end - p.window, p.window != 0u && end > p.window);
+}
+
+fn visible(b: u32, j: u32, begin: u32, end: u32) -> bool {
+  return j >= begin && j < end && mask_in[b * p.seq + j] != 0u;
 }
 
 // The workgroup's copy of the row's query, which every invocation dots with its keys.
@@ -115,12 +122,13 @@ fn loss_row_probs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
   let b = wid.z;
   let hk = kv_head(h);
   let end = key_end(b, r);
+  let begin = key_begin(end);
   let out0 = row_index(b, h, r) * p.seq;
   load_q_row(b, r, h, lid);
   var m = NO_SCORE;
   var l = 0.0;
-  for (var j = lid; j < end; j += WG) {
-    if (visible(b, j, end)) {
+  for (var j = begin + lid; j < end; j += WG) {
+    if (visible(b, j, begin, end)) {
       let s = score(b, j, hk);
       fw_probs[out0 + j] = s;
       if (s > m) {
@@ -149,7 +157,7 @@ fn loss_row_probs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
   let lse = select(0.0, red_a[0] + log(row_sum), row_sum > 0.0);
   for (var j = lid; j < p.seq; j += WG) {
     var prob = 0.0;
-    if (visible(b, j, end)) { prob = exp(fw_probs[out0 + j] - lse); }
+    if (visible(b, j, begin, end)) { prob = exp(fw_probs[out0 + j] - lse); }
     fw_probs[out0 + j] = prob;
   }
   if (lid == 0u) { fw_lse[row_index(b, h, r)] = lse; }
@@ -166,13 +174,14 @@ fn loss_row_probs_backward_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_
   let b = wid.z;
   let hk = kv_head(h);
   let end = key_end(b, r);
+  let begin = key_begin(end);
   let row0 = row_index(b, h, r) * p.seq;
   let lse = bw_lse[row_index(b, h, r)];
   load_q_row(b, r, h, lid);
   var delta_part = 0.0;
   for (var j = lid; j < p.seq; j += WG) {
     var prob = 0.0;
-    if (visible(b, j, end)) { prob = exp(score(b, j, hk) - lse); }
+    if (visible(b, j, begin, end)) { prob = exp(score(b, j, hk) - lse); }
     // P_j waits in ds's slot until delta is known; the same invocation reads it back below.
     bw_ds[row0 + j] = prob;
     delta_part += prob * bw_dprobs[row0 + j];

@@ -1,4 +1,5 @@
-// LayerNorm (GPT-2) and RMSNorm (Llama) over the last dimension, forward and backward.
+// LayerNorm (GPT-2) and RMSNorm (Llama; Gemma's (1 + w) through weight_offset = 1) over the last
+// dimension, forward and backward.
 // Row kernels: one workgroup per row; each invocation sums a strided slice of the row, then a
 // tree reduction in workgroup memory combines the WG partial sums in a fixed order, so results
 // are deterministic for any C (1, odd, or many times WG).
@@ -8,9 +9,12 @@
 const WG: u32 = 256u;
 
 struct RowParams { rows: u32, C: u32, eps: f32 }
+// RMSNorm scales by (weight_offset + w): 0 for Llama and Qwen, 1 for Gemma.
+struct RmsRowParams { rows: u32, C: u32, eps: f32, weight_offset: f32 }
 struct GradParams { rows: u32, C: u32, chunk: u32 }
 
 @group(0) @binding(0) var<uniform> p: RowParams;
+@group(0) @binding(0) var<uniform> rp: RmsRowParams;
 @group(0) @binding(0) var<uniform> gp: GradParams;
 
 // layernorm_forward
@@ -126,35 +130,35 @@ fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_index(wid, nwg);
-  if (row >= p.rows) { return; }
-  let base = row * p.C;
+  if (row >= rp.rows) { return; }
+  let base = row * rp.C;
   var q = 0.0;
-  for (var c = lid; c < p.C; c += WG) {
+  for (var c = lid; c < rp.C; c += WG) {
     let v = rf_x[base + c];
     q += v * v;
   }
-  let rstd = inverseSqrt(workgroup_sum(vec2f(q, 0.0), lid).x / f32(p.C) + p.eps);
-  for (var c = lid; c < p.C; c += WG) {
-    rf_y[base + c] = rf_x[base + c] * rstd * rf_w[c];
+  let rstd = inverseSqrt(workgroup_sum(vec2f(q, 0.0), lid).x / f32(rp.C) + rp.eps);
+  for (var c = lid; c < rp.C; c += WG) {
+    rf_y[base + c] = rf_x[base + c] * rstd * (rp.weight_offset + rf_w[c]);
   }
   if (lid == 0u) { rf_rstd[row] = rstd; }
 }
 
-// dx = rstd * (g - xhat * mean(g * xhat)) with g = dy * w, xhat = x * rstd.
+// dx = rstd * (g - xhat * mean(g * xhat)) with g = dy * (weight_offset + w), xhat = x * rstd.
 @compute @workgroup_size(WG)
 fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_index(wid, nwg);
-  if (row >= p.rows) { return; }
-  let base = row * p.C;
+  if (row >= rp.rows) { return; }
+  let base = row * rp.C;
   let rstd = rb_rstd[row];
   var s = 0.0;
-  for (var c = lid; c < p.C; c += WG) {
-    s += rb_dy[base + c] * rb_w[c] * rb_x[base + c] * rstd;
+  for (var c = lid; c < rp.C; c += WG) {
+    s += rb_dy[base + c] * (rp.weight_offset + rb_w[c]) * rb_x[base + c] * rstd;
   }
-  let m = workgroup_sum(vec2f(s, 0.0), lid).x / f32(p.C);
-  for (var c = lid; c < p.C; c += WG) {
+  let m = workgroup_sum(vec2f(s, 0.0), lid).x / f32(rp.C);
+  for (var c = lid; c < rp.C; c += WG) {
     let xhat = rb_x[base + c] * rstd;
-    rb_dx[base + c] = rstd * (rb_dy[base + c] * rb_w[c] - xhat * m);
+    rb_dx[base + c] = rstd * (rb_dy[base + c] * (rp.weight_offset + rb_w[c]) - xhat * m);
   }
 }
 

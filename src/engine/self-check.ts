@@ -4,19 +4,19 @@
  * it to exercise the same kernels in a real Chromium.
  */
 import type { Engine } from './engine';
-import { gelu, geluBackward, swiglu } from './ops/activation';
+import { geglu, gegluBackward, gelu, geluBackward, swiglu } from './ops/activation';
 import { attention, attentionBackward, attentionProbs } from './ops/attention';
 import { embedding } from './ops/embedding';
 import { lossRowProbs, lossRowProbsBackward } from './ops/loss-row-attention';
 import { matmul, matmulBackward } from './ops/matmul';
-import { layerNorm, rmsNorm } from './ops/norm';
+import { layerNorm, rmsNorm, rmsNormBackward } from './ops/norm';
 import { rope, ropeInvFreq } from './ops/rope';
-import { geluBackwardRef, geluRef, swigluRef } from './reference/activation';
+import { gegluBackwardRef, gegluRef, geluBackwardRef, geluRef, swigluRef } from './reference/activation';
 import { attentionBackwardRef, attentionProbsRef, attentionRef, type AttentionDims } from './reference/attention';
 import { embeddingRef } from './reference/embedding';
 import { lossRowProbsBackwardRef, lossRowProbsRef } from './reference/loss-row-attention';
 import { matmulBackwardRef, matmulRef } from './reference/matmul';
-import { layerNormRef, rmsNormRef } from './reference/norm';
+import { layerNormRef, rmsNormBackwardRef, rmsNormRef } from './reference/norm';
 import { ropeRef } from './reference/rope';
 import { randomArray } from './random';
 
@@ -81,6 +81,18 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'GeGLU forward and backward (Gemma)',
+    rtol: 1e-6,
+    async run(e) {
+      const [g, u, dy] = [randomArray(300, 26, 5), randomArray(300, 27), randomArray(300, 28)];
+      const [gt, ut] = [e.upload(g, [3, 100]), e.upload(u, [3, 100])];
+      const grads = gegluBackward(e, gt, ut, e.upload(dy, [3, 100]));
+      const ref = gegluBackwardRef(g, u, dy);
+      const actual = [...(await e.read(geglu(e, gt, ut))), ...(await e.read(grads.dGate)), ...(await e.read(grads.dUp))];
+      return { actual, expected: [...gegluRef(g, u), ...ref.dGate, ...ref.dUp] };
+    },
+  },
+  {
     name: 'LayerNorm forward',
     rtol: 1e-5,
     async run(e) {
@@ -96,6 +108,20 @@ const CHECKS: Check[] = [
       const [x, w] = [randomArray(5 * 77, 9, 3), randomArray(77, 10)];
       const { y } = rmsNorm(e, e.upload(x, [5, 77]), e.upload(w, [77]), 1e-6);
       return { actual: await e.read(y), expected: rmsNormRef(x, w, 1e-6).y };
+    },
+  },
+  {
+    name: "QK-norm with Gemma's (1 + w), forward and backward",
+    rtol: 1e-5,
+    async run(e) {
+      // q [B, T, heads, head_dim] normalized per head with a [head_dim] weight.
+      const [x, w, dy] = [randomArray(3 * 4 * 32, 29, 3), randomArray(32, 30, 0.3), randomArray(3 * 4 * 32, 31)];
+      const [xt, wt] = [e.upload(x, [1, 3, 4, 32]), e.upload(w, [32])];
+      const { y, rstd } = rmsNorm(e, xt, wt, 1e-6, { weightOffset: 1 });
+      const { dx } = rmsNormBackward(e, xt, wt, rstd, e.upload(dy, [1, 3, 4, 32]), { weightOffset: 1 });
+      const ref = rmsNormRef(x, w, 1e-6, 1);
+      const actual = [...(await e.read(y)), ...(await e.read(dx))];
+      return { actual, expected: [...ref.y, ...rmsNormBackwardRef(x, w, ref.rstd, dy, 1).dx] };
     },
   },
   {
@@ -119,15 +145,31 @@ const CHECKS: Check[] = [
       return { actual: await e.read(embedding(e, e.upload(table, [11, 13]), e.upload(ids, [5], 'i32'))), expected: embeddingRef(table, ids, 13) };
     },
   },
-  ...attentionChecks(),
+  {
+    name: 'Embedding gather scaled by sqrt(hidden) (Gemma)',
+    // One f32 product per value: half an ulp, with an ulp of margin.
+    rtol: 1.2e-7,
+    async run(e) {
+      const table = randomArray(11 * 13, 32);
+      const ids = [3, 0, 10, 3, 7];
+      const scale = Math.fround(Math.sqrt(640));
+      const y = embedding(e, e.upload(table, [11, 13]), e.upload(ids, [5], 'i32'), { scale });
+      return { actual: await e.read(y), expected: embeddingRef(table, ids, 13, scale) };
+    },
+  },
+  ...attentionChecks(0),
+  ...attentionChecks(4),
 ];
 
 /**
  * Causal attention with grouped-query heads and a left-padded sequence: forward, last-row
- * probabilities, backward, and the loss-row kernels of ABFT's last layer.
+ * probabilities, backward, and the loss-row kernels of ABFT's last layer; again with a sliding window
+ * (Gemma 3's local layers), which reuses the same compiled pipelines.
  */
-function attentionChecks(): Check[] {
-  const dims: AttentionDims = { B: 2, T: 11, Hq: 4, Hkv: 2, D: 16 };
+function attentionChecks(window: number): Check[] {
+  const dims: AttentionDims = { B: 2, T: 11, Hq: 4, Hkv: 2, D: 16, window };
+  const opts = { window };
+  const named = (name: string) => (window ? `${name}, sliding window ${window}` : name);
   const { B, T, Hq, Hkv, D } = dims;
   const q = randomArray(B * T * Hq * D, 13);
   const k = randomArray(B * T * Hkv * D, 14);
@@ -145,50 +187,54 @@ function attentionChecks(): Check[] {
   });
   return [
     {
-      name: 'Attention forward (GQA, padding)',
+      name: named('Attention forward (GQA, padding)'),
       rtol: 1e-5,
       async run(e) {
         const t = upload(e);
-        const { out } = attention(e, t.q, t.k, t.v, t.keyMask);
+        const { out } = attention(e, t.q, t.k, t.v, t.keyMask, opts);
         return { actual: await e.read(out), expected: attentionRef(q, k, v, mask, dims).out };
       },
     },
     {
-      name: 'Attention last-row probabilities',
+      name: named('Attention last-row probabilities'),
       rtol: 1e-5,
       async run(e) {
         const t = upload(e);
-        const { lse } = attention(e, t.q, t.k, t.v, t.keyMask);
-        const probs = attentionProbs(e, t.q, t.k, lse, t.keyMask, e.upload(rows, [B, 1], 'i32'));
+        const { lse } = attention(e, t.q, t.k, t.v, t.keyMask, opts);
+        const probs = attentionProbs(e, t.q, t.k, lse, t.keyMask, e.upload(rows, [B, 1], 'i32'), opts);
         return { actual: await e.read(probs), expected: attentionProbsRef(q, k, mask, rows, dims) };
       },
     },
     {
-      name: 'Attention backward (dq, dk, dv)',
+      name: named('Attention backward (dq, dk, dv)'),
       rtol: 2e-5,
       async run(e) {
         const t = upload(e);
-        const { out, lse } = attention(e, t.q, t.k, t.v, t.keyMask);
-        const grads = attentionBackward(e, {
+        const { out, lse } = attention(e, t.q, t.k, t.v, t.keyMask, opts);
+        const grads = attentionBackward(
+          e,
+          {
           ...t,
           out,
           lse,
           dOut: e.upload(dOut, [B, T, Hq, D]),
           probsGrad: { rows: e.upload(rows, [B, 1], 'i32'), grad: e.upload(probsGrad, [B, Hq, 1, T]) },
-        });
+          },
+          opts,
+        );
         const ref = attentionBackwardRef({ q, k, v, keyMask: mask, dOut, probsGrad: { rows, grad: probsGrad } }, dims);
         const actual = [...(await e.read(grads.dq)), ...(await e.read(grads.dk)), ...(await e.read(grads.dv))];
         return { actual, expected: [...ref.dq, ...ref.dk, ...ref.dv] };
       },
     },
     {
-      name: 'Loss-row attention (probabilities, dq, dk)',
+      name: named('Loss-row attention (probabilities, dq, dk)'),
       rtol: 2e-5,
       async run(e) {
         const t = upload(e);
         const inputs = { q: e.upload(qRows, [B, 1, Hq, D]), k: t.k, keyMask: t.keyMask, rows: e.upload(rows, [B, 1], 'i32') };
-        const { probs, lse } = lossRowProbs(e, inputs);
-        const grads = lossRowProbsBackward(e, { ...inputs, lse, probsGrad: e.upload(probsGrad, [B, Hq, 1, T]) });
+        const { probs, lse } = lossRowProbs(e, inputs, opts);
+        const grads = lossRowProbsBackward(e, { ...inputs, lse, probsGrad: e.upload(probsGrad, [B, Hq, 1, T]) }, opts);
         const ref = lossRowProbsBackwardRef({ q: qRows, k, keyMask: mask, rows, probsGrad }, dims);
         const actual = [...(await e.read(probs)), ...(await e.read(grads.dq)), ...(await e.read(grads.dk))];
         return { actual, expected: [...lossRowProbsRef(qRows, k, mask, rows, dims).probs, ...ref.dq, ...ref.dk] };

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
-import { gelu, geluBackward, silu, siluBackward, swiglu, swigluBackward } from './activation';
-import { geluBackwardRef, geluRef, siluBackwardRef, siluRef, swigluBackwardRef, swigluRef } from '../reference/activation';
+import { geglu, gegluBackward, gelu, geluBackward, silu, siluBackward, swiglu, swigluBackward } from './activation';
+import { gegluBackwardRef, gegluRef, geluBackwardRef, geluRef, siluBackwardRef, siluRef, swigluBackwardRef, swigluRef } from '../reference/activation';
 import { expectClose } from '../testing/compare';
 import { finiteDifferenceGradient, weightedSum } from '../testing/finite-diff';
 import { testEngine } from '../testing/gpu';
@@ -26,18 +26,24 @@ describe('activations against the float64 reference', () => {
     });
   }
 
-  it('swiglu forward and backward on a batch of rows', async () => {
-    const e = await testEngine();
-    const shape = [3, 7, 33];
-    const n = 3 * 7 * 33;
-    const [g, u, dy] = [randomArray(n, 1, 5), randomArray(n, 2, 2), randomArray(n, 3)];
-    const [gt, ut, dyt] = [e.upload(g, shape), e.upload(u, shape), e.upload(dy, shape)];
-    expectClose(await e.read(swiglu(e, gt, ut)), swigluRef(g, u), F32_ELEMENTWISE, 'swiglu');
-    const { dGate, dUp } = swigluBackward(e, gt, ut, dyt);
-    const ref = swigluBackwardRef(g, u, dy);
-    expectClose(await e.read(dGate), ref.dGate, F32_ELEMENTWISE, 'swiglu dGate');
-    expectClose(await e.read(dUp), ref.dUp, F32_ELEMENTWISE, 'swiglu dUp');
-  });
+  const gatedProducts = [
+    { name: 'swiglu', forward: swiglu, backward: swigluBackward, ref: swigluRef, backwardRef: swigluBackwardRef },
+    { name: 'geglu', forward: geglu, backward: gegluBackward, ref: gegluRef, backwardRef: gegluBackwardRef },
+  ];
+  for (const { name, forward, backward, ref, backwardRef } of gatedProducts) {
+    it(`${name} forward and backward on a batch of rows`, async () => {
+      const e = await testEngine();
+      const shape = [3, 7, 33];
+      const n = 3 * 7 * 33;
+      const [g, u, dy] = [randomArray(n, 1, 5), randomArray(n, 2, 2), randomArray(n, 3)];
+      const [gt, ut, dyt] = [e.upload(g, shape), e.upload(u, shape), e.upload(dy, shape)];
+      expectClose(await e.read(forward(e, gt, ut)), ref(g, u), F32_ELEMENTWISE, name);
+      const { dGate, dUp } = backward(e, gt, ut, dyt);
+      const expected = backwardRef(g, u, dy);
+      expectClose(await e.read(dGate), expected.dGate, F32_ELEMENTWISE, `${name} dGate`);
+      expectClose(await e.read(dUp), expected.dUp, F32_ELEMENTWISE, `${name} dUp`);
+    });
+  }
 
   it('is finite at extreme inputs', async () => {
     const e = await testEngine();
@@ -54,10 +60,15 @@ describe('activation backward references against central finite differences (flo
   const FD = { rtol: 1e-7 };
   it('gelu', () => expectClose(geluBackwardRef(x, w), finiteDifferenceGradient((v) => weightedSum(geluRef(v), w), x), FD));
   it('silu', () => expectClose(siluBackwardRef(x, w), finiteDifferenceGradient((v) => weightedSum(siluRef(v), w), x), FD));
-  it('swiglu', () => {
-    const u = randomArray(17, 7);
-    const ref = swigluBackwardRef(x, u, w);
-    expectClose(ref.dGate, finiteDifferenceGradient((v) => weightedSum(swigluRef(v, u), w), x), FD, 'dGate');
-    expectClose(ref.dUp, finiteDifferenceGradient((v) => weightedSum(swigluRef(x, v), w), u), FD, 'dUp');
-  });
+  for (const [name, ref, backwardRef] of [
+    ['swiglu', swigluRef, swigluBackwardRef],
+    ['geglu', gegluRef, gegluBackwardRef],
+  ] as const) {
+    it(name, () => {
+      const u = randomArray(17, 7);
+      const grads = backwardRef(x, u, w);
+      expectClose(grads.dGate, finiteDifferenceGradient((v) => weightedSum(ref(v, u), w), x), FD, 'dGate');
+      expectClose(grads.dUp, finiteDifferenceGradient((v) => weightedSum(ref(x, v), w), u), FD, 'dUp');
+    });
+  }
 });

@@ -1,27 +1,24 @@
 import source from '../../../shaders/activation.wgsl?raw';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
-import { defineKernel, grid1d } from '../kernel';
+import { defineKernel, grid1d, type Access } from '../kernel';
 import { expectDType, type Tensor } from '../tensor';
 
 const WG = 256;
-const unary = (entryPoint: string) => defineKernel({ name: entryPoint, source, entryPoint, params: ['n:u32'], bindings: ['read', 'write'] });
-const unaryBackward = (entryPoint: string) =>
-  defineKernel({ name: entryPoint, source, entryPoint, params: ['n:u32'], bindings: ['read', 'read', 'write'] });
+const kernel = (entryPoint: string, bindings: Access[]) => defineKernel({ name: entryPoint, source, entryPoint, params: ['n:u32'], bindings });
+const ONE_IN: Access[] = ['read', 'write'];
+const TWO_IN: Access[] = ['read', 'read', 'write'];
+const GATED_BACKWARD: Access[] = ['read', 'read', 'read', 'write', 'write'];
 
 const kernels = {
-  gelu: unary('gelu_forward'),
-  geluBackward: unaryBackward('gelu_backward'),
-  silu: unary('silu_forward'),
-  siluBackward: unaryBackward('silu_backward'),
-  swiglu: defineKernel({ name: 'swiglu_forward', source, entryPoint: 'swiglu_forward', params: ['n:u32'], bindings: ['read', 'read', 'write'] }),
-  swigluBackward: defineKernel({
-    name: 'swiglu_backward',
-    source,
-    entryPoint: 'swiglu_backward',
-    params: ['n:u32'],
-    bindings: ['read', 'read', 'read', 'write', 'write'],
-  }),
+  gelu: kernel('gelu_forward', ONE_IN),
+  geluBackward: kernel('gelu_backward', TWO_IN),
+  silu: kernel('silu_forward', ONE_IN),
+  siluBackward: kernel('silu_backward', TWO_IN),
+  swiglu: kernel('swiglu_forward', TWO_IN),
+  swigluBackward: kernel('swiglu_backward', GATED_BACKWARD),
+  geglu: kernel('geglu_forward', TWO_IN),
+  gegluBackward: kernel('geglu_backward', GATED_BACKWARD),
 };
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -65,8 +62,22 @@ export function swiglu(e: Engine, gate: Tensor, up: Tensor): Tensor {
 }
 
 export function swigluBackward(e: Engine, gate: Tensor, up: Tensor, dy: Tensor): { dGate: Tensor; dUp: Tensor } {
-  sameShape('swigluBackward', gate, up);
-  sameShape('swigluBackward', gate, dy);
-  const [dGate, dUp] = elementwise(e, kernels.swigluBackward, [gate, up, dy], 2);
+  return gatedBackward('swigluBackward', e, kernels.swigluBackward, gate, up, dy);
+}
+
+/** gelu(gate) * up with GELU's tanh form: Gemma's MLP (`gelu_pytorch_tanh`). */
+export function geglu(e: Engine, gate: Tensor, up: Tensor): Tensor {
+  sameShape('geglu', gate, up);
+  return elementwise(e, kernels.geglu, [gate, up], 1)[0];
+}
+
+export function gegluBackward(e: Engine, gate: Tensor, up: Tensor, dy: Tensor): { dGate: Tensor; dUp: Tensor } {
+  return gatedBackward('gegluBackward', e, kernels.gegluBackward, gate, up, dy);
+}
+
+function gatedBackward(op: string, e: Engine, kernel: (typeof kernels)['swigluBackward'], gate: Tensor, up: Tensor, dy: Tensor): { dGate: Tensor; dUp: Tensor } {
+  sameShape(op, gate, up);
+  sameShape(op, gate, dy);
+  const [dGate, dUp] = elementwise(e, kernel, [gate, up, dy], 2);
   return { dGate, dUp };
 }

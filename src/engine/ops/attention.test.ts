@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attention, attentionBackward, attentionFlops, attentionProbs } from './attention';
-import { attentionBackwardRef, attentionFullRef, attentionProbsRef, attentionRef, type AttentionDims } from '../reference/attention';
+import { attentionBackwardRef, attentionFullRef, attentionProbsRef, attentionRef, firstKeyRef, type AttentionDims } from '../reference/attention';
 import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { expectClose } from '../testing/compare';
@@ -49,18 +49,19 @@ async function checkAgainstReference(e: Engine, dims: AttentionDims, mask: Int32
   const rowsT = e.upload(rows, [B, R], 'i32');
   const dOutT = e.upload(dOut, [B, T, Hq, D]);
   const gradT = e.upload(grad, [B, Hq, R, T]);
+  const opts = { scale: dims.scale, window: dims.window };
 
-  const { out, lse } = attention(e, qt, kt, vt, maskT, { scale: dims.scale });
+  const { out, lse } = attention(e, qt, kt, vt, maskT, opts);
   const ref = attentionRef(q, k, v, mask, dims);
   expectClose(await e.read(out), ref.out, F32_FORWARD, 'out');
   expectClose(await e.read(lse), ref.lse, F32_FORWARD, 'lse');
 
-  const probs = await e.read(attentionProbs(e, qt, kt, lse, maskT, rowsT, { scale: dims.scale }));
+  const probs = await e.read(attentionProbs(e, qt, kt, lse, maskT, rowsT, opts));
   expectClose(probs, attentionProbsRef(q, k, mask, rows, dims), F32_FORWARD, 'probs');
   for (let row = 0; row < B * Hq * R; row++) {
     const b = Math.floor(row / (Hq * R));
     const i = rows[b * R + (row % R)];
-    const sees = mask.subarray(b * T, b * T + i + 1).some((m) => m !== 0);
+    const sees = mask.subarray(b * T + firstKeyRef(i, dims), b * T + i + 1).some((m) => m !== 0);
     let sum = 0;
     for (let j = 0; j < T; j++) sum += probs[row * T + j];
     expect(Math.abs(sum - (sees ? 1 : 0)), `probability row ${row} sums to ${sum}`).toBeLessThan(ROW_SUM_TOL);
@@ -71,7 +72,7 @@ async function checkAgainstReference(e: Engine, dims: AttentionDims, mask: Int32
     const got = attentionBackward(
       e,
       { q: qt, k: kt, v: vt, out, lse, keyMask: maskT, dOut: use.dOut ? dOutT : undefined, probsGrad: use.grad ? { rows: rowsT, grad: gradT } : undefined },
-      { scale: dims.scale },
+      opts,
     );
     const want = attentionBackwardRef({ q, k, v, keyMask: mask, dOut: use.dOut ? dOut : undefined, probsGrad: use.grad ? { rows, grad } : undefined }, dims);
     expectClose(await e.read(got.dq), want.dq, F32_BACKWARD, `dq (${name})`);
@@ -105,10 +106,46 @@ describe('attention against the float64 reference', () => {
     await checkAgainstReference(e, { B: 2, T: 33, Hq: 4, Hkv: 2, D: 64, scale: 0.2 }, mask, chosenRows(mask, 2, 33), 7);
   });
 
-  it('D=128 (the largest head dimension, 15-row tiles), T=20, GQA 4:1, right padding', async () => {
+  it('D=128 (Qwen3, 15-row tiles), T=20, GQA 4:1, right padding', async () => {
     const e = await testEngine();
     const mask = keyMaskFor(2, 20, 'right');
     await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 1, D: 128 }, mask, chosenRows(mask, 2, 20), 9);
+  });
+
+  it("D=256 (the largest head dimension, Gemma 3's; 7-row tiles) with Gemma's scale 256 ** -0.5 and a window, T=20, GQA 4:1", async () => {
+    const e = await testEngine();
+    const mask = keyMaskFor(2, 20, 'left');
+    await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 1, D: 256, scale: 256 ** -0.5, window: 6 }, mask, chosenRows(mask, 2, 20), 10);
+  });
+
+  // Gemma 3's local layers: window 1 sees only the query itself; with right padding the rows past the
+  // last real token see nothing once their window holds only padding. T = 70 with D = 64 (31-row tiles)
+  // starts the key tiles of the second workgroup past 0, off a tile boundary, and ends dk/dv's query
+  // loop before the last row.
+  for (const [T, D, window, padding] of [
+    [33, 16, 1, 'left'],
+    [33, 16, 5, 'right'],
+    [33, 8, 32, 'none'],
+    [70, 64, 40, 'right'],
+    [70, 8, 7, 'left'],
+  ] as const) {
+    it(`sliding window ${window}, T=${T} D=${D} GQA 4:2, ${padding} padding`, async () => {
+      const e = await testEngine();
+      const mask = keyMaskFor(2, T, padding);
+      await checkAgainstReference(e, { B: 2, T, Hq: 4, Hkv: 2, D, window }, mask, chosenRows(mask, 2, T), T + D + window);
+    });
+  }
+
+  it('a window of T or more is full causal attention', async () => {
+    const e = await testEngine();
+    const [B, T, H, D] = [1, 9, 2, 8];
+    const [q, k] = [e.upload(randomArray(B * T * H * D, 51), [B, T, H, D]), e.upload(randomArray(B * T * H * D, 52), [B, T, H, D])];
+    const mask = e.upload(keyMaskFor(B, T, 'none'), [B, T], 'i32');
+    const full = await e.read(attention(e, q, k, k, mask).out);
+    expect(await e.read(attention(e, q, k, k, mask, { window: T }).out)).toEqual(full);
+    expect(await e.read(attention(e, q, k, k, mask, { window: 1000 }).out)).toEqual(full);
+    expect(() => attention(e, q, k, k, mask, { window: -1 })).toThrow(/window = -1/);
+    expect(() => attention(e, q, k, k, mask, { window: 2.5 })).toThrow(/window = 2.5/);
   });
 
   it('B=3 with T past one workgroup (T=70) and duplicate chosen rows', async () => {
@@ -185,14 +222,18 @@ describe('attention against the float64 reference', () => {
     expect(() => attention(e, q2, k, k, e.zeros([1, 4]))).toThrow(/keyMask has dtype f32/);
   });
 
-  it('counts FLOPs over the causal pairs', () => {
+  it('counts FLOPs over the causal pairs', async () => {
+    const e0 = await testEngine();
+    expect(() => attention(e0, e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1, 1, 257]), e0.zeros([1, 1], 'i32'))).toThrow(/outside 1..256/);
     expect(attentionFlops(1, 2, 1, 4)).toEqual({ forward: 4 * 4 * 3, backward: 10 * 4 * 3 });
+    // Window 2 over T = 4: rows see 1, 2, 2, 2 keys.
+    expect(attentionFlops(1, 4, 1, 1, 2)).toEqual({ forward: 4 * 7, backward: 10 * 7 });
   });
 });
 
-describe('attention backward reference against central finite differences (float64)', () => {
+describe.each([0, 2])('attention backward reference against central finite differences (float64), window %i', (window) => {
   // Sequence 0 left-padded, sequence 1 right-padded; sequence 1 chooses row 2 twice.
-  const dims: AttentionDims = { B: 2, T: 4, Hq: 2, Hkv: 1, D: 3, scale: 0.7 };
+  const dims: AttentionDims = { B: 2, T: 4, Hq: 2, Hkv: 1, D: 3, scale: 0.7, window };
   const mask = Int32Array.from([0, 1, 1, 1, 1, 1, 1, 0]);
   const rows = Int32Array.from([3, 1, 2, 2]);
   const q = randomArray(2 * 4 * 2 * 3, 21, 2);

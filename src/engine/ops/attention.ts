@@ -6,11 +6,15 @@ import { defineKernel, grid1d, type Access } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
 
 const WG = 64;
-/** Head dimensions above this would spill the per-row registers (q, accumulators) of the row kernels. */
-export const MAX_HEAD_DIM = 128;
+/**
+ * Gemma 3's head dimension (256), the largest of the supported architectures. The row kernels keep a
+ * row's q and accumulators (up to 4 x HEAD_DIM f32 in dk/dv) in private memory: past about 128 that
+ * spills from registers on most GPUs, slower but exact.
+ */
+export const MAX_HEAD_DIM = 256;
 const WORKGROUP_BYTES = 16384;
 
-const PARAMS = ['batch:u32', 'seq:u32', 'q_heads:u32', 'kv_heads:u32', 'rows:u32', 'scale:f32', 'has_dout:u32', 'out_heads:u32', 'head_list:u32'] as const;
+const PARAMS = ['batch:u32', 'seq:u32', 'q_heads:u32', 'kv_heads:u32', 'rows:u32', 'scale:f32', 'has_dout:u32', 'out_heads:u32', 'head_list:u32', 'window:u32'] as const;
 const kernel = (entryPoint: string, bindings: Access[]) => defineKernel({ name: entryPoint, source, entryPoint, params: PARAMS, bindings });
 
 const kernels = {
@@ -24,8 +28,20 @@ const kernels = {
 };
 
 export interface AttentionOptions {
-  /** Multiplies q . k before the softmax; 1 / sqrt(D) by default. */
+  /** Multiplies q . k before the softmax; 1 / sqrt(D) by default (Gemma: query_pre_attn_scalar ** -0.5). */
   readonly scale?: number;
+  /**
+   * Sliding-window attention: query i sees at most `window` keys, itself and the window - 1 before it
+   * (HF's `sliding_window`: key j is seen when i - window < j <= i). 0 or absent: every earlier key.
+   */
+  readonly window?: number;
+}
+
+/** Checks opts.window and returns it as the kernels' `window` parameter (0 = no window). */
+export function attentionWindow(op: string, opts: AttentionOptions): number {
+  const window = opts.window ?? 0;
+  if (!Number.isInteger(window) || window < 0 || window > 2 ** 31 - 1) throw new Error(`${op}: window = ${opts.window}, expected a non-negative integer (0 = full causal)`);
+  return window;
 }
 
 export interface AttentionProbsGrad {
@@ -55,6 +71,7 @@ interface Dims {
   readonly Hkv: number;
   readonly D: number;
   readonly scale: number;
+  readonly window: number;
 }
 
 /**
@@ -80,7 +97,7 @@ function attentionDims(op: string, q: Tensor, k: Tensor, keyMask: Tensor, opts: 
   if (keyMask.dtype !== 'u32' && keyMask.dtype !== 'i32') throw new ShapeError(op, `keyMask has dtype ${keyMask.dtype}, expected u32 or i32`);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   if (!Number.isFinite(scale)) throw new Error(`${op}: scale ${opts.scale} is not finite`);
-  return { B, T, Hq, Hkv, D, scale };
+  return { B, T, Hq, Hkv, D, scale, window: attentionWindow(op, opts) };
 }
 
 function expectRows(op: string, rows: Tensor, B: number): number {
@@ -90,7 +107,7 @@ function expectRows(op: string, rows: Tensor, B: number): number {
 }
 
 function params(d: Dims, rows: number, hasDOut: boolean) {
-  return { batch: d.B, seq: d.T, q_heads: d.Hq, kv_heads: d.Hkv, rows, scale: d.scale, has_dout: hasDOut ? 1 : 0, out_heads: d.Hq, head_list: 0 };
+  return { batch: d.B, seq: d.T, q_heads: d.Hq, kv_heads: d.Hkv, rows, scale: d.scale, has_dout: hasDOut ? 1 : 0, out_heads: d.Hq, head_list: 0, window: d.window };
 }
 
 function constants(d: Dims) {
@@ -99,7 +116,8 @@ function constants(d: Dims) {
 
 /**
  * Causal self-attention with key padding and grouped-query heads. q [B, T, Hq, D]; k, v [B, T, Hkv, D];
- * keyMask [B, T] (1 = real token, 0 = padding, left or right). Query i sees keys j <= i that are real.
+ * keyMask [B, T] (1 = real token, 0 = padding, left or right). Query i sees keys j <= i that are real
+ * (and within `opts.window` of it, if set).
  * Returns out [B, T, Hq, D] and lse [B, Hq, T], the log-sum-exp of each row's scaled scores, which the
  * backward and `attentionProbs` reuse. A row that sees no key gets out 0 and lse 0.
  */
@@ -209,11 +227,13 @@ export function attentionBackward(e: Engine, inputs: AttentionBackwardInputs, op
 }
 
 /**
- * FLOPs of causal attention over all B * Hq * T (T + 1) / 2 visible (query, key) pairs, counting a
- * multiply-add as 2: the forward does q.k and p v (4D per pair); the backward recomputes q.k and does
- * dO.v, dv, dq and dk (10D per pair). Softmax exponentials are not counted.
+ * FLOPs of causal attention over all B * Hq * T (T + 1) / 2 visible (query, key) pairs (fewer under a
+ * sliding window), counting a multiply-add as 2: the forward does q.k and p v (4D per pair); the
+ * backward recomputes q.k and does dO.v, dv, dq and dk (10D per pair). Softmax exponentials are not counted.
  */
-export function attentionFlops(B: number, T: number, Hq: number, D: number): { forward: number; backward: number } {
-  const pairs = (B * Hq * T * (T + 1)) / 2;
+export function attentionFlops(B: number, T: number, Hq: number, D: number, window = 0): { forward: number; backward: number } {
+  // Query i sees min(i + 1, W) keys: the first W rows a triangle, the rest W each.
+  const W = window === 0 ? T : Math.min(window, T);
+  const pairs = B * Hq * ((W * (W + 1)) / 2 + (T - W) * W);
   return { forward: 4 * D * pairs, backward: 10 * D * pairs };
 }

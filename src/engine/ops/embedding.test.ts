@@ -8,6 +8,11 @@ import { randomArray, randomInts } from '../random';
 
 // The forward pass copies f32 values: anything but an exact match is a bug.
 const EXACT = { rtol: 0 };
+// A scaled row is one correctly rounded f32 product per value: half an ulp (<= 6e-8 relative);
+// one ulp of margin for GPUs that round less carefully.
+const F32_PRODUCT = { rtol: 1.2e-7 };
+// Gemma 3 270m's embed_scale: sqrt(hidden_size = 640) in f32, as HF's embed_scale.to(float32).
+const GEMMA_SCALE = Math.fround(Math.sqrt(640));
 // dTable sums <= ~15 dy rows per id (repeats below) in token order: <= 15 roundings of partial sums
 // no larger than 15 max|dy|, ~1e-6 of max|expected| at worst; lavapipe shows ~1e-7.
 const F32_REPEATED_SUM = { rtol: 2e-6 };
@@ -77,6 +82,25 @@ describe('embedding against the float64 reference', () => {
     expect(() => embedding(e, e.zeros([4, C]), idt, { firstRow: -1 })).toThrow(/firstRow = -1/);
   });
 
+  it("scales the rows and their gradients by Gemma's sqrt(hidden_size), into a tied gradient too", async () => {
+    const e = await testEngine();
+    const [V, C, N] = [301, 129, 48];
+    const table = randomArray(V * C, 71);
+    const ids = testIds(N, V, 72);
+    const dy = randomArray(N * C, 73);
+    const [tt, idt, dyt] = [e.upload(table, [V, C]), e.upload(ids, [N], 'i32'), e.upload(dy, [N, C])];
+    const opts = { scale: GEMMA_SCALE };
+    expectClose(await e.read(embedding(e, tt, idt, opts)), embeddingRef(table, ids, C, GEMMA_SCALE), F32_PRODUCT, 'scaled y');
+    const expected = embeddingBackwardRef(ids, dy, V, C, GEMMA_SCALE);
+    expectClose(await e.read(embeddingBackward(e, idt, dyt, V, opts)), expected, F32_REPEATED_SUM, 'scaled dTable');
+    // Tied embeddings: the LM head's gradient already sits in `out`; the scaled input gradient adds to it.
+    const head = randomArray(V * C, 74);
+    const out = e.upload(head, [V, C]);
+    embeddingBackward(e, idt, dyt, V, { ...opts, out, accumulate: true });
+    expectClose(await e.read(out), expected.map((v, i) => v + head[i]), F32_REPEATED_SUM, 'scaled dTable accumulated');
+    expect(() => embedding(e, tt, idt, { scale: Infinity })).toThrow(/scale = Infinity/);
+  });
+
   it('is deterministic: repeated runs give identical bits', async () => {
     const e = await testEngine();
     const [V, C, N] = [3, 33, 200];
@@ -104,5 +128,13 @@ describe('embedding backward reference against central finite differences (float
     const table = randomArray(V * C, 41);
     const w = randomArray(ids.length * C, 42);
     expectClose(embeddingBackwardRef(ids, w, V, C), finiteDifferenceGradient((v) => weightedSum(embeddingRef(v, ids, C), w), table), { rtol: 1e-7 });
+  });
+
+  it("scaled by Gemma's sqrt(hidden_size)", () => {
+    const [V, C, scale] = [5, 3, Math.sqrt(640)];
+    const ids = [0, 3, 3, -1, 4, 0, 5, 3];
+    const table = randomArray(V * C, 43);
+    const w = randomArray(ids.length * C, 44);
+    expectClose(embeddingBackwardRef(ids, w, V, C, scale), finiteDifferenceGradient((v) => weightedSum(embeddingRef(v, ids, C, scale), w), table), { rtol: 1e-7 });
   });
 });

@@ -11,24 +11,39 @@ const WG_SCATTER = 64;
 const SCATTER_TARGET_INVOCATIONS = 16384;
 
 const kernels = {
-  embedding: defineKernel({ name: 'embedding_forward', source, entryPoint: 'embedding_forward', params: ['n:u32', 'C:u32', 'V:u32', 'first:i32', 'keep:u32'], bindings: ['read', 'read', 'write'] }),
+  embedding: defineKernel({ name: 'embedding_forward', source, entryPoint: 'embedding_forward', params: ['n:u32', 'C:u32', 'V:u32', 'first:i32', 'keep:u32', 'scale:f32'], bindings: ['read', 'read', 'write'] }),
   embeddingBackward: defineKernel({
     name: 'embedding_backward',
     source,
     entryPoint: 'embedding_backward',
-    params: ['N:u32', 'C:u32', 'V:u32', 'block:u32'],
+    params: ['N:u32', 'C:u32', 'V:u32', 'block:u32', 'scale:f32'],
     bindings: ['read', 'read', 'write'],
   }),
 };
 
-export interface EmbeddingBackwardOptions {
+export interface EmbeddingScaleOption {
+  /**
+   * Multiplies the gathered rows (and, in the backward, their gradients): Gemma's embedding scaling,
+   * sqrt(hidden_size) rounded to the embedding dtype as HF does (`embed_scale.to(weight.dtype)`, so
+   * Math.fround(Math.sqrt(H)) for f32 weights). 1 by default, which copies rows exactly.
+   */
+  readonly scale?: number;
+}
+
+function scaleOf(op: string, opts: EmbeddingScaleOption): number {
+  const scale = opts.scale ?? 1;
+  if (!Number.isFinite(scale)) throw new Error(`${op}: scale = ${opts.scale}, expected a finite number`);
+  return scale;
+}
+
+export interface EmbeddingBackwardOptions extends EmbeddingScaleOption {
   /** Where dTable goes ([V, C]); by default a new tensor. */
   readonly out?: Tensor;
   /** Add into `out` instead of overwriting it (tied input/output embeddings share one gradient). */
   readonly accumulate?: boolean;
 }
 
-export interface EmbeddingOptions {
+export interface EmbeddingOptions extends EmbeddingScaleOption {
   /** The vocabulary id of the table's first row: the table is the chunk [firstRow, firstRow + V) of a split vocabulary. */
   readonly firstRow?: number;
   /** Written in place ([...ids.shape, C]); rows whose id the table does not hold are left as they are. */
@@ -57,12 +72,13 @@ export function embedding(e: Engine, table: Tensor, ids: Tensor, opts: Embedding
   } else {
     y = e.empty([...ids.shape, C]);
   }
-  e.run(kernels.embedding, { params: { n: y.size, C, V, first, keep: Number(opts.out !== undefined) }, tensors: [table, ids, y], workgroups: grid1d(y.size, WG) });
+  const scale = scaleOf('embedding', opts);
+  e.run(kernels.embedding, { params: { n: y.size, C, V, first, keep: Number(opts.out !== undefined), scale }, tensors: [table, ids, y], workgroups: grid1d(y.size, WG) });
   return y;
 }
 
 /**
- * dTable[v, :] = sum of dy[t, :] over the tokens t with ids[t] = v, summed in token order, so the
+ * dTable[v, :] = sum of scale * dy[t, :] over the tokens t with ids[t] = v, summed in token order, so the
  * result is bit-identical from run to run; gradients of out-of-range ids are dropped. dy is [N, C]
  * or [...ids.shape, C]. See shaders/embedding.wgsl for the cost (O(N) serial adds per column).
  */
@@ -90,7 +106,7 @@ export function embeddingBackward(e: Engine, ids: Tensor, dy: Tensor, vocabSize:
   const wanted = Math.ceil(SCATTER_TARGET_INVOCATIONS / (columnGroups * WG_SCATTER));
   const block = Math.ceil(V / Math.min(V, wanted));
   e.run(kernels.embeddingBackward, {
-    params: { N: ids.size, C, V, block },
+    params: { N: ids.size, C, V, block, scale: scaleOf(op, opts) },
     tensors: [ids, dy, out],
     workgroups: [columnGroups, Math.ceil(V / block)],
   });

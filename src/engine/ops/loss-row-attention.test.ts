@@ -43,7 +43,7 @@ async function checkAgainstReference(
   const k = randomArray(B * T * Hkv * D, seed + 1, 2);
   const probsGrad = randomArray(B * Hq * R * T, seed + 2);
   const inputs = { q: e.upload(q, [B, R, Hq, D]), k: e.upload(k, [B, T, Hkv, D]), keyMask: e.upload(mask, [B, T], 'i32'), rows: e.upload(rows, [B, R], 'i32') };
-  const opts = { scale: dims.scale };
+  const opts = { scale: dims.scale, window: dims.window };
 
   const { probs, lse } = lossRowProbs(e, inputs, opts);
   const ref = lossRowProbsRef(q, k, mask, rows, dims);
@@ -75,9 +75,9 @@ describe('loss-row attention against the float64 reference', () => {
     }
   }
 
-  it('D=128 and D=80 (two head dimensions per invocation in the dq pass), a set scale', async () => {
+  it('D=256, D=128 and D=80 (four and two head dimensions per invocation in the dq pass), a set scale', async () => {
     const e = await testEngine();
-    for (const D of [128, 80]) {
+    for (const D of [256, 128, 80]) {
       const mask = keyMaskFor(2, 20, 'left');
       await checkAgainstReference(e, { B: 2, T: 20, Hq: 4, Hkv: 2, D, scale: 0.3 }, mask, Int32Array.from([13, 7]), D);
     }
@@ -91,6 +91,20 @@ describe('loss-row attention against the float64 reference', () => {
     const rows = Int32Array.from([2, 11, 5, 5, -1, T]);
     await checkAgainstReference(e, { B: 3, T, Hq: 2, Hkv: 1, D: 8 }, mask, rows, 5);
   });
+
+  // Gemma 3's local layers. Window 1: the row sees itself only; a window reaching back into left padding;
+  // a window past one workgroup of keys (the forward's key loop starts past 0).
+  for (const [T, window, padding, rows] of [
+    [12, 1, 'left', [11, 6, 11, 9]],
+    [12, 4, 'left', [11, 5, 11, 8]],
+    [200, 70, 'right', [199, 150, 120, 64]],
+  ] as const) {
+    it(`sliding window ${window}, T=${T}, ${padding} padding, two rows per sequence`, async () => {
+      const e = await testEngine();
+      const mask = keyMaskFor(2, T, padding);
+      await checkAgainstReference(e, { B: 2, T, Hq: 4, Hkv: 2, D: 16, window }, mask, Int32Array.from(rows), T + window);
+    });
+  }
 
   it('T=2048 (keys looped past one workgroup many times), right padding', async () => {
     const e = await testEngine();
@@ -157,9 +171,9 @@ describe('loss-row attention against the float64 reference', () => {
   });
 });
 
-describe('loss-row attention backward reference against central finite differences (float64)', () => {
+describe.each([0, 2])('loss-row attention backward reference against central finite differences (float64), window %i', (window) => {
   // Sequence 0 left-padded, sequence 1 right-padded, GQA 2:1, two rows per sequence (one repeated).
-  const dims: AttentionDims = { B: 2, T: 5, Hq: 2, Hkv: 1, D: 3, scale: 0.7 };
+  const dims: AttentionDims = { B: 2, T: 5, Hq: 2, Hkv: 1, D: 3, scale: 0.7, window };
   const mask = Int32Array.from([0, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
   const rows = Int32Array.from([4, 2, 3, 3]);
   const q = randomArray(2 * 2 * 2 * 3, 21, 2);

@@ -4,11 +4,11 @@ import type { Engine } from '../engine';
 import { ShapeError } from '../errors';
 import { defineKernel, grid1d, type Access } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
-import { MAX_HEAD_DIM, type AttentionOptions } from './attention';
+import { attentionWindow, MAX_HEAD_DIM, type AttentionOptions } from './attention';
 
 const WG = 64;
 
-const PARAMS = ['batch:u32', 'seq:u32', 'rows:u32', 'q_heads:u32', 'kv_heads:u32', 'scale:f32'] as const;
+const PARAMS = ['batch:u32', 'seq:u32', 'rows:u32', 'q_heads:u32', 'kv_heads:u32', 'scale:f32', 'window:u32'] as const;
 const kernel = (entryPoint: string, bindings: Access[]) => defineKernel({ name: entryPoint, source, entryPoint, params: PARAMS, bindings });
 
 const kernels = {
@@ -25,6 +25,7 @@ interface Dims {
   readonly Hkv: number;
   readonly D: number;
   readonly scale: number;
+  readonly window: number;
 }
 
 /** The chosen rows' queries, every key, the mask and the rows: what both directions read. */
@@ -56,11 +57,11 @@ function lossRowDims(op: string, { q, k, keyMask, rows }: LossRowInputs, opts: A
   expectShape(op, 'rows', rows, [B, R]);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   if (!Number.isFinite(scale)) throw new Error(`${op}: scale ${opts.scale} is not finite`);
-  return { B, T, R, Hq, Hkv, D, scale };
+  return { B, T, R, Hq, Hkv, D, scale, window: attentionWindow(op, opts) };
 }
 
 function params(d: Dims) {
-  return { batch: d.B, seq: d.T, rows: d.R, q_heads: d.Hq, kv_heads: d.Hkv, scale: d.scale };
+  return { batch: d.B, seq: d.T, rows: d.R, q_heads: d.Hq, kv_heads: d.Hkv, scale: d.scale, window: d.window };
 }
 
 function constants(d: Dims) {
@@ -69,7 +70,7 @@ function constants(d: Dims) {
 
 /**
  * Post-softmax probabilities [B, Hq, R, T] of R chosen query rows per sequence, from those rows'
- * queries alone, with the masking of `attention` (causal, key padding, grouped-query heads): the same
+ * queries alone, with the masking of `attention` (causal, key padding, sliding window, grouped-query heads): the same
  * numbers as `attentionProbs` after a full `attention` forward, for the cost of R rows instead of T.
  * Also returns lse [B, Hq, R], which `lossRowProbsBackward` reads. A row outside [0, T) or one that
  * sees no key gives probabilities 0 and lse 0.

@@ -21,10 +21,10 @@ const EPS = 1e-5;
  * exactly x^2 / (x^2 + eps) against 1), so its f32 error is judged against the terms that cancel,
  * max |rstd * dy * w|, not against the tiny result.
  */
-function dxTolerance(dy: ArrayLike<number>, w: ArrayLike<number>, rstd: ArrayLike<number>) {
+function dxTolerance(dy: ArrayLike<number>, w: ArrayLike<number>, rstd: ArrayLike<number>, weightOffset = 0) {
   const C = w.length;
   let scale = 0;
-  for (let i = 0; i < dy.length; i++) scale = Math.max(scale, Math.abs(rstd[Math.floor(i / C)] * dy[i] * w[i % C]));
+  for (let i = 0; i < dy.length; i++) scale = Math.max(scale, Math.abs(rstd[Math.floor(i / C)] * dy[i] * (weightOffset + w[i % C])));
   return { ...F32_ROW_REDUCTION, atol: F32_ROW_REDUCTION.rtol * scale };
 }
 const ROWS = [1, 7, 33];
@@ -60,22 +60,24 @@ async function checkLayerNorm(e: Engine, shape: number[], seed: number): Promise
   for (const t of [xt, wt, bt, dyt, out.y, out.mean, out.rstd, grads.dx, grads.dWeight!, grads.dBias!, dxOnly.dx]) t.release();
 }
 
-async function checkRmsNorm(e: Engine, shape: number[], seed: number): Promise<void> {
+/** weightOffset 1 is Gemma's (1 + w); its weights sit near 0, so they are drawn small there. */
+async function checkRmsNorm(e: Engine, shape: number[], seed: number, weightOffset = 0, eps = EPS): Promise<void> {
   const C = shape[shape.length - 1];
   const n = shape.reduce((a, b) => a * b, 1);
   const x = randomArray(n, seed, 2);
-  const w = randomArray(C, seed + 1, 1.5);
+  const w = randomArray(C, seed + 1, weightOffset === 0 ? 1.5 : 0.3);
   const dy = randomArray(n, seed + 3);
   const [xt, wt, dyt] = [e.upload(x, shape), e.upload(w, [C]), e.upload(dy, shape)];
-  const ref = rmsNormRef(x, w, EPS);
-  const out = rmsNorm(e, xt, wt, EPS);
-  const what = `rmsNorm [${shape}]`;
+  const ref = rmsNormRef(x, w, eps, weightOffset);
+  const out = rmsNorm(e, xt, wt, eps, { weightOffset });
+  expect(out.rstd.shape).toEqual(shape.slice(0, -1));
+  const what = `rmsNorm [${shape}] offset ${weightOffset}`;
   expectClose(await e.read(out.y), ref.y, F32_ROW_REDUCTION, `${what} y`);
   const rstd = await e.read(out.rstd);
   expectClose(rstd, ref.rstd, F32_ROW_REDUCTION, `${what} rstd`);
-  const bref = rmsNormBackwardRef(x, w, rstd, dy);
-  const grads = rmsNormBackward(e, xt, wt, out.rstd, dyt, { needWeightGrads: true });
-  expectClose(await e.read(grads.dx), bref.dx, dxTolerance(dy, w, rstd), `${what} dx`);
+  const bref = rmsNormBackwardRef(x, w, rstd, dy, weightOffset);
+  const grads = rmsNormBackward(e, xt, wt, out.rstd, dyt, { needWeightGrads: true, weightOffset });
+  expectClose(await e.read(grads.dx), bref.dx, dxTolerance(dy, w, rstd, weightOffset), `${what} dx`);
   expectClose(await e.read(grads.dWeight!), bref.dWeight, F32_ROW_SUM, `${what} dWeight`);
   for (const t of [xt, wt, dyt, out.y, out.rstd, grads.dx, grads.dWeight!]) t.release();
 }
@@ -99,6 +101,18 @@ describe('norms against the float64 reference', () => {
     }
   });
 
+  it('QK-norm layout: q [B, T, heads, head_dim] with a [head_dim] weight, each head of each token a row (Qwen3 0.6B: 16 heads of 128)', async () => {
+    const e = await testEngine();
+    await checkRmsNorm(e, [2, 5, 16, 128], 81);
+    await checkRmsNorm(e, [1, 7, 3, 33], 82);
+  });
+
+  it("Gemma's (1 + w) scaling with its eps 1e-6, as the block norm [B, T, C] and as the QK-norm [B, T, heads, 256]", async () => {
+    const e = await testEngine();
+    for (const C of [1, 7, 640]) await checkRmsNorm(e, [2, 3, C], 83 + C, 1, 1e-6);
+    await checkRmsNorm(e, [1, 5, 4, 256], 84, 1, 1e-6);
+  });
+
   it('more rows than one grid dimension holds (65537 rows: a [32769, 2] grid with one idle workgroup)', async () => {
     const e = await testEngine();
     const [rows, C] = [65537, 1];
@@ -117,6 +131,7 @@ describe('norms against the float64 reference', () => {
     const { rstd } = rmsNorm(e, x, w4, EPS);
     expect(() => rmsNormBackward(e, x, w4, rstd, e.zeros([4, 3]))).toThrow(/dy has shape \[4, 3\]/);
     expect(() => layerNormBackward(e, x, w4, w4, rstd, x)).toThrow(/mean has shape \[4\]/);
+    expect(() => rmsNorm(e, x, w4, EPS, { weightOffset: NaN })).toThrow(/weightOffset = NaN/);
   });
 });
 
@@ -141,5 +156,12 @@ describe('norm backward references against central finite differences (float64)'
     const ref = rmsNormBackwardRef(x, w, rstd, probe);
     expectClose(ref.dx, finiteDifferenceGradient((v) => weightedSum(rmsNormRef(v, w, EPS).y, probe), x), FD, 'dx');
     expectClose(ref.dWeight, finiteDifferenceGradient((v) => weightedSum(rmsNormRef(x, v, EPS).y, probe), w), FD, 'dWeight');
+  });
+
+  it("rmsNorm with Gemma's (1 + w): dx, dWeight", () => {
+    const { rstd } = rmsNormRef(x, w, EPS, 1);
+    const ref = rmsNormBackwardRef(x, w, rstd, probe, 1);
+    expectClose(ref.dx, finiteDifferenceGradient((v) => weightedSum(rmsNormRef(v, w, EPS, 1).y, probe), x), FD, 'dx');
+    expectClose(ref.dWeight, finiteDifferenceGradient((v) => weightedSum(rmsNormRef(x, v, EPS, 1).y, probe), w), FD, 'dWeight');
   });
 });

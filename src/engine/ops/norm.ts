@@ -10,6 +10,7 @@ const WG = 256;
 /** Rows per partial sum of the weight gradients: enough invocations to fill a GPU at a few thousand rows, short serial loops. */
 const GRAD_CHUNK = 32;
 const ROW = ['rows:u32', 'C:u32', 'eps:f32'] as const;
+const RMS_ROW = ['rows:u32', 'C:u32', 'eps:f32', 'weight_offset:f32'] as const;
 const GRAD = ['rows:u32', 'C:u32', 'chunk:u32'] as const;
 
 const kernels = {
@@ -21,8 +22,8 @@ const kernels = {
     params: ROW,
     bindings: ['read', 'read', 'read', 'read', 'read', 'write'],
   }),
-  rmsNorm: defineKernel({ name: 'rmsnorm_forward', source, entryPoint: 'rmsnorm_forward', params: ROW, bindings: ['read', 'read', 'write', 'write'] }),
-  rmsNormBackward: defineKernel({ name: 'rmsnorm_backward', source, entryPoint: 'rmsnorm_backward', params: ROW, bindings: ['read', 'read', 'read', 'read', 'write'] }),
+  rmsNorm: defineKernel({ name: 'rmsnorm_forward', source, entryPoint: 'rmsnorm_forward', params: RMS_ROW, bindings: ['read', 'read', 'write', 'write'] }),
+  rmsNormBackward: defineKernel({ name: 'rmsnorm_backward', source, entryPoint: 'rmsnorm_backward', params: RMS_ROW, bindings: ['read', 'read', 'read', 'read', 'write'] }),
   layerNormParamGrads: defineKernel({
     name: 'layernorm_param_grads',
     source,
@@ -36,6 +37,19 @@ const kernels = {
 export interface NormBackwardOptions {
   /** Also compute the gradients of the (usually frozen) weight and bias: two extra launches. */
   readonly needWeightGrads?: boolean;
+}
+
+export interface RmsNormOptions {
+  /**
+   * Added to the weight before it scales the row: y = xhat * (weightOffset + w). 0 (Llama, Qwen)
+   * by default; Gemma stores w around 0 and scales by (1 + w), so it passes 1. The sum is taken in
+   * f32, as Gemma's float32 `1.0 + weight.float()`.
+   */
+  readonly weightOffset?: number;
+}
+
+function checkWeightOffset(op: string, weightOffset: number): void {
+  if (!Number.isFinite(weightOffset)) throw new Error(`${op}: weightOffset = ${weightOffset}, expected a finite number`);
 }
 
 /** x[..., C] with rows = product of the leading dims; checks a [C] parameter against it. */
@@ -120,15 +134,19 @@ export function layerNormBackward(
 }
 
 /**
- * Llama RMSNorm over the last dim: y = x * rsqrt(mean(x^2) + eps) * weight. eps has no default
- * because the family disagrees (1e-5 in Llama 2/3, 1e-6 in many others): take it from the config.
+ * Llama RMSNorm over the last dim: y = x * rsqrt(mean(x^2) + eps) * (weightOffset + weight). eps has
+ * no default because the family disagrees (1e-5 in Llama 2/3, 1e-6 in many others): take it from the
+ * config. Any [..., C] layout works: Qwen3's and Gemma 3's QK-norm is q [B, T, heads, head_dim] with a
+ * [head_dim] weight, each head of each token one row.
  */
-export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps: number, opts: RmsNormOptions = {}): { y: Tensor; rstd: Tensor } {
   const { rows, C } = rowsOf('rmsNorm', x, { weight });
   checkEps('rmsNorm', eps);
+  const weightOffset = opts.weightOffset ?? 0;
+  checkWeightOffset('rmsNorm', weightOffset);
   const y = e.empty(x.shape);
   const rstd = e.empty(statShape(x));
-  e.run(kernels.rmsNorm, { params: { rows, C, eps }, tensors: [x, weight, y, rstd], workgroups: grid1d(rows, 1) });
+  e.run(kernels.rmsNorm, { params: { rows, C, eps, weight_offset: weightOffset }, tensors: [x, weight, y, rstd], workgroups: grid1d(rows, 1) });
   return { y, rstd };
 }
 
@@ -138,16 +156,19 @@ export function rmsNormBackward(
   weight: Tensor,
   rstd: Tensor,
   dy: Tensor,
-  opts: NormBackwardOptions = {},
+  opts: NormBackwardOptions & RmsNormOptions = {},
 ): { dx: Tensor; dWeight?: Tensor } {
   const op = 'rmsNormBackward';
   const { rows, C } = rowsOf(op, x, { weight });
   rowStats(op, rows, { rstd });
   sameAsX(op, x, dy);
+  const weightOffset = opts.weightOffset ?? 0;
+  checkWeightOffset(op, weightOffset);
   const dx = e.empty(x.shape);
-  e.run(kernels.rmsNormBackward, { params: { rows, C, eps: 0 }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
+  e.run(kernels.rmsNormBackward, { params: { rows, C, eps: 0, weight_offset: weightOffset }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
   if (!opts.needWeightGrads) return { dx };
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
+  // d y / d w = xhat whatever the offset, so the weight gradient pass is the plain one.
   const pw = e.empty([chunks, C]);
   e.run(kernels.rmsNormParamGrads, { params: { rows, C, chunk: GRAD_CHUNK }, tensors: [x, rstd, dy, pw], workgroups: [Math.ceil(C / WG), chunks] });
   return { dx, dWeight: sumChunks(e, pw) };

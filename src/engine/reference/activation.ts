@@ -36,3 +36,12 @@ export function swigluBackwardRef(gate: ArrayLike<number>, up: ArrayLike<number>
   const ones = Float64Array.from(dy, (d, i) => d * up[i]);
   return { dGate: siluBackwardRef(gate, ones), dUp: siluRef(gate).map((s, i) => s * dy[i]) };
 }
+
+export function gegluRef(gate: ArrayLike<number>, up: ArrayLike<number>): Float64Array {
+  return geluRef(gate).map((v, i) => v * up[i]);
+}
+
+export function gegluBackwardRef(gate: ArrayLike<number>, up: ArrayLike<number>, dy: ArrayLike<number>): { dGate: Float64Array; dUp: Float64Array } {
+  const dyUp = Float64Array.from(dy, (d, i) => d * up[i]);
+  return { dGate: geluBackwardRef(gate, dyUp), dUp: geluRef(gate).map((g, i) => g * dy[i]) };
+}

@@ -10,6 +10,13 @@ export interface AttentionDims {
   readonly Hkv: number;
   readonly D: number;
   readonly scale?: number;
+  /** Sliding window: query i sees keys i - window < j <= i; 0 or absent = every earlier key. */
+  readonly window?: number;
+}
+
+/** The first key query i sees. */
+export function firstKeyRef(i: number, dims: AttentionDims): number {
+  return dims.window ? Math.max(0, i + 1 - dims.window) : 0;
 }
 
 export interface AttentionRefGrad {
@@ -46,16 +53,17 @@ export function attentionFullRef(q: Arr, k: Arr, keyMask: Arr, dims: AttentionDi
     for (let h = 0; h < Hq; h++) {
       for (let i = 0; i < T; i++) {
         const row = pAt(b, h, i);
+        const lo = firstKeyRef(i, dims);
         let max = -Infinity;
-        for (let j = 0; j <= i; j++) {
+        for (let j = lo; j <= i; j++) {
           if (!keyMask[b * T + j]) continue;
           probs[row + j] = scale * dot(q, qAt(b, i, h), k, kvAt(b, j, h), D);
           max = Math.max(max, probs[row + j]);
         }
         if (max === -Infinity) continue;
         let sum = 0;
-        for (let j = 0; j <= i; j++) if (keyMask[b * T + j]) sum += Math.exp(probs[row + j] - max);
-        for (let j = 0; j <= i; j++) probs[row + j] = keyMask[b * T + j] ? Math.exp(probs[row + j] - max) / sum : 0;
+        for (let j = lo; j <= i; j++) if (keyMask[b * T + j]) sum += Math.exp(probs[row + j] - max);
+        for (let j = lo; j <= i; j++) probs[row + j] = keyMask[b * T + j] ? Math.exp(probs[row + j] - max) / sum : 0;
         lse[(b * Hq + h) * T + i] = max + Math.log(sum);
       }
     }

@@ -3,7 +3,7 @@
  * ops: q [B, R, Hq, D] (the chosen rows' queries), k [B, T, Hkv, D], keyMask [B, T], rows [B, R],
  * probabilities and their gradients [B, Hq, R, T], lse [B, Hq, R].
  */
-import type { AttentionDims } from './attention';
+import { firstKeyRef, type AttentionDims } from './attention';
 
 type Arr = ArrayLike<number>;
 
@@ -29,7 +29,7 @@ export function lossRowProbsRef(q: Arr, k: Arr, keyMask: Arr, rows: Arr, dims: A
     for (let r = 0; r < R; r++) {
       const i = rows[b * R + r];
       if (i < 0 || i >= T) continue;
-      const sees = (j: number) => j <= i && keyMask[b * T + j] !== 0;
+      const sees = (j: number) => j >= firstKeyRef(i, dims) && j <= i && keyMask[b * T + j] !== 0;
       for (let h = 0; h < Hq; h++) {
         const out = probs.subarray(rowAt(b, h, r) * T, (rowAt(b, h, r) + 1) * T);
         let max = -Infinity;

@@ -65,7 +65,8 @@ export function layerNormBackwardRef(
   return { dx, dWeight, dBias };
 }
 
-export function rmsNormRef(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number): { y: Float64Array; rstd: Float64Array } {
+/** weightOffset: Gemma's (1 + w) scaling with 1, plain w with 0. */
+export function rmsNormRef(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number, weightOffset = 0): { y: Float64Array; rstd: Float64Array } {
   const C = weight.length;
   const rows = rowCount(x, C);
   const y = new Float64Array(x.length);
@@ -74,7 +75,7 @@ export function rmsNormRef(x: ArrayLike<number>, weight: ArrayLike<number>, eps:
     let q = 0;
     for (let c = 0; c < C; c++) q += x[r * C + c] ** 2;
     const rs = 1 / Math.sqrt(q / C + eps);
-    for (let c = 0; c < C; c++) y[r * C + c] = x[r * C + c] * rs * weight[c];
+    for (let c = 0; c < C; c++) y[r * C + c] = x[r * C + c] * rs * (weightOffset + weight[c]);
     rstd[r] = rs;
   }
   return { y, rstd };
@@ -85,6 +86,7 @@ export function rmsNormBackwardRef(
   weight: ArrayLike<number>,
   rstd: ArrayLike<number>,
   dy: ArrayLike<number>,
+  weightOffset = 0,
 ): { dx: Float64Array; dWeight: Float64Array } {
   const C = weight.length;
   const rows = rowCount(x, C);
@@ -95,13 +97,13 @@ export function rmsNormBackwardRef(
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
       const xhat = x[i] * rstd[r];
-      mgx += dy[i] * weight[c] * xhat;
+      mgx += dy[i] * (weightOffset + weight[c]) * xhat;
       dWeight[c] += dy[i] * xhat;
     }
     mgx /= C;
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
-      dx[i] = rstd[r] * (dy[i] * weight[c] - x[i] * rstd[r] * mgx);
+      dx[i] = rstd[r] * (dy[i] * (weightOffset + weight[c]) - x[i] * rstd[r] * mgx);
     }
   }
   return { dx, dWeight };
