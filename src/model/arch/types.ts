@@ -4,7 +4,6 @@
  * read, and how a tiny test model of it is written. The loader, memory plan, release, HF export,
  * ONNX names, float64 reference and tiny-model generator all read this one description.
  */
-import type { SafetensorsDType } from '../safetensors';
 import type { LayerWeights, ModelSpec } from '../spec';
 import type { TinyTokenizerStyle } from '../testing/tiny-tokenizer';
 import type { ConfigFields, Json } from './config-fields';
@@ -76,7 +75,6 @@ export interface TinyConfigInput {
   readonly maxPositions: number;
   /** The tiny tokenizer's vocabulary, for the special token ids. */
   readonly tokenIds: Readonly<Record<string, number>>;
-  readonly dtype: SafetensorsDType;
 }
 
 /** A tensor a checkpoint carries that holds no weights (GPT-2's causal masks). */
