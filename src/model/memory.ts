@@ -5,7 +5,7 @@
  */
 import { formatBytes } from '../engine/pool';
 import { architectureModule } from './arch';
-import { engineShape, type LinearTensors, type NormTensors } from './arch/types';
+import { engineShape, PART_LABELS, type LinearTensors, type NormTensors } from './arch/types';
 import type { LayerWeights, ModelSpec } from './spec';
 
 /** Storage of the frozen Linear weights (v, o, MLP); q, k, biases, norms and embeddings are always f32. */
@@ -26,19 +26,6 @@ export interface WeightTensorPlan {
   /** W_Q, W_K and their biases: what ABFT trains (a gradient and two Adam moments each). */
   readonly trained?: boolean;
 }
-
-/** How each part of a layer (a key of LayerWeights) is named in the plan. */
-const PART_LABELS: Readonly<Record<keyof LayerWeights, string>> = {
-  attentionNorm: 'attention norm',
-  q: 'q projection',
-  k: 'k projection',
-  v: 'v projection',
-  o: 'attention output projection',
-  mlpNorm: 'MLP norm',
-  gate: 'MLP gate projection',
-  up: 'MLP up projection',
-  down: 'MLP down projection',
-};
 
 /** The tensors loadWeights creates for this spec, from the architecture's tensor description (arch/). */
 export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): WeightTensorPlan[] {

@@ -46,6 +46,19 @@ export interface NormTensors {
 /** The keys of LayerWeights that hold a norm; every other key holds a projection. */
 type NormKey = 'attentionNorm' | 'mlpNorm';
 
+/** How each part of a layer (a key of LayerWeights) is named to users, e.g. in the memory plan. */
+export const PART_LABELS: Readonly<Record<keyof LayerWeights, string>> = {
+  attentionNorm: 'attention norm',
+  q: 'q projection',
+  k: 'k projection',
+  v: 'v projection',
+  o: 'attention output projection',
+  mlpNorm: 'MLP norm',
+  gate: 'MLP gate projection',
+  up: 'MLP up projection',
+  down: 'MLP down projection',
+};
+
 /** One layer's tensors, keyed as LayerWeights (spec.ts), in the order the checkpoint lists them. */
 export type LayerTensors = {
   readonly [K in keyof LayerWeights]: (K extends NormKey ? NormTensors : LinearTensors) | (null extends LayerWeights[K] ? null : never);
