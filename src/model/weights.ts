@@ -1,5 +1,5 @@
 /**
- * HF checkpoint tensors -> ModelWeights on the GPU. Every tensor's name and shape is checked
+ * HF checkpoint tensors -> ModelWeights on the GPU, as the architecture's module (arch/) describes them. Every tensor's name and shape is checked
  * against config.json before anything is read, so a mismatched checkpoint fails in milliseconds
  * with the tensor, both shapes and the config fields behind the expected one. Tensors are then read
  * one at a time (host memory stays at about one tensor) and put into the engine's layout: Linear
@@ -50,7 +50,7 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
   const arch = architectureModule(spec.architecture);
   const tensors = arch.tensors(spec, (name) => source.info(name) !== undefined);
   const wanted = allWanted(tensors, spec, source);
-  for (const w of wanted) checkShape(source, spec, w);
+  for (const w of wanted) checkShape(source, spec, w, w === tensors.lmHead);
   const used = new Set(wanted.map((w) => w.name));
   const unused = source.names().filter((n) => !used.has(n) && !arch.ignoredTensors.some((p) => p.test(n)));
   if (unused.length > 0) warnings.push(unusedWarning(source, spec, unused));
@@ -225,10 +225,10 @@ function allWanted(r: ModelTensors, spec: ModelSpec, source: TensorSource): HfTe
   return list;
 }
 
-function checkShape(source: TensorSource, spec: ModelSpec, w: HfTensor): void {
+function checkShape(source: TensorSource, spec: ModelSpec, w: HfTensor, isHead: boolean): void {
   const info = source.info(w.name);
   if (!info) {
-    const why = w.name === 'lm_head.weight' ? ' (config.json has tie_word_embeddings false)' : '';
+    const why = isHead ? ' (config.json has tie_word_embeddings false)' : '';
     throw new Error(
       `${source.label} has no tensor ${w.name}, which ${spec.hfArchitecture} needs${why}. The checkpoint is incomplete, or config.json describes another model; download both from the same model.`,
     );
