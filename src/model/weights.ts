@@ -1,11 +1,12 @@
 /**
- * HF checkpoint tensors -> ModelWeights on the GPU, as the architecture's module (arch/) describes them. Every tensor's name and shape is checked
- * against config.json before anything is read, so a mismatched checkpoint fails in milliseconds
- * with the tensor, both shapes and the config fields behind the expected one. Tensors are then read
- * one at a time (host memory stays at about one tensor) and put into the engine's layout: Linear
- * weights [in, out], GPT-2's fused c_attn split into q, k and v. Once all are uploaded, one GPU pass
- * over every tensor looks for NaN and infinities (a damaged file, or one saved from a diverged run),
- * which would otherwise only show up as NaN logits.
+ * HF checkpoint tensors -> ModelWeights on the GPU, as the architecture's module (arch/) describes
+ * them. Every tensor's name and shape is checked against config.json before anything is read, so a
+ * mismatched checkpoint fails in milliseconds with the tensor, both shapes and the config fields
+ * behind the expected one. Tensors are then read one at a time (host memory stays at about one
+ * tensor) and put into the engine's layout: Linear weights [in, out], GPT-2's fused c_attn split
+ * into q, k and v. Once all are uploaded, one GPU pass over every tensor looks for NaN and
+ * infinities (a damaged file, or one saved from a diverged run), which would otherwise only show up
+ * as NaN logits.
  */
 import type { Engine } from '../engine/engine';
 import { firstNonFinite } from '../engine/ops/finite';
