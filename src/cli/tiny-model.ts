@@ -2,14 +2,13 @@
  * Writes a tiny model of a supported architecture (real config.json, model.safetensors and
  * tokenizer files, random weights) into a folder, to try the loaders, the CLI and the app offline.
  *
- *   node dist-node/tiny-model.mjs --arch gpt2|llama|qwen2 --out DIR [--seed N] [--layers N]
+ *   node dist-node/tiny-model.mjs --arch gpt2|llama|qwen2|… (every registered architecture) --out DIR [--seed N] [--layers N]
  */
 import { InputError } from '../data/dataset';
-import type { Architecture } from '../model/spec';
+import { ARCHITECTURE_IDS as ARCHITECTURES, type Architecture } from '../model/arch';
 import { writeTinyModel } from '../model/testing/tiny-models';
 import { integerOption, parseOptions, readingInput, requiredOption, type CliTool } from './run';
 
-const ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2'];
 const NAME = 'tiny-model';
 
 export const tinyModel: CliTool = {

@@ -11,7 +11,9 @@ import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import type { Checkpoint } from './checkpoint';
 import { encodeSafetensors, f32Bytes, type TensorToWrite } from './safetensors';
-import type { ModelSpec, ModelWeights, TensorSource } from './spec';
+import { architectureModule } from './arch';
+import type { LinearTensors, NormTensors } from './arch/types';
+import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, TensorSource } from './spec';
 
 /** How a trained tensor is laid out inside an HF tensor. */
 interface TrainedPart {
@@ -22,24 +24,18 @@ interface TrainedPart {
   readonly transpose?: boolean;
 }
 
+/** Where the trained projections (arch/ `trained`) go in the checkpoint's tensors, by HF name. */
 function trainedParts(spec: ModelSpec, weights: ModelWeights, source: Checkpoint): Map<string, TrainedPart[]> {
   const parts = new Map<string, TrainedPart[]>();
   const add = (name: string, part: TrainedPart) => parts.set(name, [...(parts.get(name) ?? []), part]);
-  const H = spec.hiddenSize;
-  weights.layers.forEach((layer, i) => {
-    if (spec.architecture === 'gpt2') {
-      const prefix = source.info('transformer.wte.weight') ? 'transformer.' : '';
-      const name = `${prefix}h.${i}.attn.c_attn`;
-      add(`${name}.weight`, { tensor: layer.q.weight, columns: [0, H] });
-      add(`${name}.weight`, { tensor: layer.k.weight, columns: [H, 2 * H] });
-      if (layer.q.bias) add(`${name}.bias`, { tensor: layer.q.bias, columns: [0, H] });
-      if (layer.k.bias) add(`${name}.bias`, { tensor: layer.k.bias, columns: [H, 2 * H] });
-      return;
-    }
-    for (const [which, linear] of [['q', layer.q], ['k', layer.k]] as const) {
-      const name = `model.layers.${i}.self_attn.${which}_proj`;
-      add(`${name}.weight`, { tensor: linear.weight, transpose: true });
-      if (linear.bias) add(`${name}.bias`, { tensor: linear.bias });
+  const described = architectureModule(spec.architecture).tensors(spec, (name) => source.info(name) !== undefined);
+  described.layers.forEach((layer, i) => {
+    for (const [key, part] of Object.entries(layer) as [keyof LayerWeights, LinearTensors | NormTensors | null][]) {
+      if (part?.kind !== 'linear' || !part.trained) continue;
+      const linear = weights.layers[i][key] as LinearWeights;
+      const columns = part.layout.kind === 'conv1d' ? ([part.layout.from, part.layout.to] as const) : undefined;
+      add(part.weight.name, columns ? { tensor: linear.weight, columns } : { tensor: linear.weight, transpose: true });
+      if (part.bias && linear.bias) add(part.bias.name, columns ? { tensor: linear.bias, columns } : { tensor: linear.bias });
     }
   });
   return parts;

@@ -8,7 +8,7 @@ import { openCheckpoint } from './checkpoint';
 import { parseModelConfig } from './config';
 import { readText, type ModelFolder } from './files';
 import { checkFitsAdapter, countParameters, type FrozenDType } from './memory';
-import type { ModelSpec, ModelWeights } from './spec';
+import type { LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer';
 import { loadWeights } from './weights';
 
@@ -67,11 +67,9 @@ export async function loadModel(e: Engine, folder: ModelFolder, opts: LoadModelO
 function weightTensors(weights: ModelWeights): Tensor[] {
   const tensors = [...weights.tokenEmbedding.chunks, weights.positionEmbedding, weights.finalNorm.weight, weights.finalNorm.bias];
   if (weights.lmHead !== weights.tokenEmbedding) tensors.push(...weights.lmHead.chunks);
+  // Every part of a layer (arch/types.ts LayerTensors) is a norm or a projection: a weight and maybe a bias.
   for (const layer of weights.layers) {
-    for (const norm of [layer.attentionNorm, layer.mlpNorm]) tensors.push(norm.weight, norm.bias);
-    for (const linear of [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down]) {
-      if (linear) tensors.push(linear.weight, linear.bias);
-    }
+    for (const part of Object.values(layer) as (NormWeights | LinearWeights | null)[]) if (part) tensors.push(part.weight, part.bias);
   }
   return tensors.filter((t): t is Tensor => t !== null);
 }

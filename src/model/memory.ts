@@ -4,7 +4,9 @@
  * much memory a GPU has, but it does cap the size of one buffer, and every weight tensor is one buffer.
  */
 import { formatBytes } from '../engine/pool';
-import type { ModelSpec } from './spec';
+import { architectureModule } from './arch';
+import { engineShape, PART_LABELS, type LinearTensors, type NormTensors } from './arch/types';
+import type { LayerWeights, ModelSpec } from './spec';
 
 /** Storage of the frozen Linear weights (v, o, MLP); q, k, biases, norms and embeddings are always f32. */
 export type FrozenDType = 'f32' | 'f16';
@@ -25,39 +27,38 @@ export interface WeightTensorPlan {
   readonly trained?: boolean;
 }
 
-/** The tensors loadWeights creates for this spec, mirroring ModelWeights. */
+/** The tensors loadWeights creates for this spec, from the architecture's tensor description (arch/). */
 export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): WeightTensorPlan[] {
+  const tensors = architectureModule(spec.architecture).tensors(spec);
   const H = spec.hiddenSize;
-  const q = spec.numHeads * spec.headDim;
-  const kv = spec.numKvHeads * spec.headDim;
-  const I = spec.intermediateSize;
-  const L = spec.numLayers;
   const plans: WeightTensorPlan[] = [];
-  const add = (what: string, shape: number[], dtype: 'f32' | 'f16', count = 1, flags: Pick<WeightTensorPlan, 'splitByVocabulary' | 'trained'> = {}) => {
+  const add = (what: string, shape: readonly number[], dtype: 'f32' | 'f16', count = 1, flags: Pick<WeightTensorPlan, 'splitByVocabulary' | 'trained'> = {}) => {
     const elements = shape.reduce((p, d) => p * d, 1);
     plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4, ...flags });
   };
-  const norm = (what: string, count: number) => {
+  const norm = (what: string, n: NormTensors, count: number) => {
     add(`${what} weight`, [H], 'f32', count);
-    if (spec.norm.kind === 'layernorm') add(`${what} bias`, [H], 'f32', count);
+    if (n.bias) add(`${what} bias`, [H], 'f32', count);
   };
-  const linear = (what: string, shape: number[], dtype: 'f32' | 'f16', bias: boolean, trained = false) => {
-    add(`each layer's ${what}`, shape, dtype, L, trained ? { trained } : {});
-    if (bias) add(`each layer's ${what} bias`, [shape[1]], 'f32', L, trained ? { trained } : {});
-  };
-  add('the token embedding', [spec.vocabSize, H], 'f32', 1, { splitByVocabulary: true });
-  if (spec.positions.kind === 'learned') add('the position embedding', [spec.maxPositions, H], 'f32');
-  norm("each layer's attention norm", L);
-  linear('q projection', [H, q], 'f32', spec.qkvBias, true);
-  linear('k projection', [H, kv], 'f32', spec.qkvBias, true);
-  linear('v projection', [H, kv], frozenDType, spec.qkvBias);
-  linear('attention output projection', [q, H], frozenDType, spec.outputBias);
-  norm("each layer's MLP norm", L);
-  if (spec.mlp === 'swiglu') linear('MLP gate projection', [H, I], frozenDType, spec.mlpBias);
-  linear('MLP up projection', [H, I], frozenDType, spec.mlpBias);
-  linear('MLP down projection', [I, H], frozenDType, spec.mlpBias);
-  norm('the final norm', 1);
-  if (!spec.tieWordEmbeddings) add('the LM head', [spec.vocabSize, H], 'f32', 1, { splitByVocabulary: true });
+  const vocabulary = [spec.vocabSize, H];
+  add('the token embedding', vocabulary, 'f32', 1, { splitByVocabulary: true });
+  if (tensors.positionEmbedding) add('the position embedding', tensors.positionEmbedding.dims.map((d) => d.n), 'f32');
+  // Every layer has the same tensors; the first stands for all.
+  const L = spec.numLayers;
+  for (const [key, part] of Object.entries(tensors.layers[0]) as [keyof LayerWeights, LinearTensors | NormTensors | null][]) {
+    if (!part) continue;
+    const what = `each layer's ${PART_LABELS[key]}`;
+    if (part.kind === 'norm') {
+      norm(what, part, L);
+      continue;
+    }
+    const shape = engineShape(part);
+    const flags = part.trained ? { trained: true } : {};
+    add(what, shape.weight, part.trained ? 'f32' : frozenDType, L, flags);
+    if (part.bias) add(`${what} bias`, shape.bias, 'f32', L, flags);
+  }
+  norm('the final norm', tensors.finalNorm, 1);
+  if (!spec.tieWordEmbeddings) add('the LM head', vocabulary, 'f32', 1, { splitByVocabulary: true });
   return plans;
 }
 

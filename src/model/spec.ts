@@ -5,16 +5,11 @@
  * SwiGLU, grouped-query attention) and Qwen2 (Llama plus q/k/v biases).
  */
 import type { Tensor } from '../engine/tensor';
+import type { Architecture } from './arch';
 import type { VocabularyTable } from './vocabulary-table';
 
-export type Architecture = 'gpt2' | 'llama' | 'qwen2';
-
-/** config.json `architectures[0]` values we load, and what each maps to. */
-export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, Architecture>> = {
-  GPT2LMHeadModel: 'gpt2',
-  LlamaForCausalLM: 'llama',
-  Qwen2ForCausalLM: 'qwen2',
-};
+/** The registered architectures (arch/index.ts); each arch/ module describes its tensors and config. */
+export type { Architecture } from './arch';
 
 export type PositionEncoding =
   | { readonly kind: 'learned' }

@@ -1,11 +1,12 @@
 /**
- * HF checkpoint tensors -> ModelWeights on the GPU. Every tensor's name and shape is checked
- * against config.json before anything is read, so a mismatched checkpoint fails in milliseconds
- * with the tensor, both shapes and the config fields behind the expected one. Tensors are then read
- * one at a time (host memory stays at about one tensor) and put into the engine's layout: Linear
- * weights [in, out], GPT-2's fused c_attn split into q, k and v. Once all are uploaded, one GPU pass
- * over every tensor looks for NaN and infinities (a damaged file, or one saved from a diverged run),
- * which would otherwise only show up as NaN logits.
+ * HF checkpoint tensors -> ModelWeights on the GPU, as the architecture's module (arch/) describes
+ * them. Every tensor's name and shape is checked against config.json before anything is read, so a
+ * mismatched checkpoint fails in milliseconds with the tensor, both shapes and the config fields
+ * behind the expected one. Tensors are then read one at a time (host memory stays at about one
+ * tensor) and put into the engine's layout: Linear weights [in, out], GPT-2's fused c_attn split
+ * into q, k and v. Once all are uploaded, one GPU pass over every tensor looks for NaN and
+ * infinities (a damaged file, or one saved from a diverged run), which would otherwise only show up
+ * as NaN logits.
  */
 import type { Engine } from '../engine/engine';
 import { firstNonFinite } from '../engine/ops/finite';
@@ -13,6 +14,8 @@ import type { Tensor } from '../engine/tensor';
 import { checkFitsAdapter, type FrozenDType } from './memory';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from './safetensors';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights, TensorSource } from './spec';
+import { architectureModule } from './arch';
+import { layerParts, partTensors, type HfTensor, type LinearTensors, type ModelTensors, type NormTensors } from './arch/types';
 import { packTrainable, type PackedQK } from './trainable-pack';
 import { maxChunkRows, uploadVocabularyTable, type VocabularyTable } from './vocabulary-table';
 
@@ -34,54 +37,6 @@ export interface LoadedWeights {
   readonly warnings: string[];
 }
 
-/** A dimension the config implies, with the fields it comes from, for mismatch messages. */
-interface Dim {
-  readonly n: number;
-  readonly why: string;
-}
-
-/** A tensor as it must be in the file. */
-interface Wanted {
-  readonly name: string;
-  readonly dims: readonly Dim[];
-}
-
-interface LinearRecipe {
-  readonly weight: Wanted;
-  readonly bias: Wanted | null;
-  /** nn.Linear stores [out, in] and is transposed; GPT-2's Conv1D stores [in, out], of which columns [from, to) are taken. */
-  readonly layout: { readonly kind: 'linear' } | { readonly kind: 'conv1d'; readonly from: number; readonly to: number };
-  readonly dtype: 'f32' | 'f16';
-}
-
-interface NormRecipe {
-  readonly weight: Wanted;
-  readonly bias: Wanted | null;
-}
-
-interface LayerRecipe {
-  readonly attentionNorm: NormRecipe;
-  readonly q: LinearRecipe;
-  readonly k: LinearRecipe;
-  readonly v: LinearRecipe;
-  readonly o: LinearRecipe;
-  readonly mlpNorm: NormRecipe;
-  readonly gate: LinearRecipe | null;
-  readonly up: LinearRecipe;
-  readonly down: LinearRecipe;
-}
-
-interface Recipe {
-  readonly tokenEmbedding: Wanted;
-  readonly positionEmbedding: Wanted | null;
-  readonly layers: readonly LayerRecipe[];
-  readonly finalNorm: NormRecipe;
-  /** Required when untied; when tied it may be absent, or present with the embedding's values. */
-  readonly lmHead: Wanted;
-}
-
-/** Buffers and caches some checkpoints carry that hold no weights: GPT-2's causal masks, RoPE tables. */
-const HARMLESS = [/(^|\.)attn\.(bias|masked_bias)$/, /rotary_emb\.inv_freq$/];
 const F16_MAX = 65504;
 const LISTED_UNUSED = 10;
 
@@ -93,17 +48,18 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
     frozen = 'f32';
   }
   checkFitsAdapter(spec, e.limits, frozen);
-  const recipe = spec.architecture === 'gpt2' ? gpt2Recipe(spec, source, frozen) : llamaRecipe(spec, frozen);
-  const wanted = allWanted(recipe, spec, source);
-  for (const w of wanted) checkShape(source, spec, w);
+  const arch = architectureModule(spec.architecture);
+  const tensors = arch.tensors(spec, (name) => source.info(name) !== undefined);
+  const wanted = allWanted(tensors, spec, source);
+  for (const w of wanted) checkShape(source, spec, w, w === tensors.lmHead);
   const used = new Set(wanted.map((w) => w.name));
-  const unused = source.names().filter((n) => !used.has(n) && !HARMLESS.some((p) => p.test(n)));
+  const unused = source.names().filter((n) => !used.has(n) && !arch.ignoredTensors.some((p) => p.test(n)));
   if (unused.length > 0) warnings.push(unusedWarning(source, spec, unused));
 
   const chunkRows = Math.min(opts.vocabularyChunkRows ?? Infinity, maxChunkRows(spec.hiddenSize, e.limits));
-  const loader = new Loader(e, source, wanted, warnings, opts.onProgress, chunkRows);
+  const loader = new Loader(e, source, wanted, warnings, opts.onProgress, chunkRows, frozen);
   try {
-    const weights = await build(loader, recipe, spec);
+    const weights = await build(loader, tensors, spec);
     // Its one readback also waits for the uploads.
     await loader.checkFinite();
     return { weights, warnings };
@@ -113,7 +69,7 @@ export async function loadWeights(e: Engine, spec: ModelSpec, source: TensorSour
   }
 }
 
-async function build(l: Loader, r: Recipe, spec: ModelSpec): Promise<ModelWeights> {
+async function build(l: Loader, r: ModelTensors, spec: ModelSpec): Promise<ModelWeights> {
   const embeddingValues = await l.read(r.tokenEmbedding.name);
   const tokenEmbedding = l.vocabularyTable(r.tokenEmbedding, embeddingValues);
   const lmHead = spec.tieWordEmbeddings
@@ -123,17 +79,14 @@ async function build(l: Loader, r: Recipe, spec: ModelSpec): Promise<ModelWeight
   const layers: LayerWeights[] = [];
   const packed = l.packedQK(spec);
   for (const [i, layer] of r.layers.entries()) {
-    layers.push({
-      attentionNorm: await l.norm(layer.attentionNorm),
-      q: await l.linear(layer.q, packed[i].q),
-      k: await l.linear(layer.k, packed[i].k),
-      v: await l.linear(layer.v),
-      o: await l.linear(layer.o),
-      mlpNorm: await l.norm(layer.mlpNorm),
-      gate: layer.gate ? await l.linear(layer.gate) : null,
-      up: await l.linear(layer.up),
-      down: await l.linear(layer.down),
-    });
+    // Keyed as LayerWeights (arch/types.ts); the trained projections fill the packed W_Q / W_K.
+    const built: Record<string, NormWeights | LinearWeights | null> = {};
+    for (const [key, part] of Object.entries(layer) as [keyof LayerWeights, LinearTensors | NormTensors | null][]) {
+      if (!part) built[key] = null;
+      else if (part.kind === 'norm') built[key] = await l.norm(part);
+      else built[key] = await l.linear(part, part.trained ? packed[i][key as keyof PackedQK] : undefined);
+    }
+    layers.push(built as unknown as LayerWeights);
   }
   return { tokenEmbedding, positionEmbedding, layers, finalNorm: await l.norm(r.finalNorm), lmHead };
 }
@@ -151,10 +104,12 @@ class Loader {
   constructor(
     private readonly e: Engine,
     private readonly source: TensorSource,
-    wanted: readonly Wanted[],
+    wanted: readonly HfTensor[],
     private readonly warnings: string[],
     private readonly onProgress: ((done: number, total: number) => void) | undefined,
     private readonly chunkRows: number,
+    /** Storage of the projections that are not trained. */
+    private readonly frozen: FrozenDType,
   ) {
     this.total = wanted.reduce((sum, w) => sum + fileBytes(source, w.name), 0);
     onProgress?.(0, this.total);
@@ -173,7 +128,7 @@ class Loader {
     return values;
   }
 
-  upload(w: Wanted, values: Float32Array, dtype: 'f32' | 'f16', shape = w.dims.map((d) => d.n)): Tensor {
+  upload(w: HfTensor, values: Float32Array, dtype: 'f32' | 'f16', shape = w.dims.map((d) => d.n)): Tensor {
     let stored = dtype;
     if (dtype === 'f16') {
       const peak = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -189,7 +144,7 @@ class Loader {
   }
 
   /** The token embedding or an untied LM head [V, C], split into vocabulary chunks that each fit one buffer. */
-  vocabularyTable(w: Wanted, values: Float32Array): VocabularyTable {
+  vocabularyTable(w: HfTensor, values: Float32Array): VocabularyTable {
     const [V, C] = w.dims.map((d) => d.n);
     const table = uploadVocabularyTable(this.e, values, V, C, this.chunkRows);
     this.created.push(...table.chunks);
@@ -197,11 +152,11 @@ class Loader {
     return table;
   }
 
-  async plain(w: Wanted): Promise<Tensor> {
+  async plain(w: HfTensor): Promise<Tensor> {
     return this.upload(w, await this.read(w.name), 'f32');
   }
 
-  async norm(r: NormRecipe): Promise<NormWeights> {
+  async norm(r: NormTensors): Promise<NormWeights> {
     return { weight: await this.plain(r.weight), bias: r.bias ? await this.plain(r.bias) : null };
   }
 
@@ -213,30 +168,31 @@ class Loader {
   }
 
   /** `into`: f32 tensors of the right shapes to write the values into, instead of new ones. */
-  async linear(r: LinearRecipe, into?: LinearWeights): Promise<LinearWeights> {
+  async linear(r: LinearTensors, into?: LinearWeights): Promise<LinearWeights> {
     const [rows, cols] = r.weight.dims.map((d) => d.n);
-    if (into && (into.weight.dtype !== 'f32' || r.dtype !== 'f32' || !r.bias !== !into.bias)) throw new Error(`${r.weight.name}: packed as ${into.weight.dtype} ${into.bias ? 'with' : 'without'} bias, the checkpoint's is ${r.dtype} ${r.bias ? 'with' : 'without'}`);
-    const put = (w: Wanted, values: Float32Array, dtype: 'f32' | 'f16', shape: number[], slot: Tensor | null | undefined): Tensor => {
+    const dtype = r.trained ? 'f32' : this.frozen;
+    if (into && (into.weight.dtype !== 'f32' || dtype !== 'f32' || !r.bias !== !into.bias)) throw new Error(`${r.weight.name}: packed as ${into.weight.dtype} ${into.bias ? 'with' : 'without'} bias, the checkpoint's is ${dtype} ${r.bias ? 'with' : 'without'}`);
+    const put = (w: HfTensor, values: Float32Array, dtype: 'f32' | 'f16', shape: number[], slot: Tensor | null | undefined): Tensor => {
       if (!slot) return this.upload(w, values, dtype, shape);
       this.e.write(slot, values);
       this.filled.push({ tensor: slot, name: w.name });
       return slot;
     };
     if (r.layout.kind === 'linear') {
-      const weight = put(r.weight, transpose(await this.read(r.weight.name), rows, cols), r.dtype, [cols, rows], into?.weight);
+      const weight = put(r.weight, transpose(await this.read(r.weight.name), rows, cols), dtype, [cols, rows], into?.weight);
       const bias = r.bias ? put(r.bias, await this.read(r.bias.name), 'f32', r.bias.dims.map((d) => d.n), into?.bias) : null;
       return { weight, bias };
     }
     const { from, to } = r.layout;
     // q, k and v are sliced from one read of c_attn, in that order; the last slice lets go of it.
     const keep = to < cols;
-    const weight = put(r.weight, columns(await this.read(r.weight.name, keep), rows, cols, from, to), r.dtype, [rows, to - from], into?.weight);
+    const weight = put(r.weight, columns(await this.read(r.weight.name, keep), rows, cols, from, to), dtype, [rows, to - from], into?.weight);
     const bias = r.bias ? put(r.bias, (await this.read(r.bias.name, keep)).slice(from, to), 'f32', [to - from], into?.bias) : null;
     return { weight, bias };
   }
 
   /** A tied head is the embedding tensor itself; a stored copy is checked, as transformers ignores it. */
-  async tiedHead(w: Wanted, embedding: Float32Array, tokenEmbedding: VocabularyTable): Promise<VocabularyTable> {
+  async tiedHead(w: HfTensor, embedding: Float32Array, tokenEmbedding: VocabularyTable): Promise<VocabularyTable> {
     if (this.source.info(w.name)) {
       const head = await this.read(w.name);
       if (head.some((v, i) => v !== embedding[i])) {
@@ -260,99 +216,20 @@ class Loader {
   }
 }
 
-function gpt2Recipe(spec: ModelSpec, source: TensorSource, frozen: FrozenDType): Recipe {
-  // GPT2LMHeadModel saves under "transformer."; the original gpt2 checkpoints (GPT2Model) have no prefix.
-  const p = !source.info('transformer.wte.weight') && source.info('wte.weight') ? '' : 'transformer.';
-  const H = spec.hiddenSize;
-  const hidden: Dim = { n: H, why: `n_embd ${H}` };
-  const inner: Dim = { n: spec.intermediateSize, why: spec.intermediateSize === 4 * H ? `4 × n_embd ${H}` : `n_inner ${spec.intermediateSize}` };
-  const fused: Dim = { n: 3 * H, why: `3 × n_embd ${H}` };
-  const conv = (name: string, inDim: Dim, outDim: Dim, dtype: 'f32' | 'f16', from = 0, to = outDim.n): LinearRecipe => ({
-    weight: { name: `${name}.weight`, dims: [inDim, outDim] },
-    bias: { name: `${name}.bias`, dims: [outDim] },
-    layout: { kind: 'conv1d', from, to },
-    dtype,
-  });
-  const norm = (name: string): NormRecipe => ({ weight: { name: `${name}.weight`, dims: [hidden] }, bias: { name: `${name}.bias`, dims: [hidden] } });
-  const layers = Array.from({ length: spec.numLayers }, (_, i): LayerRecipe => {
-    const h = `${p}h.${i}`;
-    return {
-      attentionNorm: norm(`${h}.ln_1`),
-      q: conv(`${h}.attn.c_attn`, hidden, fused, 'f32', 0, H),
-      k: conv(`${h}.attn.c_attn`, hidden, fused, 'f32', H, 2 * H),
-      v: conv(`${h}.attn.c_attn`, hidden, fused, frozen, 2 * H, 3 * H),
-      o: conv(`${h}.attn.c_proj`, hidden, hidden, frozen),
-      mlpNorm: norm(`${h}.ln_2`),
-      gate: null,
-      up: conv(`${h}.mlp.c_fc`, hidden, inner, frozen),
-      down: conv(`${h}.mlp.c_proj`, inner, hidden, frozen),
-    };
-  });
-  return {
-    tokenEmbedding: { name: `${p}wte.weight`, dims: [{ n: spec.vocabSize, why: `vocab_size ${spec.vocabSize}` }, hidden] },
-    positionEmbedding: { name: `${p}wpe.weight`, dims: [{ n: spec.maxPositions, why: `n_positions ${spec.maxPositions}` }, hidden] },
-    layers,
-    finalNorm: norm(`${p}ln_f`),
-    lmHead: { name: 'lm_head.weight', dims: [{ n: spec.vocabSize, why: `vocab_size ${spec.vocabSize}` }, hidden] },
-  };
-}
-
-function llamaRecipe(spec: ModelSpec, frozen: FrozenDType): Recipe {
-  const hidden: Dim = { n: spec.hiddenSize, why: `hidden_size ${spec.hiddenSize}` };
-  const qDim: Dim = { n: spec.numHeads * spec.headDim, why: `num_attention_heads ${spec.numHeads} × head_dim ${spec.headDim}` };
-  const kvDim: Dim = { n: spec.numKvHeads * spec.headDim, why: `num_key_value_heads ${spec.numKvHeads} × head_dim ${spec.headDim}` };
-  const inter: Dim = { n: spec.intermediateSize, why: `intermediate_size ${spec.intermediateSize}` };
-  const vocab: Dim = { n: spec.vocabSize, why: `vocab_size ${spec.vocabSize}` };
-  const linear = (name: string, inDim: Dim, outDim: Dim, bias: boolean, dtype: 'f32' | 'f16'): LinearRecipe => ({
-    weight: { name: `${name}.weight`, dims: [outDim, inDim] },
-    bias: bias ? { name: `${name}.bias`, dims: [outDim] } : null,
-    layout: { kind: 'linear' },
-    dtype,
-  });
-  const norm = (name: string): NormRecipe => ({ weight: { name: `${name}.weight`, dims: [hidden] }, bias: null });
-  const layers = Array.from({ length: spec.numLayers }, (_, i): LayerRecipe => {
-    const l = `model.layers.${i}`;
-    return {
-      attentionNorm: norm(`${l}.input_layernorm`),
-      q: linear(`${l}.self_attn.q_proj`, hidden, qDim, spec.qkvBias, 'f32'),
-      k: linear(`${l}.self_attn.k_proj`, hidden, kvDim, spec.qkvBias, 'f32'),
-      v: linear(`${l}.self_attn.v_proj`, hidden, kvDim, spec.qkvBias, frozen),
-      o: linear(`${l}.self_attn.o_proj`, qDim, hidden, spec.outputBias, frozen),
-      mlpNorm: norm(`${l}.post_attention_layernorm`),
-      gate: linear(`${l}.mlp.gate_proj`, hidden, inter, spec.mlpBias, frozen),
-      up: linear(`${l}.mlp.up_proj`, hidden, inter, spec.mlpBias, frozen),
-      down: linear(`${l}.mlp.down_proj`, inter, hidden, spec.mlpBias, frozen),
-    };
-  });
-  return {
-    tokenEmbedding: { name: 'model.embed_tokens.weight', dims: [vocab, hidden] },
-    positionEmbedding: null,
-    layers,
-    finalNorm: norm('model.norm'),
-    lmHead: { name: 'lm_head.weight', dims: [vocab, hidden] },
-  };
-}
-
-/** Every tensor the recipe reads, once each; a tied head only when the checkpoint has one. */
-function allWanted(r: Recipe, spec: ModelSpec, source: TensorSource): Wanted[] {
-  const list: Wanted[] = [r.tokenEmbedding];
+/** Every tensor the description names, once each; a tied head only when the checkpoint has one. */
+function allWanted(r: ModelTensors, spec: ModelSpec, source: TensorSource): HfTensor[] {
+  const list: HfTensor[] = [r.tokenEmbedding];
   if (!spec.tieWordEmbeddings || source.info(r.lmHead.name)) list.push(r.lmHead);
   if (r.positionEmbedding) list.push(r.positionEmbedding);
-  const norm = (n: NormRecipe) => [n.weight, ...(n.bias ? [n.bias] : [])];
-  const linear = (l: LinearRecipe | null) => (l ? [l.weight, ...(l.bias ? [l.bias] : [])] : []);
-  for (const layer of r.layers) {
-    list.push(...norm(layer.attentionNorm), ...linear(layer.q), ...linear(layer.k), ...linear(layer.v), ...linear(layer.o));
-    list.push(...norm(layer.mlpNorm), ...linear(layer.gate), ...linear(layer.up), ...linear(layer.down));
-  }
-  list.push(...norm(r.finalNorm));
-  const seen = new Set<string>();
-  return list.filter((w) => !seen.has(w.name) && seen.add(w.name));
+  for (const layer of r.layers) list.push(...partTensors(layerParts(layer)));
+  list.push(...partTensors([r.finalNorm]));
+  return list;
 }
 
-function checkShape(source: TensorSource, spec: ModelSpec, w: Wanted): void {
+function checkShape(source: TensorSource, spec: ModelSpec, w: HfTensor, isHead: boolean): void {
   const info = source.info(w.name);
   if (!info) {
-    const why = w.name === 'lm_head.weight' ? ' (config.json has tie_word_embeddings false)' : '';
+    const why = isHead ? ' (config.json has tie_word_embeddings false)' : '';
     throw new Error(
       `${source.label} has no tensor ${w.name}, which ${spec.hfArchitecture} needs${why}. The checkpoint is incomplete, or config.json describes another model; download both from the same model.`,
     );

@@ -1,9 +1,11 @@
 /**
- * Where each architecture keeps its weights in a Hugging Face checkpoint, and in which layout, so
- * the ONNX graph reads the fine-tuned tensors under their original names and shapes: GPT-2's
+ * Where each architecture keeps its weights in a Hugging Face checkpoint, and in which layout (as its
+ * model/arch/ module describes them), so the ONNX graph reads the fine-tuned tensors under their original names and shapes: GPT-2's
  * Conv1D weights are [in, out] with q, k, v fused in c_attn; nn.Linear weights are [out, in].
  */
-import type { Architecture, ModelSpec } from '../model/spec';
+import { ARCHITECTURE_IDS, architectureModule } from '../model/arch';
+import { engineShape, type LayerTensors, type LinearTensors, type NormTensors } from '../model/arch/types';
+import type { ModelSpec } from '../model/spec';
 
 /** A projection y = x W (+ b): the weight's name and its layout in the checkpoint. */
 export interface Projection {
@@ -40,83 +42,48 @@ export interface CheckpointNames {
   layer(l: number): LayerNames;
 }
 
-/** The architectures the exporter writes a graph for (every one the engine loads today). */
-export const ONNX_ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2'];
-
 /**
- * The names of `spec`'s tensors in a checkpoint that holds `names`. GPT-2 checkpoints are written
- * with and without the "transformer." prefix; whichever the checkpoint uses is taken.
+ * The names of `spec`'s tensors in a checkpoint that holds `names`, from the architecture's tensor
+ * description (model/arch/): whichever naming the checkpoint uses (GPT-2 with or without
+ * "transformer.") is taken. q, k and v read from one tensor are one fused projection.
  */
 export function checkpointNames(spec: ModelSpec, names: ReadonlySet<string>): CheckpointNames {
-  switch (spec.architecture) {
-    case 'gpt2':
-      return gpt2Names(spec, names.has('transformer.wte.weight') ? 'transformer.' : '');
-    case 'llama':
-    case 'qwen2':
-      return llamaNames(spec);
-    default:
-      throw new Error(
-        `ONNX export: architecture ${(spec as ModelSpec).hfArchitecture} has no graph; the exporter writes ${ONNX_ARCHITECTURES.join(', ')} models. Pick a model of one of these architectures.`,
-      );
+  if (!ARCHITECTURE_IDS.includes(spec.architecture)) {
+    throw new Error(
+      `ONNX export: architecture ${spec.hfArchitecture} has no graph; the exporter writes ${ARCHITECTURE_IDS.join(', ')} models. Pick a model of one of these architectures.`,
+    );
   }
-}
-
-function gpt2Names(spec: ModelSpec, p: string): CheckpointNames {
-  const H = spec.hiddenSize;
-  const I = spec.intermediateSize;
-  const conv = (name: string, inSize: number, outSize: number): Projection => ({ weight: `${name}.weight`, bias: `${name}.bias`, layout: 'conv1d', inSize, outSize });
-  const layerNorm = (name: string): NormNames => ({ weight: `${name}.weight`, bias: `${name}.bias` });
+  const described = architectureModule(spec.architecture).tensors(spec, (name) => names.has(name));
   return {
-    tokenEmbedding: `${p}wte.weight`,
-    positionEmbedding: `${p}wpe.weight`,
-    finalNorm: layerNorm(`${p}ln_f`),
-    lmHead: spec.tieWordEmbeddings ? `${p}wte.weight` : 'lm_head.weight',
-    layer: (l) => {
-      const h = `${p}h.${l}`;
-      return {
-        attentionNorm: layerNorm(`${h}.ln_1`),
-        qkv: { fused: conv(`${h}.attn.c_attn`, H, 3 * H) },
-        o: conv(`${h}.attn.c_proj`, H, H),
-        mlpNorm: layerNorm(`${h}.ln_2`),
-        mlp: { kind: 'gelu', up: conv(`${h}.mlp.c_fc`, H, I), down: conv(`${h}.mlp.c_proj`, I, H) },
-      };
-    },
+    tokenEmbedding: described.tokenEmbedding.name,
+    positionEmbedding: described.positionEmbedding?.name ?? null,
+    finalNorm: normNames(described.finalNorm),
+    lmHead: spec.tieWordEmbeddings ? described.tokenEmbedding.name : described.lmHead.name,
+    layer: (l) => layerNames(described.layers[l]),
   };
 }
 
-function llamaNames(spec: ModelSpec): CheckpointNames {
-  const H = spec.hiddenSize;
-  const I = spec.intermediateSize;
-  const q = spec.numHeads * spec.headDim;
-  const kv = spec.numKvHeads * spec.headDim;
-  const linear = (name: string, inSize: number, outSize: number, bias: boolean): Projection => ({
-    weight: `${name}.weight`,
-    bias: bias ? `${name}.bias` : null,
-    layout: 'linear',
-    inSize,
-    outSize,
-  });
-  const rmsNorm = (name: string): NormNames => ({ weight: `${name}.weight`, bias: null });
+function layerNames(layer: LayerTensors): LayerNames {
+  const { q, k, v } = layer;
+  const fused = q.weight.name === k.weight.name && k.weight.name === v.weight.name;
   return {
-    tokenEmbedding: 'model.embed_tokens.weight',
-    positionEmbedding: null,
-    finalNorm: rmsNorm('model.norm'),
-    lmHead: spec.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight',
-    layer: (l) => {
-      const a = `model.layers.${l}.self_attn`;
-      const m = `model.layers.${l}.mlp`;
-      return {
-        attentionNorm: rmsNorm(`model.layers.${l}.input_layernorm`),
-        qkv: { q: linear(`${a}.q_proj`, H, q, spec.qkvBias), k: linear(`${a}.k_proj`, H, kv, spec.qkvBias), v: linear(`${a}.v_proj`, H, kv, spec.qkvBias) },
-        o: linear(`${a}.o_proj`, q, H, spec.outputBias),
-        mlpNorm: rmsNorm(`model.layers.${l}.post_attention_layernorm`),
-        mlp: {
-          kind: 'swiglu',
-          gate: linear(`${m}.gate_proj`, H, I, spec.mlpBias),
-          up: linear(`${m}.up_proj`, H, I, spec.mlpBias),
-          down: linear(`${m}.down_proj`, I, H, spec.mlpBias),
-        },
-      };
-    },
+    attentionNorm: normNames(layer.attentionNorm),
+    qkv: fused ? { fused: projection(q, true) } : { q: projection(q), k: projection(k), v: projection(v) },
+    o: projection(layer.o),
+    mlpNorm: normNames(layer.mlpNorm),
+    mlp: layer.gate
+      ? { kind: 'swiglu', gate: projection(layer.gate), up: projection(layer.up), down: projection(layer.down) }
+      : { kind: 'gelu', up: projection(layer.up), down: projection(layer.down) },
   };
+}
+
+/** `whole`: the full tensor (all of a fused c_attn's columns), not this projection's slice. */
+function projection(l: LinearTensors, whole = false): Projection {
+  const [a, b] = l.weight.dims.map((d) => d.n);
+  const [inSize, outSize] = l.layout.kind === 'linear' ? [b, a] : whole ? [a, b] : engineShape(l).weight;
+  return { weight: l.weight.name, bias: l.bias?.name ?? null, layout: l.layout.kind, inSize, outSize };
+}
+
+function normNames(n: NormTensors): NormNames {
+  return { weight: n.weight.name, bias: n.bias?.name ?? null };
 }

@@ -1,9 +1,10 @@
 /**
  * Float64 forward pass written from HF transformers' modeling code (GPT2LMHeadModel, LlamaForCausalLM,
- * Qwen2ForCausalLM), reading the checkpoint's tensors by their HF names in their file layouts: GPT-2's
- * Conv1D weights are [in, out] with q, k, v fused in c_attn; nn.Linear weights are [out, in]; a tied
- * LM head is the token embedding. It never goes through weights.ts, so comparing the GPU forward
- * against it also checks the weight mapping. Options and output layouts are those of forward.ts.
+ * Qwen2ForCausalLM), reading the checkpoint's tensors by the HF names of the architecture's
+ * description (model/arch/) in their file layouts: GPT-2's Conv1D weights are [in, out] with q, k, v
+ * fused in c_attn; nn.Linear weights are [out, in]; a tied LM head is the token embedding. It shares
+ * the names with weights.ts but not the transposes and splits, so comparing the GPU forward against it
+ * also checks the weight mapping. Options and output layouts are those of forward.ts.
  */
 import { attentionFullRef, type AttentionDims } from '../../engine/reference/attention';
 import { geluRef, swigluRef } from '../../engine/reference/activation';
@@ -11,6 +12,8 @@ import { layerNormRef, rmsNormRef } from '../../engine/reference/norm';
 import { ropeRef } from '../../engine/reference/rope';
 import type { TokenBatch } from '../batch';
 import type { ForwardOptions } from '../forward';
+import { architectureModule } from '../arch';
+import type { LayerTensors, LinearTensors, NormTensors } from '../arch/types';
 import type { ModelSpec } from '../spec';
 
 export interface HfTensor {
@@ -27,29 +30,15 @@ export interface ReferenceResult {
   readonly attention?: Float64Array[];
 }
 
-/** The tensors one architecture reads, by HF name. */
-interface Names {
-  readonly embed: string;
-  readonly positions: string | null;
-  readonly finalNorm: string;
-  layer(l: number): string;
-}
-
-const NAMES: Record<'gpt2' | 'llama', Names> = {
-  gpt2: { embed: 'wte.weight', positions: 'wpe.weight', finalNorm: 'ln_f', layer: (l) => `h.${l}` },
-  llama: { embed: 'model.embed_tokens.weight', positions: null, finalNorm: 'model.norm', layer: (l) => `model.layers.${l}` },
-};
-
 export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: TokenBatch, opts: ForwardOptions = {}): ReferenceResult {
-  const gpt2 = spec.architecture === 'gpt2';
-  const names = gpt2 ? NAMES.gpt2 : NAMES.llama;
-  const get = tensorGetter(tensors, gpt2 ? 'transformer.' : '');
+  const names = architectureModule(spec.architecture).tensors(spec, (name) => tensors.has(name));
+  const get = tensorGetter(tensors);
   const { B, T } = batch;
   const C = spec.hiddenSize;
   const N = B * T;
 
-  const wte = get(names.embed, [spec.vocabSize, C]);
-  const wpe = names.positions ? get(names.positions, [spec.maxPositions, C]) : null;
+  const wte = get(names.tokenEmbedding.name, [spec.vocabSize, C]);
+  const wpe = names.positionEmbedding ? get(names.positionEmbedding.name, [spec.maxPositions, C]) : null;
   const h = new Float64Array(N * C);
   for (let n = 0; n < N; n++) {
     h.set(row(wte, clampId(batch.ids[n], spec.vocabSize), C), n * C);
@@ -62,20 +51,17 @@ export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: Tok
   const probLayers = opts.attention?.layers ?? Array.from({ length: lastLayer + 1 }, (_, l) => l);
   const attention: Float64Array[] = [];
   for (let l = 0; l <= lastLayer; l++) {
-    const prefix = names.layer(l);
-    const x = norm(spec, get, gpt2 ? `${prefix}.ln_1` : `${prefix}.input_layernorm`, h);
-    const { q, k, v } = gpt2 ? gpt2Qkv(spec, get, prefix, x, N) : llamaQkv(spec, get, prefix, x, N, batch);
+    const layer = names.layers[l];
+    const x = norm(spec, get, layer.attentionNorm, h);
+    const { q, k, v } = qkv(spec, get, layer, x, N, batch);
     const dims = { B, T, Hq: spec.numHeads, Hkv: spec.numKvHeads, D: spec.headDim };
     const { probs } = attentionFullRef(q, k, batch.keyMask, dims);
     if (opts.attention && probLayers.includes(l)) attention[probLayers.indexOf(l)] = pickProbs(probs, opts.attention.rows, opts.attention.heads, dims);
     if (l === opts.stopAfterAttentionOf) break;
     const heads = mixValues(probs, v, dims);
-    const o = gpt2
-      ? linear(heads, N, get(`${prefix}.attn.c_proj.weight`), 'conv1d', get(`${prefix}.attn.c_proj.bias`))
-      : linear(heads, N, get(`${prefix}.self_attn.o_proj.weight`), 'linear', spec.outputBias ? get(`${prefix}.self_attn.o_proj.bias`) : undefined);
-    addInto(h, o);
-    const x2 = norm(spec, get, gpt2 ? `${prefix}.ln_2` : `${prefix}.post_attention_layernorm`, h);
-    addInto(h, gpt2 ? gpt2Mlp(get, prefix, x2, N) : llamaMlp(spec, get, prefix, x2, N));
+    addInto(h, project(heads, N, get, layer.o));
+    const x2 = norm(spec, get, layer.mlpNorm, h);
+    addInto(h, mlp(get, layer, x2, N));
   }
 
   if (!opts.logits) return opts.attention ? { attention } : {};
@@ -83,7 +69,7 @@ export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: Tok
   const picked = new Float64Array(B * P * C);
   opts.logits.rows.forEach((t, i) => picked.set(h.subarray((Math.floor(i / P) * T + t) * C, (Math.floor(i / P) * T + t + 1) * C), i * C));
   const y = norm(spec, get, names.finalNorm, picked);
-  const head = spec.tieWordEmbeddings ? wte : get('lm_head.weight', [spec.vocabSize, C]);
+  const head = spec.tieWordEmbeddings ? wte : get(names.lmHead.name, [spec.vocabSize, C]);
   const vocab = opts.logits.vocab ?? Int32Array.from({ length: spec.vocabSize }, (_, v) => v);
   const logits = new Float64Array(B * P * vocab.length);
   for (let r = 0; r < B * P; r++) {
@@ -96,11 +82,10 @@ export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: Tok
 
 type Getter = (name: string, shape?: readonly number[]) => HfTensor;
 
-/** Looks a tensor up by name, also under `prefix` (GPT-2 files are written with and without "transformer."). */
-function tensorGetter(tensors: HfTensors, prefix: string): Getter {
+function tensorGetter(tensors: HfTensors): Getter {
   return (name, shape) => {
-    const t = tensors.get(name) ?? tensors.get(prefix + name);
-    if (!t) throw new Error(`reference forward: the checkpoint has no tensor ${prefix ? `${name} or ${prefix}${name}` : name}`);
+    const t = tensors.get(name);
+    if (!t) throw new Error(`reference forward: the checkpoint has no tensor ${name}`);
     if (shape && t.shape.join() !== shape.join()) throw new Error(`reference forward: ${name} has shape [${t.shape}], expected [${shape}]`);
     return t;
   };
@@ -124,49 +109,51 @@ function addInto(h: Float64Array, y: Float64Array): void {
   for (let i = 0; i < h.length; i++) h[i] += y[i];
 }
 
-/** x [rows, in] through a GPT-2 Conv1D (weight [in, out]) or an nn.Linear (weight [out, in]). */
-function linear(x: Float64Array, rows: number, w: HfTensor, layout: 'conv1d' | 'linear', bias?: HfTensor): Float64Array {
-  const [inDim, outDim] = layout === 'conv1d' ? w.shape : [w.shape[1], w.shape[0]];
-  if (x.length !== rows * inDim) throw new Error(`reference forward: ${x.length / rows} inputs per row into a weight of shape [${w.shape}] (${layout})`);
+/**
+ * x [rows, in] through a projection as the checkpoint stores it: an nn.Linear (weight [out, in]) or
+ * a GPT-2 Conv1D (weight [in, out]), of which only columns [from, to) are this projection (c_attn
+ * fuses q | k | v).
+ */
+function project(x: Float64Array, rows: number, get: Getter, l: LinearTensors): Float64Array {
+  const w = get(l.weight.name, l.weight.dims.map((d) => d.n));
+  const bias = l.bias ? get(l.bias.name, l.bias.dims.map((d) => d.n)).data : undefined;
+  const conv1d = l.layout.kind === 'conv1d';
+  const [inDim, cols] = conv1d ? w.shape : [w.shape[1], w.shape[0]];
+  const [from, to] = l.layout.kind === 'conv1d' ? [l.layout.from, l.layout.to] : [0, cols];
+  if (x.length !== rows * inDim) throw new Error(`reference forward: ${x.length / rows} inputs per row into ${l.weight.name} of shape [${w.shape}] (${l.layout.kind})`);
+  const outDim = to - from;
   const y = new Float64Array(rows * outDim);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < outDim; o++) {
-      let s = bias ? bias.data[o] : 0;
-      for (let i = 0; i < inDim; i++) s += x[r * inDim + i] * (layout === 'conv1d' ? w.data[i * outDim + o] : w.data[o * inDim + i]);
+      const c = from + o;
+      let s = bias ? bias[c] : 0;
+      for (let i = 0; i < inDim; i++) s += x[r * inDim + i] * (conv1d ? w.data[i * cols + c] : w.data[c * inDim + i]);
       y[r * outDim + o] = s;
     }
   }
   return y;
 }
 
-function norm(spec: ModelSpec, get: Getter, prefix: string, x: Float64Array): Float64Array {
-  const weight = get(`${prefix}.weight`, [spec.hiddenSize]).data;
+function norm(spec: ModelSpec, get: Getter, n: NormTensors, x: Float64Array): Float64Array {
+  const weight = get(n.weight.name, [spec.hiddenSize]).data;
   if (spec.norm.kind === 'rmsnorm') return rmsNormRef(x, weight, spec.norm.eps).y;
-  return layerNormRef(x, weight, get(`${prefix}.bias`, [spec.hiddenSize]).data, spec.norm.eps).y;
+  if (!n.bias) throw new Error(`reference forward: LayerNorm ${n.weight.name} has no bias`);
+  return layerNormRef(x, weight, get(n.bias.name, [spec.hiddenSize]).data, spec.norm.eps).y;
 }
 
-/** GPT2Attention: c_attn's output columns are q | k | v, each [B, T, H, D] once split. */
-function gpt2Qkv(spec: ModelSpec, get: Getter, prefix: string, x: Float64Array, N: number) {
-  const C = spec.hiddenSize;
-  const qkv = linear(x, N, get(`${prefix}.attn.c_attn.weight`, [C, 3 * C]), 'conv1d', get(`${prefix}.attn.c_attn.bias`, [3 * C]));
-  const part = (i: number) => {
-    const out = new Float64Array(N * C);
-    for (let n = 0; n < N; n++) out.set(qkv.subarray(n * 3 * C + i * C, n * 3 * C + (i + 1) * C), n * C);
-    return out;
-  };
-  return { q: part(0), k: part(1), v: part(2) };
-}
-
-/** LlamaAttention / Qwen2Attention: separate projections, then rotate_half RoPE on q and k. */
-function llamaQkv(spec: ModelSpec, get: Getter, prefix: string, x: Float64Array, N: number, batch: TokenBatch) {
-  const proj = (name: string) =>
-    linear(x, N, get(`${prefix}.self_attn.${name}.weight`), 'linear', spec.qkvBias ? get(`${prefix}.self_attn.${name}.bias`) : undefined);
-  const v = proj('v_proj');
+/**
+ * GPT2Attention / LlamaAttention / Qwen2Attention: q, k, v each [B, T, H, D] (GPT-2's as columns of
+ * c_attn), then rotate_half RoPE on q and k where the model has RoPE.
+ */
+function qkv(spec: ModelSpec, get: Getter, layer: LayerTensors, x: Float64Array, N: number, batch: TokenBatch) {
+  const v = project(x, N, get, layer.v);
+  const q = project(x, N, get, layer.q);
+  const k = project(x, N, get, layer.k);
   const pos = spec.positions;
-  if (pos.kind !== 'rope') return { q: proj('q_proj'), k: proj('k_proj'), v };
+  if (pos.kind !== 'rope') return { q, k, v };
   // HF's angles are f32 products of position and inv_freq; ropeRef rounds them the same way.
   const rope = (y: Float64Array, heads: number) => ropeRef(y, batch.positions, pos.invFreq, { heads, headDim: spec.headDim, layout: pos.layout });
-  return { q: rope(proj('q_proj'), spec.numHeads), k: rope(proj('k_proj'), spec.numKvHeads), v };
+  return { q: rope(q, spec.numHeads), k: rope(k, spec.numKvHeads), v };
 }
 
 /** out [B, T, Hq, D] = P v per head, each query head reading its kv group's values (HF repeat_kv). */
@@ -204,15 +191,9 @@ function pickProbs(probs: Float64Array, rows: Int32Array, heads: readonly number
   return out;
 }
 
-/** GPT2MLP: c_proj(gelu_new(c_fc(x))). */
-function gpt2Mlp(get: Getter, prefix: string, x: Float64Array, N: number): Float64Array {
-  const up = linear(x, N, get(`${prefix}.mlp.c_fc.weight`), 'conv1d', get(`${prefix}.mlp.c_fc.bias`));
-  return linear(geluRef(up), N, get(`${prefix}.mlp.c_proj.weight`), 'conv1d', get(`${prefix}.mlp.c_proj.bias`));
-}
-
-/** LlamaMLP: down_proj(silu(gate_proj(x)) * up_proj(x)). */
-function llamaMlp(spec: ModelSpec, get: Getter, prefix: string, x: Float64Array, N: number): Float64Array {
-  const proj = (name: string, input: Float64Array) =>
-    linear(input, N, get(`${prefix}.mlp.${name}.weight`), 'linear', spec.mlpBias ? get(`${prefix}.mlp.${name}.bias`) : undefined);
-  return proj('down_proj', swigluRef(proj('gate_proj', x), proj('up_proj', x)));
+/** GPT2MLP: c_proj(gelu_new(c_fc(x))); LlamaMLP: down_proj(silu(gate_proj(x)) * up_proj(x)). */
+function mlp(get: Getter, layer: LayerTensors, x: Float64Array, N: number): Float64Array {
+  const up = project(x, N, get, layer.up);
+  const inner = layer.gate ? swigluRef(project(x, N, get, layer.gate), up) : geluRef(up);
+  return project(inner, N, get, layer.down);
 }

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../../engine/testing/gpu';
+import { openCheckpoint } from '../checkpoint';
+import { parseModelConfig } from '../config';
+import { memoryFolder } from '../files';
+import { releaseWeights } from '../load';
+import { countParameters, trainableQkParameters, weightTensors } from '../memory';
+import { tinyModelFiles } from '../testing/tiny-models';
+import { loadWeights } from '../weights';
+import { ARCHITECTURE_IDS, ARCHITECTURES, ARCHITECTURES_BY_MODEL_TYPE, architectureModule, type Architecture } from '.';
+import { engineShape, layerParts, partTensors, type HfTensor, type ModelTensors } from './types';
+
+async function tiny(arch: Architecture, tied?: boolean) {
+  const files = tinyModelFiles(arch, { tied, layers: 3 });
+  const config = JSON.parse(files['config.json'] as string) as Record<string, unknown>;
+  const spec = parseModelConfig(config);
+  return { config, spec, source: await openCheckpoint(memoryFolder(`tiny ${arch}`, files)) };
+}
+
+/** Every tensor the description names, with the head only when the model is untied. */
+function described(t: ModelTensors, tied: boolean): HfTensor[] {
+  return [
+    t.tokenEmbedding,
+    ...(t.positionEmbedding ? [t.positionEmbedding] : []),
+    ...t.layers.flatMap((l) => partTensors(layerParts(l))),
+    ...partTensors([t.finalNorm]),
+    ...(tied ? [] : [t.lmHead]),
+  ];
+}
+
+const elements = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+describe('architecture registry', () => {
+  it('registers each module under its own id, HF class name and model_type, once', () => {
+    expect(ARCHITECTURE_IDS).toEqual(['gpt2', 'llama', 'qwen2']);
+    for (const id of ARCHITECTURE_IDS) {
+      const m = architectureModule(id);
+      expect(m.id).toBe(id);
+      expect(ARCHITECTURES[m.hfArchitecture]).toBe(m);
+      expect(ARCHITECTURES_BY_MODEL_TYPE[m.modelType]).toBe(m);
+    }
+    expect(Object.keys(ARCHITECTURES)).toHaveLength(ARCHITECTURE_IDS.length);
+    expect(Object.keys(ARCHITECTURES_BY_MODEL_TYPE)).toHaveLength(ARCHITECTURE_IDS.length);
+  });
+
+  it('refuses an unknown architecture, naming it and every known one', () => {
+    const known = 'GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM';
+    expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(`architecture MistralForCausalLM is not supported; supported: ${known}.`);
+    expect(() => parseModelConfig({ model_type: 'mistral' })).toThrow(`model_type "mistral"`);
+    expect(() => parseModelConfig({ model_type: 'mistral' })).toThrow(known);
+    // Names of Object.prototype are not architectures.
+    expect(() => parseModelConfig({ architectures: ['toString'] })).toThrow('architecture toString is not supported');
+    expect(() => architectureModule('mistral' as Architecture)).toThrow('architecture mistral is not registered; registered: gpt2, llama, qwen2');
+  });
+
+  for (const arch of ARCHITECTURE_IDS) {
+    describe(arch, () => {
+      it('parses its config.json with or without the architectures list', async () => {
+        const { config, spec } = await tiny(arch);
+        expect(spec.architecture).toBe(arch);
+        const { architectures: _, ...withoutList } = config;
+        expect(parseModelConfig(withoutList)).toEqual(spec);
+      });
+
+      for (const tied of [true, false]) {
+        it(`names exactly the tiny ${tied ? 'tied' : 'untied'} model's weights, in their file shapes, the rest being ignorable buffers`, async () => {
+          const { spec, source } = await tiny(arch, tied);
+          const m = architectureModule(arch);
+          const tensors = described(m.tensors(spec, (n) => source.info(n) !== undefined), tied);
+          const inFile = source.names().filter((n) => !m.ignoredTensors.some((p) => p.test(n)));
+          expect(tensors.map((t) => t.name).sort()).toEqual([...inFile].sort());
+          for (const t of tensors) expect(source.info(t.name)!.shape, t.name).toEqual(t.dims.map((d) => d.n));
+          // The memory plan counts the same parameters, and trains W_Q, W_K and their biases.
+          expect(countParameters(spec)).toBe(tensors.reduce((sum, t) => sum + elements(t.dims.map((d) => d.n)), 0));
+          // GPT-2's q and k are two thirds of c_attn: counted in the engine's shapes, not the file's.
+          const qk = m.tensors(spec).layers.flatMap((l) => [l.q, l.k].map(engineShape));
+          expect(trainableQkParameters(spec)).toBe(qk.reduce((sum, s) => sum + elements(s.weight) + (spec.qkvBias ? elements(s.bias) : 0), 0));
+          expect(weightTensors(spec, 'f16').filter((p) => p.trained).every((p) => p.dtype === 'f32')).toBe(true);
+        });
+      }
+
+      it('is what the loader reads: no tensor missing, none unused', async () => {
+        const e = await testEngine();
+        const { spec, source } = await tiny(arch, false);
+        const { weights, warnings } = await loadWeights(e, spec, source);
+        expect(warnings).toEqual([]);
+        expect(weights.layers).toHaveLength(3);
+        releaseWeights(weights);
+      });
+    });
+  }
+
+  it("GPT-2's prefix: checkpoints with and without transformer. are named as they are, save_pretrained's by default", async () => {
+    const { spec } = await tiny('gpt2');
+    const gpt2 = architectureModule('gpt2');
+    expect(gpt2.tensors(spec).tokenEmbedding.name).toBe('transformer.wte.weight');
+    expect(gpt2.tensors(spec, (n) => n === 'wte.weight').layers[1].q.weight.name).toBe('h.1.attn.c_attn.weight');
+    expect(gpt2.tensors(spec, (n) => n === 'transformer.wte.weight').finalNorm.weight.name).toBe('transformer.ln_f.weight');
+    // The head is never prefixed.
+    expect(gpt2.tensors(spec, (n) => n === 'wte.weight').lmHead.name).toBe('lm_head.weight');
+  });
+});
