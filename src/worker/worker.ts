@@ -7,14 +7,14 @@ import { Engine } from '../engine/engine';
 import { GpuDeviceLostError, WebGpuUnavailableError } from '../engine/errors';
 import { runSelfCheck } from '../engine/self-check';
 import { attentionMaps } from './attention-host';
-import { CheckpointMismatchError } from './checkpoint';
+import { CheckpointMismatchError } from '../train/checkpoint';
 import { checkCheckpointName, checkpointStore } from './checkpoint-store';
 import { evaluateSet } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import { exportOnnxZip, verifyOnnx } from './onnx-host';
 import { previewPrompt } from './preview-host';
-import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from './protocol';
-import { NonFiniteLossError } from './trainer';
+import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from '../train/protocol';
+import { NonFiniteLossError } from '../train/trainer';
 import {
   answerAutosave,
   discardAutosave,

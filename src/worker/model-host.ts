@@ -8,7 +8,7 @@ import { blobFolder } from '../model/files-browser';
 import { browserCacheNames, browserModelCache, DEFAULT_HUB_ENDPOINT, downloadModel, type ModelCache } from '../model/hub';
 import { loadModel, readModelSpec, releaseModel, type LoadedModel } from '../model/load';
 import { checkFitsAdapter, type FrozenDType } from '../model/memory';
-import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from './protocol';
+import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
 
 const CACHE_NAME = 'abft-studio-models';
 // Progress for a large file arrives per network chunk; the UI needs a few updates a second, not thousands.

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../engine/testing/gpu';
 import { tinyModelFiles } from '../model/testing/tiny-models';
 import { loadModelFrom } from './model-host';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './options';
-import type { TrainingData } from './protocol';
-import { NonFiniteLossError, type StepMetrics } from './trainer';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
+import type { TrainingData } from '../train/protocol';
+import { NonFiniteLossError, type StepMetrics } from '../train/trainer';
 import { restorableWeights, restoreWeights, startTraining } from './training-host';
 
 const DATA: TrainingData = { kind: 'synthetic', size: 64, seed: 1 };

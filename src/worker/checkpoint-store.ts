@@ -6,7 +6,7 @@
  * crash during a save keeps the previous one.
  */
 import { InputError } from '../data/dataset';
-import type { SavedCheckpoint } from './protocol';
+import type { SavedCheckpoint } from '../train/protocol';
 
 export interface CheckpointStore {
   save(name: string, bytes: Uint8Array): Promise<void>;

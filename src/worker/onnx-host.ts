@@ -14,8 +14,8 @@ import { openOnnxSession } from '../onnx/session';
 import { verifyAgainstEngine } from '../onnx/verify';
 import { zipFolder } from '../onnx/zip';
 import { hostedModel, type HostedModel } from './model-host';
-import { evaluationDraws, preparePromptSet } from './prompt-sets';
-import type { EvaluationSet, OnnxExportResult, OnnxVerification } from './protocol';
+import { evaluationDraws, preparePromptSet } from '../session/prompt-sets';
+import type { EvaluationSet, OnnxExportResult, OnnxVerification } from '../train/protocol';
 import { gpuWork } from './serial';
 
 function requireModel(): HostedModel {

@@ -9,18 +9,18 @@ import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
-import { AutosaveSchedule, autosaveName, isAutosaveName } from './autosave';
-import { dataFingerprint, optionDifferences, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from './checkpoint';
+import { AutosaveSchedule, autosaveName, isAutosaveName } from '../train/autosave';
+import { dataFingerprint, optionDifferences, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
 import { checkpointStore } from './checkpoint-store';
 import { keepBaseAttention, releaseBaseAttention } from './attention-host';
-import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from './delta-norms';
+import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from '../train/delta-norms';
 import { hostedModel, type HostedModel } from './model-host';
-import { describeRun, explainNonFinite } from './non-finite';
-import type { TrainOptions } from './options';
-import { preparePromptSet, trainingDraws, trainingPromptCount, trainingRows } from './prompt-sets';
-import type { AutosaveRequest, RestorableWeights, TrainingData } from './protocol';
+import { describeRun, explainNonFinite } from '../train/non-finite';
+import type { TrainOptions } from '../train/options';
+import { preparePromptSet, trainingDraws, trainingPromptCount, trainingRows } from '../session/prompt-sets';
+import type { AutosaveRequest, RestorableWeights, TrainingData } from '../train/protocol';
 import { gpuWork } from './serial';
-import { NonFiniteLossError, Trainer, type StepMetrics } from './trainer';
+import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
 
 export interface TrainingSession {
   readonly hosted: HostedModel;

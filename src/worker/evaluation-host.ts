@@ -3,8 +3,8 @@ import { evaluate } from '../abft/evaluate';
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { hostedModel } from './model-host';
-import { evaluationDraws, preparePromptSet } from './prompt-sets';
-import type { EvaluationSet, EvaluationSummary } from './protocol';
+import { evaluationDraws, preparePromptSet } from '../session/prompt-sets';
+import type { EvaluationSet, EvaluationSummary } from '../train/protocol';
 import { gpuWork } from './serial';
 
 export async function evaluateSet(e: Engine, set: EvaluationSet, microBatch: number): Promise<EvaluationSummary> {

@@ -11,8 +11,8 @@ import { packBatch } from '../model/batch';
 import { forward } from '../model/forward';
 import type { LinearWeights, ModelWeights } from '../model/spec';
 import { hostedModel, type HostedModel } from './model-host';
-import { tokenizerOf } from './prompt-sets';
-import type { AttentionInput, AttentionResult, AttentionWeights } from './protocol';
+import { tokenizerOf } from '../session/prompt-sets';
+import type { AttentionInput, AttentionResult, AttentionWeights } from '../train/protocol';
 import { gpuWork } from './serial';
 import { currentSession } from './training-host';
 

@@ -12,8 +12,8 @@ import { buildPrompt, checkTemplate, locateLabels, type BuiltPrompt, type Locate
 import { InputError, rowProblem } from '../data/dataset';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { hostedModel } from './model-host';
-import { tokenizerOf } from './prompt-sets';
-import type { PreviewInput, PreviewLabelToken, PreviewProblem, PromptPreview } from './protocol';
+import { tokenizerOf } from '../session/prompt-sets';
+import type { PreviewInput, PreviewLabelToken, PreviewProblem, PromptPreview } from '../train/protocol';
 
 /** Tokens sent to the page: more than its preview box shows at once, few enough to draw in well under a frame's budget. */
 export const SHOWN_TOKENS = 1000;

@@ -11,8 +11,8 @@ import { InputError, type Row } from '../data/dataset';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import type { LoadedModel } from '../model/load';
 import type { ModelTokenizer } from '../model/tokenizer';
-import type { TrainOptions } from './options';
-import type { EvaluationSet, TrainingData } from './protocol';
+import type { TrainOptions } from '../train/options';
+import type { EvaluationSet, TrainingData } from '../train/protocol';
 
 /** The paper's training set: 512 prompts, of which a run of n_b × steps sees as many as it needs. */
 const MAX_TRAINING_PROMPTS = 512;
