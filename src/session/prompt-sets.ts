@@ -1,5 +1,5 @@
 /**
- * The prompts the worker trains and evaluates on, built from rows and a template with the loaded
+ * The prompts a run trains and the worker evaluates on, built from rows and a template with the loaded
  * model's tokenizer: the synthetic dataset or rows the UI sent, sampled as the paper does
  * (ABFT-SPEC.md §2), every input error found before any GPU work.
  */
@@ -37,9 +37,9 @@ export function trainingPromptCount(options: TrainOptions): number {
   return Math.min(MAX_TRAINING_PROMPTS, options.steps * options.pseudoBatch);
 }
 
-export function trainingDraws({ rows, template }: RowsAndTemplate, options: TrainOptions): PromptDraw[] {
+export function trainingDraws({ rows, template }: RowsAndTemplate, options: TrainOptions, count = trainingPromptCount(options)): PromptDraw[] {
   checkRowsForTemplate(rows, template, 'training pool');
-  return sampleTrainingPrompts(rows, trainingPromptCount(options), options.k, options.seed);
+  return sampleTrainingPrompts(rows, count, options.k, options.seed);
 }
 
 export function evaluationDraws(set: EvaluationSet): { template: PromptTemplate; draws: PromptDraw[] } {

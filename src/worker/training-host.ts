@@ -4,13 +4,12 @@
  * session outlives its run, so evaluation, export and checkpoints see the trained weights, and a
  * stopped or restored run can go on where it was.
  */
-import type { PreparedPrompt } from '../abft/prepared';
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
 import { exportFineTuned } from '../model/export';
 import { AutosaveSchedule, autosaveName, isAutosaveName } from '../train/autosave';
-import { dataFingerprint, optionDifferences, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
+import { optionDifferences, readTrainingStateInfo, type TrainingStateInfo } from '../train/checkpoint';
 import { keepBaseAttention, releaseBaseAttention } from './attention-host';
 import { deltaNorms, WeightSnapshot, type LayerDeltaNorms } from '../train/delta-norms';
 import { requireModel, type HostedModel } from './model-host';
@@ -18,17 +17,14 @@ import { RunControl, type AutosaveResult } from './run-control';
 import type { WorkerState } from './state';
 import { describeRun, explainNonFinite } from '../train/non-finite';
 import type { TrainOptions } from '../train/options';
-import { preparePromptSet, trainingDraws, trainingPromptCount, trainingRows } from '../session/prompt-sets';
+import { trainingPromptCount, trainingRows } from '../session/prompt-sets';
+import { createRun, restoreRun, saveRun, trainRun, type Run } from '../session/run';
 import type { AutosaveRequest, RestorableWeights, TrainingData } from '../train/protocol';
-import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
+import type { StepMetrics } from '../train/trainer';
 
-export interface TrainingSession {
+/** A run on the hosted model (session/run.ts), kept after it ends. */
+export interface TrainingSession extends Run {
   readonly hosted: HostedModel;
-  readonly options: TrainOptions;
-  /** Identifies the training prompts, for checkpoints. */
-  readonly fingerprint: string;
-  readonly prompts: readonly PreparedPrompt[];
-  readonly trainer: Trainer;
 }
 
 /** How a run ended without an error, with how far W_Q and W_K have moved from the loaded model's (App. B). */
@@ -97,11 +93,10 @@ export function discardSession(state: WorkerState): void {
 /** A session on the loaded model, every prompt checked; it replaces the current one only once built. */
 async function createSession(state: WorkerState, e: Engine, options: TrainOptions, data: TrainingData): Promise<TrainingSession> {
   const hosted = requireModel(state);
-  const rows = trainingRows(data);
-  const { prompts, labels } = await preparePromptSet(hosted.model, rows.template, trainingDraws(rows, options), 'training prompt', options.labelScoring);
-  const fingerprint = await dataFingerprint(rows.rows, rows.template, `${trainingPromptCount(options)} prompts`);
-  const trainer = await state.gpuWork.run(async () => new Trainer(e, hosted.model, prompts, options, labels));
-  return { hosted, options, fingerprint, prompts, trainer };
+  const { rows, template } = trainingRows(data);
+  const count = trainingPromptCount(options);
+  const run = await createRun(e, hosted.model, { rows, template, options, promptCount: count, fingerprintNote: `${count} prompts` }, (job) => state.gpuWork.run(job));
+  return { ...run, hosted };
 }
 
 function replaceSession(state: WorkerState, next: TrainingSession): void {
@@ -139,35 +134,23 @@ export async function startTraining(state: WorkerState, e: Engine, request: Star
       stepsDone: trainer.steps,
       deltaNorms: await state.gpuWork.run(() => deltaNorms(e, hosted.model, history.loaded)),
     });
-    while (trainer.steps < request.options.steps) {
-      if (!(await run.proceed())) return outcome('stopped');
-      let metrics: StepMetrics;
-      try {
-        metrics = await state.gpuWork.run(() => trainer.step());
-      } catch (error) {
-        if (!(error instanceof NonFiniteLossError)) throw error;
-        failedAt = error.step;
-        throw explainNonFinite(error, {
-          runSteps: applied,
-          lr: request.options.lr,
-          earlier: applied === 0 ? (history.lastChange?.describe() ?? null) : null,
-          afterThisRun: 'Restore the weights from before this run (or the model\'s loaded weights).',
-          afterEarlier: 'Restore the weights from before that run, or the model\'s loaded weights, then train again.',
-        });
-      }
-      if (applied++ === 0) {
-        history.lastChange = change;
-        if (request.options.trainable !== 'qk' && request.options.objective === 'end-to-end') history.beyondQK = true;
-      }
-      onStep(metrics);
-      if (autosave?.due(trainer.steps, request.options.steps)) {
+    const end = await trainRun(current, {
+      proceed: () => run.proceed(),
+      gpu: (job) => state.gpuWork.run(job),
+      afterStep: async (metrics) => {
+        if (applied++ === 0) {
+          history.lastChange = change;
+          if (request.options.trainable !== 'qk' && request.options.objective === 'end-to-end') history.beyondQK = true;
+        }
+        onStep(metrics);
+        if (!autosave?.due(trainer.steps, request.options.steps)) return;
         onAutosaveDue(trainer.steps);
         let started = 0;
         await run.autosaveAt(
           trainer.steps,
           () => {
             started = performance.now();
-            return state.gpuWork.run(() => saveTrainingState(e, trainer, stateMeta(current)));
+            return state.gpuWork.run(() => saveRun(e, current, hosted.model.label));
           },
           async (bytes) => {
             await storeAutosave(state, request.autosave!.runId, bytes);
@@ -176,8 +159,19 @@ export async function startTraining(state: WorkerState, e: Engine, request: Star
             return { bytes: bytes.byteLength, ms };
           },
         );
-      }
+      },
+    });
+    if (end.outcome === 'non-finite') {
+      failedAt = end.error.step;
+      throw explainNonFinite(end.error, {
+        runSteps: applied,
+        lr: request.options.lr,
+        earlier: applied === 0 ? (history.lastChange?.describe() ?? null) : null,
+        afterThisRun: 'Restore the weights from before this run (or the model\'s loaded weights).',
+        afterEarlier: 'Restore the weights from before that run, or the model\'s loaded weights, then train again.',
+      });
     }
+    if (end.outcome === 'stopped') return outcome('stopped');
     return outcome('done');
   } finally {
     run.settlePauses();
@@ -257,15 +251,11 @@ function continuable(state: WorkerState, options: TrainOptions): TrainingSession
   return state.session;
 }
 
-function stateMeta(current: TrainingSession) {
-  return { modelLabel: current.hosted.model.label, options: current.options, dataFingerprint: current.fingerprint };
-}
-
 /** The session's trained weights, Adam state, 𝒜 and step count as checkpoint bytes. */
 export async function saveSession(state: WorkerState, e: Engine): Promise<Uint8Array> {
   const current = state.session;
   if (!current) throw new InputError('There is no training session to save; train for at least one step first.');
-  return state.gpuWork.run(() => saveTrainingState(e, current.trainer, stateMeta(current)));
+  return state.gpuWork.run(() => saveRun(e, current, current.hosted.model.label));
 }
 
 /**
@@ -281,7 +271,7 @@ export async function restoreSession(state: WorkerState, e: Engine, bytes: Uint8
     const history = await historyOf(state, e, next.hosted);
     await state.gpuWork.run(async () => keepBaseAttention(state, e, next.hosted));
     const before = history.lastChange ? await state.gpuWork.run(() => WeightSnapshot.take(e, next.hosted.model)) : history.loaded;
-    await state.gpuWork.run(() => restoreTrainingState(e, next.trainer, bytes, { modelLabel: next.hosted.model.label, dataFingerprint: next.fingerprint }));
+    await state.gpuWork.run(() => restoreRun(e, next, bytes, next.hosted.model.label));
     history.lastChange = { describe: () => `${describeRun(info.options, info.stepsDone, null)} saved in ${source}`, before, prior: history.lastChange?.describe() ?? null };
   } catch (error) {
     next.trainer.release();
