@@ -19,7 +19,10 @@ const MAX_TRAINING_PROMPTS = 512;
 /** The paper's test set draws 2 demonstration sets per query. */
 const SYNTHETIC_SETS_PER_QUERY = 2;
 /** Demonstration pool of the synthetic test set, drawn apart from the queries. */
-const SYNTHETIC_DEMONSTRATION_POOL = 64;
+export const SYNTHETIC_DEMONSTRATION_POOL = 64;
+/** Seeds apart from the training data's, so test queries and their demonstrations are fresh draws of the word lists. */
+export const SYNTHETIC_QUERY_SEED = 1_000_003;
+export const SYNTHETIC_POOL_SEED = 2_000_003;
 /** Prompts tokenized per turn of the worker's event loop, so pause and stop messages are not held up. */
 const CHUNK = 16;
 
@@ -47,9 +50,8 @@ export function evaluationDraws(set: EvaluationSet): { template: PromptTemplate;
     checkRowsForTemplate(set.queries, set.template, 'test queries');
     return { template: set.template, draws: buildTestSet(set.queries, set.demonstrations, set.setsPerQuery, set.k, set.seed) };
   }
-  // Seeds apart from the training data's, so test queries are fresh draws of the word lists.
-  const queries = syntheticSentiment({ size: set.queries, seed: set.seed + 1_000_003 }).rows;
-  const pool = syntheticSentiment({ size: SYNTHETIC_DEMONSTRATION_POOL, seed: set.seed + 2_000_003 }).rows;
+  const queries = syntheticSentiment({ size: set.queries, seed: set.seed + SYNTHETIC_QUERY_SEED }).rows;
+  const pool = syntheticSentiment({ size: SYNTHETIC_DEMONSTRATION_POOL, seed: set.seed + SYNTHETIC_POOL_SEED }).rows;
   return { template: templateOf(syntheticPrompt(2)), draws: buildTestSet(queries, pool, SYNTHETIC_SETS_PER_QUERY, set.k, set.seed) };
 }
 

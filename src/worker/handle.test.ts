@@ -65,6 +65,19 @@ describe('the worker handlers on one state', () => {
       expect([...p.subarray((row % n) + 1)].every((v) => v === 0)).toBe(true);
     }
 
+    // The full suite abft train runs, on the app's test set: as many test prompts as `evaluate` scores, and only the measures asked for.
+    const set = { kind: 'synthetic', queries: 6, seed: 3, k: 2, labelScoring: 'sequence' } as const;
+    const { result } = await call(state, { type: 'evaluate', set, microBatch: 4 }, 'evaluate');
+    const measures = { test: true, demonstrationConsistency: true, templateConsistency: false, unseenLabel: false };
+    const { report } = await call(state, { type: 'evaluate-suite', set, measures, microBatch: 4 }, 'evaluate-suite');
+    expect(report.test!.count).toBe(result.count);
+    expect(report.test!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(result.count);
+    expect(report.demonstrationConsistency).toMatchObject({ queries: 6, variantsPerQuery: 8 });
+    expect(report.demonstrationConsistency!.consistency).toBeGreaterThanOrEqual(0);
+    expect(report.demonstrationConsistency!.consistency).toBeLessThanOrEqual(1);
+    expect(report.templateConsistency).toBeNull();
+    expect(report.unseenLabel).toBeNull();
+
     // A second model replaces the first, which the page is told about.
     await call(state, { type: 'load-model', source: tinyModelSource('gpt2', 'tiny-gpt2') }, 'load-model');
     expect(posted).toContainEqual({ id: null, type: 'model-released', label: 'tiny' });

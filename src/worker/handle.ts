@@ -11,7 +11,7 @@ import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from '../trai
 import { NonFiniteLossError } from '../train/trainer';
 import { attentionMaps } from './attention-host';
 import { checkCheckpointName } from './checkpoint-store';
-import { evaluateSet } from './evaluation-host';
+import { evaluateSet, evaluateSetSuite } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import { exportOnnxZip, verifyOnnx } from './onnx-host';
 import { previewPrompt } from './preview-host';
@@ -88,6 +88,8 @@ export async function handle(state: WorkerState, request: WorkerRequest): Promis
       return { id: request.id, type: 'stop' };
     case 'evaluate':
       return { id: request.id, type: 'evaluate', result: await evaluateSet(state, await engine(), request.set, request.microBatch) };
+    case 'evaluate-suite':
+      return { id: request.id, type: 'evaluate-suite', report: await evaluateSetSuite(state, await engine(), request.set, request.measures, request.microBatch) };
     case 'attention':
       return { id: request.id, type: 'attention', attention: await attentionMaps(state, await engine(), request) };
     case 'export-weights':
