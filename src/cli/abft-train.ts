@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import type { HeadSummary } from '../abft/loss';
 import { compareReports, type SuiteReport } from '../abft/suite';
 import type { Engine } from '../engine/engine';
-import { exportFineTuned } from '../model/export';
+import { exportRun, trainedMetadata } from '../session/export';
 import { createRun, restoreRun, saveRun, trainRun, type Run } from '../session/run';
 import { readTrainingStateInfo, type TrainingStateInfo } from '../train/checkpoint';
 import { deltaNorms, WeightSnapshot } from '../train/delta-norms';
@@ -153,14 +153,8 @@ function metricsLine(m: StepMetrics): Record<string, unknown> {
  * its weights came from.
  */
 async function writeModel(s: TrainingSession, out: string, stopped: string | null): Promise<void> {
-  const { spec, weights } = s.run.model;
-  const bytes = await exportFineTuned(s.e, spec, weights, s.run.checkpoint, {
-    'abft.base': s.run.identity,
-    'abft.objective': s.options.objective,
-    'abft.lr': String(s.options.lr),
-    'abft.steps': String(s.training.trainer.steps),
-    ...(stopped ? { 'abft.stopped': stopped } : {}),
-  });
+  const metadata = trainedMetadata(s.run.identity, { options: s.options, steps: s.training.trainer.steps, stopped });
+  const bytes = await exportRun(s.e, s.run.model, s.run.checkpoint, metadata);
   for (const name of s.run.folder.names()) {
     if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
     const file = s.run.folder.get(name)!;

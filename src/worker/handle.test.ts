@@ -141,6 +141,11 @@ describe('the worker handlers on one state', () => {
     });
     const stopped = await call(state, { type: 'start-training', options: { ...OPTIONS, steps: 10 }, data: DATA }, 'training-stopped');
     expect(stopped.stepsDone).toBe(2);
+    // The download says how it was trained, in the app's keys and those abft train reads back.
+    const { bytes } = await call(state, { type: 'export-weights' }, 'export-weights');
+    const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const { __metadata__: metadata } = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { __metadata__: Record<string, string> };
+    expect(metadata).toMatchObject({ base_model: 'tiny', training_steps: '2', 'abft.base': 'tiny', 'abft.steps': '2', 'abft.lr': '0.01', 'abft.objective': 'abft' });
     const { checkpoints } = await call(state, { type: 'save-checkpoint', name: 'two-steps' }, 'save-checkpoint');
     expect(checkpoints.map((c) => c.name)).toEqual(['two-steps']);
     const trained = await lastTokenMaps(state, 'trained');

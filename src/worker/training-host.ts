@@ -7,7 +7,6 @@
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
-import { exportFineTuned } from '../model/export';
 import { AutosaveSchedule, autosaveName, isAutosaveName } from '../train/autosave';
 import { optionDifferences, readTrainingStateInfo, type TrainingStateInfo } from '../train/checkpoint';
 import { keepBaseAttention, releaseBaseAttention } from './attention-host';
@@ -18,6 +17,7 @@ import type { WorkerState } from './state';
 import { describeRun, explainNonFinite } from '../train/non-finite';
 import type { TrainOptions } from '../train/options';
 import { trainingPromptCount, trainingRows } from '../session/prompt-sets';
+import { exportRun, trainedMetadata } from '../session/export';
 import { createRun, restoreRun, saveRun, trainRun, type Run } from '../session/run';
 import type { AutosaveRequest, RestorableWeights, TrainingData } from '../train/protocol';
 import type { StepMetrics } from '../train/trainer';
@@ -288,11 +288,7 @@ export async function restoreSession(state: WorkerState, e: Engine, bytes: Uint8
 export async function exportWeights(state: WorkerState, e: Engine): Promise<Uint8Array<ArrayBuffer>> {
   const { model, folder } = requireModel(state);
   const trained = state.session?.hosted.model === model ? state.session : null;
-  const metadata: Record<string, string> = { base_model: model.label, fine_tuned_with: 'ABFT Studio' };
-  if (trained) {
-    metadata.training_steps = String(trained.trainer.steps);
-    metadata.training_options = JSON.stringify(trained.options);
-  }
+  const metadata = trainedMetadata(model.label, trained && { options: trained.options, steps: trained.trainer.steps });
   const source = await openCheckpoint(folder);
-  return state.gpuWork.run(() => exportFineTuned(e, model.spec, model.weights, source, metadata));
+  return state.gpuWork.run(() => exportRun(e, model, source, metadata));
 }
