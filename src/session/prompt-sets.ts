@@ -3,9 +3,9 @@
  * model's tokenizer: the synthetic dataset or rows the UI sent, sampled as the paper does
  * (ABFT-SPEC.md §2), every input error found before any GPU work.
  */
-import type { PreparedPrompt } from '../abft/prepared';
+import { preparePrompts, type PreparedPrompt } from '../abft/prepared';
 import { labelTargets, type LabelScoring, type LabelTargets } from '../abft/label-scoring';
-import { buildPrompt, checkRowsForTemplate, locateLabels, templateOf, type PromptTemplate } from '../abft/prompts';
+import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
 import { buildTestSet, sampleTrainingPrompts, type PromptDraw } from '../abft/sampling';
 import { InputError, type Row } from '../data/dataset';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
@@ -69,7 +69,7 @@ export interface PreparedSet {
 }
 
 /**
- * What preparePrompts does, a chunk at a time with a yield between chunks: hundreds of prompts
+ * preparePrompts a chunk at a time with a yield between chunks: hundreds of prompts
  * through a real tokenizer take long enough to hold up the worker's messages.
  */
 export async function preparePromptSet(
@@ -82,11 +82,9 @@ export async function preparePromptSet(
   const tokenizer = tokenizerOf(model);
   const labels = labelTargets(tokenizer, template, labelScoring);
   const prompts: PreparedPrompt[] = [];
-  for (const [i, draw] of draws.entries()) {
-    if (i > 0 && i % CHUNK === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    const built = buildPrompt(template, draw.demonstrations, draw.query);
-    const located = locateLabels(tokenizer, built, { maxPositions: model.spec.maxPositions, name: `${what} ${i + 1}` });
-    prompts.push({ ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels });
+  for (let offset = 0; offset < draws.length; offset += CHUNK) {
+    if (offset > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    prompts.push(...preparePrompts(tokenizer, template, draws.slice(offset, offset + CHUNK), { maxPositions: model.spec.maxPositions, what, offset }));
   }
   return { prompts, labels };
 }
