@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL } from '../src/demo-model';
-import { SHOWN_TOKENS } from '../src/train/preview-host';
+import { SHOWN_TOKENS } from '../src/worker/preview-host';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadedSummary } from './support/model-panel';

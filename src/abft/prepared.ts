@@ -22,12 +22,14 @@ export interface PrepareOptions {
   readonly maxPositions: number;
   /** Names the prompts in messages: "training prompt", "test prompt". */
   readonly what: string;
+  /** The number the first draw has in those messages, less one: a set prepared a chunk at a time counts on. Default 0. */
+  readonly offset?: number;
 }
 
 export function preparePrompts(tokenizer: ModelTokenizer, template: PromptTemplate, draws: readonly PromptDraw[], opts: PrepareOptions): PreparedPrompt[] {
   return draws.map((draw, i) => {
     const built = buildPrompt(template, draw.demonstrations, draw.query);
-    const located = locateLabels(tokenizer, built, { maxPositions: opts.maxPositions, name: `${opts.what} ${i + 1}` });
+    const located = locateLabels(tokenizer, built, { maxPositions: opts.maxPositions, name: `${opts.what} ${(opts.offset ?? 0) + i + 1}` });
     return { ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels };
   });
 }

@@ -1,6 +1,7 @@
 /** The model of an `abft` run: its folder loaded onto the GPU, its identity, and the evaluation suite on it. */
 import type { LabelScoring } from '../abft/label-scoring';
-import { evaluationSuite, type SuiteReport } from '../abft/suite';
+import type { SuiteReport } from '../abft/suite';
+import { evaluateSuite } from '../session/evaluate';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint, type Checkpoint } from '../model/checkpoint';
 import type { ModelFolder } from '../model/files';
@@ -47,7 +48,9 @@ export function runEvaluation(
   args: ParsedArgs,
   run: { readonly k: number; readonly seed: number; readonly labelScoring: LabelScoring },
 ): Promise<SuiteReport> {
-  return evaluationSuite(e, m.model, m.tokenizer, data.template, data, {
+  return evaluateSuite(e, m.model, {
+    template: data.template,
+    data,
     k: run.k,
     seed: run.seed,
     measures: suiteMeasures(args),

@@ -8,17 +8,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HeadSummary } from '../abft/loss';
-import { preparePrompts } from '../abft/prepared';
-import { labelTargets } from '../abft/label-scoring';
-import { sampleTrainingPrompts } from '../abft/sampling';
 import { compareReports, type SuiteReport } from '../abft/suite';
 import type { Engine } from '../engine/engine';
-import { exportFineTuned } from '../model/export';
-import { dataFingerprint, readTrainingStateInfo, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
+import { exportRun, trainedMetadata } from '../session/export';
+import { createRun, restoreRun, saveRun, trainRun, type Run } from '../session/run';
+import { readTrainingStateInfo, type TrainingStateInfo } from '../train/checkpoint';
 import { deltaNorms, WeightSnapshot } from '../train/delta-norms';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
 import { describeRun, explainNonFinite } from '../train/non-finite';
-import { NonFiniteLossError, Trainer, type StepMetrics } from '../train/trainer';
+import type { StepMetrics } from '../train/trainer';
 import { numberOption, trainOptions, UsageError, type ParsedArgs } from './abft-args';
 import { describeSplit, loadRunData, type RunData } from './abft-data';
 import { describeModel, loadRunModel, runEvaluation, type RunModel } from './abft-model';
@@ -32,8 +30,8 @@ export interface TrainingSession {
   readonly run: RunModel;
   readonly options: TrainOptions;
   readonly trainPrompts: number;
-  readonly fingerprint: string;
-  readonly trainer: Trainer;
+  /** The prompts, trainer and data fingerprint, set up as the app's worker sets up its runs. */
+  readonly training: Run;
   readonly snapshot: WeightSnapshot;
   readonly before: SuiteReport | null;
   readonly resumedFrom: number | null;
@@ -101,27 +99,29 @@ export async function prepareTraining(args: ParsedArgs, io: CliIo): Promise<Trai
   const trainPrompts = numberOption(args, 'train-prompts', 512, 'int');
   const e = await io.engine();
   const run = await loadRunModel(e, args);
-  let trainer: Trainer | null = null;
+  let training: Run | null = null;
   try {
-    const labels = labelTargets(run.tokenizer, data.template, options.labelScoring);
-    const draws = sampleTrainingPrompts(data.trainingPool, trainPrompts, options.k, options.seed);
-    const prompts = preparePrompts(run.tokenizer, data.template, draws, { maxPositions: run.model.spec.maxPositions, what: 'training prompt' });
-    const fingerprint = await dataFingerprint(data.trainingPool, data.template, `train-prompts ${trainPrompts}`);
+    training = await createRun(e, run.model, {
+      rows: data.trainingPool,
+      template: data.template,
+      options,
+      promptCount: trainPrompts,
+      fingerprintNote: `train-prompts ${trainPrompts}`,
+    });
     // Taken from the freshly loaded base weights, before a resume overwrites them: ΔW and "before" are always against the base model.
     const snapshot = await WeightSnapshot.take(e, run.model);
     const before = data.queries.length > 0 ? await runEvaluation(e, run, data, args, options) : null;
-    trainer = new Trainer(e, run.model, prompts, options, labels);
     if (resume) {
       try {
-        await restoreTrainingState(e, trainer, resume.bytes, { modelLabel: run.identity, dataFingerprint: fingerprint });
+        await restoreRun(e, training, resume.bytes, run.identity);
       } catch (error) {
         throw new UsageError(`--resume ${args.values.get('resume')}: ${(error as Error).message}`);
       }
     }
     const resumedFrom = resume?.info.stepsDone ?? null;
-    return { e, args, data, run, options, trainPrompts, fingerprint, trainer, snapshot, before, resumedFrom, startWeights: startWeights(args, run, resume), out, checkpointEvery };
+    return { e, args, data, run, options, trainPrompts, training, snapshot, before, resumedFrom, startWeights: startWeights(args, run, resume), out, checkpointEvery };
   } catch (error) {
-    trainer?.release();
+    training?.trainer.release();
     run.release();
     throw error;
   }
@@ -147,24 +147,14 @@ function metricsLine(m: StepMetrics): Record<string, unknown> {
   };
 }
 
-function checkpointMeta(s: TrainingSession) {
-  return { modelLabel: s.run.identity, options: s.options, dataFingerprint: s.fingerprint };
-}
-
 /**
  * The fine-tuned model as an HF folder: model.safetensors plus every other file of the base folder
  * (config, tokenizer). Its metadata says how it was trained, so a later run on it can say where
  * its weights came from.
  */
 async function writeModel(s: TrainingSession, out: string, stopped: string | null): Promise<void> {
-  const { spec, weights } = s.run.model;
-  const bytes = await exportFineTuned(s.e, spec, weights, s.run.checkpoint, {
-    'abft.base': s.run.identity,
-    'abft.objective': s.options.objective,
-    'abft.lr': String(s.options.lr),
-    'abft.steps': String(s.trainer.steps),
-    ...(stopped ? { 'abft.stopped': stopped } : {}),
-  });
+  const metadata = trainedMetadata(s.run.identity, { options: s.options, steps: s.training.trainer.steps, stopped });
+  const bytes = await exportRun(s.e, s.run.model, s.run.checkpoint, metadata);
   for (const name of s.run.folder.names()) {
     if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json' || name === 'report.json') continue;
     const file = s.run.folder.get(name)!;
@@ -176,39 +166,36 @@ async function writeModel(s: TrainingSession, out: string, stopped: string | nul
 
 /** Trains to options.steps; returns the exit code (0, or 3 when a non-finite loss stopped it). */
 export async function runTraining(s: TrainingSession, io: CliIo): Promise<number> {
-  const { e, trainer, options, out } = s;
+  const { e, training, options, out } = s;
+  const { trainer } = training;
   const steps: Record<string, unknown>[] = [];
   let stopped: string | null = null;
+  const writeCheckpoint = async () => writeFileAtomic(join(out!, 'checkpoint.safetensors'), await saveRun(e, training, s.run.identity));
   try {
-    while (trainer.steps < options.steps) {
-      let metrics: StepMetrics;
-      try {
-        metrics = await trainer.step();
-      } catch (error) {
-        if (!(error instanceof NonFiniteLossError)) throw error;
-        stopped = explainNonFinite(error, {
-          runSteps: trainer.steps - (s.resumedFrom ?? 0),
-          lr: options.lr,
-          earlier: s.startWeights,
-          afterThisRun: out ? `The outputs in ${out} hold them: do not train on from them.` : null,
-          afterEarlier: 'Train from the base model (or an earlier checkpoint) instead.',
-        }).message;
-        io.stderr(`abft: ${stopped}`);
-        break;
-      }
-      const line = metricsLine(metrics);
-      steps.push(line);
-      io.stdout(JSON.stringify(line));
-      if (out && s.checkpointEvery > 0 && metrics.step % s.checkpointEvery === 0) {
-        await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
-      }
+    const end = await trainRun(training, {
+      afterStep: async (metrics) => {
+        const line = metricsLine(metrics);
+        steps.push(line);
+        io.stdout(JSON.stringify(line));
+        if (out && s.checkpointEvery > 0 && metrics.step % s.checkpointEvery === 0) await writeCheckpoint();
+      },
+    });
+    if (end.outcome === 'non-finite') {
+      stopped = explainNonFinite(end.error, {
+        runSteps: trainer.steps - (s.resumedFrom ?? 0),
+        lr: options.lr,
+        earlier: s.startWeights,
+        afterThisRun: out ? `The outputs in ${out} hold them: do not train on from them.` : null,
+        afterEarlier: 'Train from the base model (or an earlier checkpoint) instead.',
+      }).message;
+      io.stderr(`abft: ${stopped}`);
     }
     const deltas = await deltaNorms(e, s.run.model, s.snapshot);
     const after = s.before ? await runEvaluation(e, s.run, s.data, s.args, options) : null;
     const report = {
       tool: 'abft train',
       model: describeModel(s.run),
-      data: { source: s.data.source, template: s.data.template, split: describeSplit(s.data), trainPrompts: s.trainPrompts, fingerprint: s.fingerprint },
+      data: { source: s.data.source, template: s.data.template, split: describeSplit(s.data), trainPrompts: s.trainPrompts, fingerprint: training.fingerprint },
       options,
       resumedFromStep: s.resumedFrom,
       stepsDone: trainer.steps,
@@ -220,7 +207,7 @@ export async function runTraining(s: TrainingSession, io: CliIo): Promise<number
     };
     if (out) {
       await writeFileAtomic(join(out, 'report.json'), JSON.stringify(report, null, 2));
-      await writeFileAtomic(join(out, 'checkpoint.safetensors'), await saveTrainingState(e, trainer, checkpointMeta(s)));
+      await writeCheckpoint();
       await writeModel(s, out, stopped);
     }
     io.stdout(JSON.stringify({ done: true, stepsDone: trainer.steps, stoppedEarly: stopped, out, evaluation: report.evaluation.change }));

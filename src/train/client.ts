@@ -37,7 +37,7 @@ export class TrainerClient {
   }
 
   static start(): TrainerClient {
-    return new TrainerClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'trainer' }));
+    return new TrainerClient(new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'trainer' }));
   }
 
   request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {

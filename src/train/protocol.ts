@@ -8,6 +8,7 @@ import type { SelfCheckResult } from '../engine/self-check';
 import type { Evaluation } from '../abft/evaluate';
 import type { LabelScoring } from '../abft/label-scoring';
 import type { PromptTemplate } from '../abft/prompts';
+import type { SuiteMeasures, SuiteReport } from '../abft/suite';
 import type { Row } from '../data/dataset';
 import type { FrozenDType } from '../model/memory';
 import type { TrainOptions } from './options';
@@ -231,6 +232,8 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'resume' }
   | { readonly id: number; readonly type: 'stop' }
   | { readonly id: number; readonly type: 'evaluate'; readonly set: EvaluationSet; readonly microBatch: number }
+  /** The full evaluation suite `abft train` runs (session/evaluate.ts), on the same test set; the measures are picked. */
+  | { readonly id: number; readonly type: 'evaluate-suite'; readonly set: EvaluationSet; readonly measures: SuiteMeasures; readonly microBatch: number }
   | {
       readonly id: number;
       readonly type: 'attention';
@@ -280,6 +283,7 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'resume' }
   | { readonly id: number; readonly type: 'stop' }
   | { readonly id: number; readonly type: 'evaluate'; readonly result: EvaluationSummary }
+  | { readonly id: number; readonly type: 'evaluate-suite'; readonly report: SuiteReport }
   | { readonly id: number; readonly type: 'attention'; readonly attention: AttentionResult }
   /** The fine-tuned model as one model.safetensors (its buffer is transferred, not copied). */
   | { readonly id: number; readonly type: 'export-weights'; readonly bytes: Uint8Array<ArrayBuffer> }

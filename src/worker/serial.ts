@@ -12,6 +12,3 @@ export class SerialQueue {
     return result;
   }
 }
-
-/** The worker's one GPU queue: training steps, evaluation, attention maps, export and checkpoints. */
-export const gpuWork = new SerialQueue();

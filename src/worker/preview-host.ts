@@ -11,9 +11,9 @@ import { checkPromptChars, longRowProblem } from '../abft/prompt-length';
 import { buildPrompt, checkTemplate, locateLabels, type BuiltPrompt, type LocatedPrompt } from '../abft/prompts';
 import { InputError, rowProblem } from '../data/dataset';
 import type { ModelTokenizer } from '../model/tokenizer';
-import { hostedModel } from './model-host';
-import { tokenizerOf } from './prompt-sets';
-import type { PreviewInput, PreviewLabelToken, PreviewProblem, PromptPreview } from './protocol';
+import { tokenizerOf } from '../session/prompt-sets';
+import type { WorkerState } from './state';
+import type { PreviewInput, PreviewLabelToken, PreviewProblem, PromptPreview } from '../train/protocol';
 
 /** Tokens sent to the page: more than its preview box shows at once, few enough to draw in well under a frame's budget. */
 export const SHOWN_TOKENS = 1000;
@@ -46,8 +46,8 @@ function tokensOf(tokenizer: ModelTokenizer, text: string, located: LocatedPromp
   });
 }
 
-export function previewPrompt({ template, labelScoring, demonstrations, query, longestRow }: PreviewInput): PromptPreview {
-  const hosted = hostedModel();
+export function previewPrompt(state: WorkerState, { template, labelScoring, demonstrations, query, longestRow }: PreviewInput): PromptPreview {
+  const hosted = state.model;
   if (!hosted) throw new InputError('No model is loaded; load one in the Model panel to see how its tokenizer splits the prompt.');
   const tokenizer = tokenizerOf(hosted.model);
   const maxPositions = hosted.model.spec.maxPositions;

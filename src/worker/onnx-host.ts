@@ -3,7 +3,6 @@
  * (trained W_Q / W_K included) exported to an ONNX folder and zipped, and the same export run in
  * onnxruntime-web (WebGPU where the browser has it, else wasm) against our engine on test prompts.
  */
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
@@ -13,16 +12,10 @@ import { ONNX_DATA_NAME } from '../onnx/folder';
 import { openOnnxSession } from '../onnx/session';
 import { verifyAgainstEngine } from '../onnx/verify';
 import { zipFolder } from '../onnx/zip';
-import { hostedModel, type HostedModel } from './model-host';
-import { evaluationDraws, preparePromptSet } from './prompt-sets';
-import type { EvaluationSet, OnnxExportResult, OnnxVerification } from './protocol';
-import { gpuWork } from './serial';
-
-function requireModel(): HostedModel {
-  const hosted = hostedModel();
-  if (!hosted) throw new InputError('No model is loaded; load one in the Model panel first.');
-  return hosted;
-}
+import { requireModel, type HostedModel } from './model-host';
+import { evaluationDraws, preparePromptSet } from '../session/prompt-sets';
+import type { EvaluationSet, OnnxExportResult, OnnxVerification } from '../train/protocol';
+import type { WorkerState } from './state';
 
 async function exportHosted(e: Engine, { model, folder }: HostedModel): Promise<OnnxExport> {
   const weights = fineTunedTensors(e, model.spec, model.weights, await openCheckpoint(folder));
@@ -37,10 +30,10 @@ function folderName(label: string): string {
   return `${slug || 'model'}-onnx`;
 }
 
-export async function exportOnnxZip(e: Engine): Promise<OnnxExportResult> {
-  const hosted = requireModel();
+export async function exportOnnxZip(state: WorkerState, e: Engine): Promise<OnnxExportResult> {
+  const hosted = requireModel(state);
   // Reading W_Q / W_K back and every weight into the archive: no training step may change them meanwhile.
-  return gpuWork.run(async () => {
+  return state.gpuWork.run(async () => {
     const exported = await exportHosted(e, hosted);
     const root = folderName(hosted.model.label);
     const zip = await zipFolder(exported.files, root);
@@ -54,26 +47,13 @@ export async function exportOnnxZip(e: Engine): Promise<OnnxExportResult> {
   });
 }
 
-let runtime: Promise<typeof import('onnxruntime-web')> | null = null;
-
-/** onnxruntime-web, loaded on first use, with its wasm from this app's own assets (never a CDN). */
-function onnxRuntime(): Promise<typeof import('onnxruntime-web')> {
-  runtime ??= import('onnxruntime-web').then((ort) => {
-    ort.env.wasm.wasmPaths = { wasm: wasmUrl };
-    // Threads need a cross-origin isolated page; the app is served without it.
-    ort.env.wasm.numThreads = 1;
-    return ort;
-  });
-  return runtime;
-}
-
-export async function verifyOnnx(e: Engine, set: EvaluationSet, maxPrompts: number): Promise<OnnxVerification> {
-  const hosted = requireModel();
+export async function verifyOnnx(state: WorkerState, e: Engine, set: EvaluationSet, maxPrompts: number): Promise<OnnxVerification> {
+  const hosted = requireModel(state);
   const { template, draws } = evaluationDraws(set);
   if (draws.length === 0) throw new InputError('There are no test queries to verify on; add some in the Data panel.');
   const { prompts, labels } = await preparePromptSet(hosted.model, template, draws.slice(0, maxPrompts), 'test prompt', set.labelScoring);
-  const ort = await onnxRuntime();
-  return gpuWork.run(async () => {
+  const ort = await state.onnxRuntime();
+  return state.gpuWork.run(async () => {
     const exported = await exportHosted(e, hosted);
     const model = await fileBytes(exported.files[0]);
     const data = exported.external ? await fileBytes(exported.files[1]) : null;

@@ -2,13 +2,15 @@
  * The worker's one model on the GPU: loads it from the Hub (through the browser's model cache) or
  * from files the user picked, and releases the previous model's buffers before the next upload.
  */
+import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import type { ModelFolder } from '../model/files';
 import { blobFolder } from '../model/files-browser';
 import { browserCacheNames, browserModelCache, DEFAULT_HUB_ENDPOINT, downloadModel, type ModelCache } from '../model/hub';
 import { loadModel, readModelSpec, releaseModel, type LoadedModel } from '../model/load';
 import { checkFitsAdapter, type FrozenDType } from '../model/memory';
-import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from './protocol';
+import type { WorkerState } from './state';
+import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
 
 const CACHE_NAME = 'abft-studio-models';
 // Progress for a large file arrives per network chunk; the UI needs a few updates a second, not thousands.
@@ -29,10 +31,6 @@ export interface HostedModel {
   readonly folder: ModelFolder;
 }
 
-let loaded: HostedModel | null = null;
-const cachesByName = new Map<string, ModelCache>();
-// One load at a time: two uploads at once would hold both models on the GPU.
-let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Files from an endpoint other than the official Hub are kept in a cache of their own, so that a
@@ -42,29 +40,29 @@ function cacheName(endpoint: string | undefined): string {
   return endpoint === undefined || endpoint === DEFAULT_HUB_ENDPOINT ? CACHE_NAME : `${CACHE_NAME} ${endpoint}`;
 }
 
-function modelCache(endpoint: string | undefined): ModelCache {
+function modelCache(state: WorkerState, endpoint: string | undefined): ModelCache {
   const name = cacheName(endpoint);
-  let cache = cachesByName.get(name);
-  if (!cache) cachesByName.set(name, (cache = browserModelCache(name)));
+  let cache = state.modelCaches.get(name);
+  if (!cache) state.modelCaches.set(name, (cache = browserModelCache(name)));
   return cache;
 }
 
-export function loadModelFrom(e: Engine, request: LoadRequest): Promise<ModelSummary> {
-  const next = queue.then(() => load(e, request));
-  queue = next.catch(() => {});
+export function loadModelFrom(state: WorkerState, e: Engine, request: LoadRequest): Promise<ModelSummary> {
+  const next = state.loadQueue.then(() => load(state, e, request));
+  state.loadQueue = next.catch(() => {});
   return next;
 }
 
-async function load(e: Engine, { source, frozenDType, signal, onProgress, onReleased }: LoadRequest): Promise<ModelSummary> {
+async function load(state: WorkerState, e: Engine, { source, frozenDType, signal, onProgress, onReleased }: LoadRequest): Promise<ModelSummary> {
   const report = throttled(onProgress);
-  const folder = await openFolder(source, signal, report);
+  const folder = await openFolder(state, source, signal, report);
   // A model that cannot be used or cannot fit is refused before the loaded model is given up.
   checkFitsAdapter(await readModelSpec(folder), e.limits, frozenDType ?? 'f32');
   throwIfCancelled(signal, folder.label);
-  if (loaded) {
-    const { label } = loaded.model;
-    releaseModel(loaded.model);
-    loaded = null;
+  if (state.model) {
+    const { label } = state.model.model;
+    releaseModel(state.model.model);
+    state.model = null;
     onReleased(label);
   }
   const model = await loadModel(e, folder, {
@@ -76,21 +74,22 @@ async function load(e: Engine, { source, frozenDType, signal, onProgress, onRele
     releaseModel(model);
     throwIfCancelled(signal, folder.label);
   }
-  loaded = { model, folder };
+  state.model = { model, folder };
   return summarize(model);
 }
 
-export function hostedModel(): HostedModel | null {
-  return loaded;
+export function requireModel(state: WorkerState): HostedModel {
+  if (!state.model) throw new InputError('No model is loaded; load one in the Model panel first.');
+  return state.model;
 }
 
-function openFolder(source: ModelSource, signal: AbortSignal, report: Report): Promise<ModelFolder> | ModelFolder {
+function openFolder(state: WorkerState, source: ModelSource, signal: AbortSignal, report: Report): Promise<ModelFolder> | ModelFolder {
   if (source.kind === 'files') return blobFolder(source.label, source.files.map((f) => ({ path: f.path, blob: f.file })));
   return downloadModel(source.repo, {
     revision: source.revision,
     endpoint: source.endpoint,
     token: source.token,
-    cache: modelCache(source.endpoint),
+    cache: modelCache(state, source.endpoint),
     signal,
     onProgress: (p) => report({ stage: 'download', file: p.file, bytes: p.overallLoaded, total: p.overallTotal }, p.loaded === p.total),
   });
@@ -147,12 +146,12 @@ function summarize(model: LoadedModel): ModelSummary {
 }
 
 /** Every repo@revision the caches hold files of, complete or not, with their bytes and endpoint. */
-export async function cachedModels(): Promise<CachedModel[]> {
+export async function cachedModels(state: WorkerState): Promise<CachedModel[]> {
   const names = new Set([CACHE_NAME, ...(await browserCacheNames(`${CACHE_NAME} `))]);
   const byId = new Map<string, CachedModel>();
   for (const name of names) {
     const endpoint = name === CACHE_NAME ? undefined : name.slice(CACHE_NAME.length + 1);
-    for (const { key, size } of await modelCache(endpoint).list('')) {
+    for (const { key, size } of await modelCache(state, endpoint).list('')) {
       // Keys are "org/name@revision/file": repo ids hold no "@", a revision may hold "/" (refs/pr/1),
       // and the files downloadModel fetches sit at the top of the repository.
       const at = key.indexOf('@');
@@ -166,7 +165,7 @@ export async function cachedModels(): Promise<CachedModel[]> {
   return [...byId.values()].sort((a, b) => a.repo.localeCompare(b.repo) || a.revision.localeCompare(b.revision) || (a.endpoint ?? '').localeCompare(b.endpoint ?? ''));
 }
 
-export async function deleteCachedModel(repo: string, revision: string, endpoint: string | undefined): Promise<CachedModel[]> {
-  await modelCache(endpoint).delete(`${repo}@${revision}/`);
-  return cachedModels();
+export async function deleteCachedModel(state: WorkerState, repo: string, revision: string, endpoint: string | undefined): Promise<CachedModel[]> {
+  await modelCache(state, endpoint).delete(`${repo}@${revision}/`);
+  return cachedModels(state);
 }

@@ -1,25 +1,28 @@
 /**
- * The prompts the worker trains and evaluates on, built from rows and a template with the loaded
+ * The prompts a run trains and the worker evaluates on, built from rows and a template with the loaded
  * model's tokenizer: the synthetic dataset or rows the UI sent, sampled as the paper does
  * (ABFT-SPEC.md §2), every input error found before any GPU work.
  */
-import type { PreparedPrompt } from '../abft/prepared';
+import { preparePrompts, type PreparedPrompt } from '../abft/prepared';
 import { labelTargets, type LabelScoring, type LabelTargets } from '../abft/label-scoring';
-import { buildPrompt, checkRowsForTemplate, locateLabels, templateOf, type PromptTemplate } from '../abft/prompts';
+import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
 import { buildTestSet, sampleTrainingPrompts, type PromptDraw } from '../abft/sampling';
 import { InputError, type Row } from '../data/dataset';
 import { syntheticPrompt, syntheticSentiment } from '../data/synthetic';
 import type { LoadedModel } from '../model/load';
 import type { ModelTokenizer } from '../model/tokenizer';
-import type { TrainOptions } from './options';
-import type { EvaluationSet, TrainingData } from './protocol';
+import type { TrainOptions } from '../train/options';
+import type { EvaluationSet, TrainingData } from '../train/protocol';
 
 /** The paper's training set: 512 prompts, of which a run of n_b × steps sees as many as it needs. */
 const MAX_TRAINING_PROMPTS = 512;
 /** The paper's test set draws 2 demonstration sets per query. */
 const SYNTHETIC_SETS_PER_QUERY = 2;
 /** Demonstration pool of the synthetic test set, drawn apart from the queries. */
-const SYNTHETIC_DEMONSTRATION_POOL = 64;
+export const SYNTHETIC_DEMONSTRATION_POOL = 64;
+/** Seeds apart from the training data's, so test queries and their demonstrations are fresh draws of the word lists. */
+export const SYNTHETIC_QUERY_SEED = 1_000_003;
+export const SYNTHETIC_POOL_SEED = 2_000_003;
 /** Prompts tokenized per turn of the worker's event loop, so pause and stop messages are not held up. */
 const CHUNK = 16;
 
@@ -37,9 +40,9 @@ export function trainingPromptCount(options: TrainOptions): number {
   return Math.min(MAX_TRAINING_PROMPTS, options.steps * options.pseudoBatch);
 }
 
-export function trainingDraws({ rows, template }: RowsAndTemplate, options: TrainOptions): PromptDraw[] {
+export function trainingDraws({ rows, template }: RowsAndTemplate, options: TrainOptions, count = trainingPromptCount(options)): PromptDraw[] {
   checkRowsForTemplate(rows, template, 'training pool');
-  return sampleTrainingPrompts(rows, trainingPromptCount(options), options.k, options.seed);
+  return sampleTrainingPrompts(rows, count, options.k, options.seed);
 }
 
 export function evaluationDraws(set: EvaluationSet): { template: PromptTemplate; draws: PromptDraw[] } {
@@ -47,9 +50,8 @@ export function evaluationDraws(set: EvaluationSet): { template: PromptTemplate;
     checkRowsForTemplate(set.queries, set.template, 'test queries');
     return { template: set.template, draws: buildTestSet(set.queries, set.demonstrations, set.setsPerQuery, set.k, set.seed) };
   }
-  // Seeds apart from the training data's, so test queries are fresh draws of the word lists.
-  const queries = syntheticSentiment({ size: set.queries, seed: set.seed + 1_000_003 }).rows;
-  const pool = syntheticSentiment({ size: SYNTHETIC_DEMONSTRATION_POOL, seed: set.seed + 2_000_003 }).rows;
+  const queries = syntheticSentiment({ size: set.queries, seed: set.seed + SYNTHETIC_QUERY_SEED }).rows;
+  const pool = syntheticSentiment({ size: SYNTHETIC_DEMONSTRATION_POOL, seed: set.seed + SYNTHETIC_POOL_SEED }).rows;
   return { template: templateOf(syntheticPrompt(2)), draws: buildTestSet(queries, pool, SYNTHETIC_SETS_PER_QUERY, set.k, set.seed) };
 }
 
@@ -67,7 +69,7 @@ export interface PreparedSet {
 }
 
 /**
- * What preparePrompts does, a chunk at a time with a yield between chunks: hundreds of prompts
+ * preparePrompts a chunk at a time with a yield between chunks: hundreds of prompts
  * through a real tokenizer take long enough to hold up the worker's messages.
  */
 export async function preparePromptSet(
@@ -80,11 +82,9 @@ export async function preparePromptSet(
   const tokenizer = tokenizerOf(model);
   const labels = labelTargets(tokenizer, template, labelScoring);
   const prompts: PreparedPrompt[] = [];
-  for (const [i, draw] of draws.entries()) {
-    if (i > 0 && i % CHUNK === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    const built = buildPrompt(template, draw.demonstrations, draw.query);
-    const located = locateLabels(tokenizer, built, { maxPositions: model.spec.maxPositions, name: `${what} ${i + 1}` });
-    prompts.push({ ids: located.ids, plus: located.plus, minus: located.minus, gold: built.queryLabel, demonstrationLabels: built.demonstrationLabels });
+  for (let offset = 0; offset < draws.length; offset += CHUNK) {
+    if (offset > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    prompts.push(...preparePrompts(tokenizer, template, draws.slice(offset, offset + CHUNK), { maxPositions: model.spec.maxPositions, what, offset }));
   }
   return { prompts, labels };
 }

@@ -6,7 +6,7 @@
  * crash during a save keeps the previous one.
  */
 import { InputError } from '../data/dataset';
-import type { SavedCheckpoint } from './protocol';
+import type { SavedCheckpoint } from '../train/protocol';
 
 export interface CheckpointStore {
   save(name: string, bytes: Uint8Array): Promise<void>;
@@ -161,18 +161,43 @@ function sortByName(list: SavedCheckpoint[]): SavedCheckpoint[] {
   return list.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-let store: Promise<CheckpointStore> | null = null;
+/**
+ * Checkpoints held in memory, for as long as the worker state lives: where there is no browser
+ * storage (the handlers run in Node, on Dawn). Saves copy the bytes, as a file would.
+ */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private readonly entries = new Map<string, StoredCheckpoint>();
+
+  async save(name: string, bytes: Uint8Array): Promise<void> {
+    this.entries.set(name, { name, bytes: bytes.slice(), savedAt: Date.now() });
+  }
+
+  async load(name: string): Promise<Uint8Array> {
+    const entry = this.entries.get(name);
+    if (!entry) throw notFound(name);
+    return entry.bytes.slice();
+  }
+
+  async delete(name: string): Promise<void> {
+    this.entries.delete(name);
+  }
+
+  async list(): Promise<SavedCheckpoint[]> {
+    return sortByName([...this.entries.values()].filter((e) => !isOwn(e.name)).map((e) => ({ name: e.name, bytes: e.bytes.byteLength, savedAt: e.savedAt })));
+  }
+
+  async names(): Promise<string[]> {
+    return [...this.entries.keys()];
+  }
+}
 
 /** OPFS when the browser gives a directory with writable, movable files (Chrome, Edge, Firefox), else IndexedDB. */
-export function checkpointStore(): Promise<CheckpointStore> {
-  store ??= (async () => {
-    try {
-      const root = await navigator.storage.getDirectory();
-      if ('createWritable' in FileSystemFileHandle.prototype && 'move' in FileSystemFileHandle.prototype) return new OpfsStore(root);
-    } catch {
-      // Private windows and some browsers refuse OPFS; IndexedDB still works there.
-    }
-    return new IndexedDbStore();
-  })();
-  return store;
+export async function browserCheckpointStore(): Promise<CheckpointStore> {
+  try {
+    const root = await navigator.storage.getDirectory();
+    if ('createWritable' in FileSystemFileHandle.prototype && 'move' in FileSystemFileHandle.prototype) return new OpfsStore(root);
+  } catch {
+    // Private windows and some browsers refuse OPFS; IndexedDB still works there.
+  }
+  return new IndexedDbStore();
 }
