@@ -12,7 +12,7 @@ import { attentionResidualBackward, logitsHeadBackward, mlpResidualBackward, nor
 import type { TrainableGrads } from './grads';
 import { lossRowAttentionBackward } from './loss-row-attention';
 import type { ModelSpec, ModelWeights } from './spec';
-import type { Tape } from './training-forward';
+import type { Tape } from './tape';
 
 export interface Upstream {
   /** Per layer, dL/dα [B, Hq, 1, T] of the tape's `probs`; the ABFT loss gradient. Required for a 'last-attention' tape. */
@@ -30,7 +30,7 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
   if (upstream.logitsGrad && tape.head) {
     dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape);
   }
-  for (let l = spec.numLayers - 1; l >= 0; l--) {
+  for (let l = tape.layers.length - 1; l >= 0; l--) {
     const layer = weights.layers[l];
     const lt = tape.layers[l];
     const layerGrads = grads.layers[l];
@@ -39,7 +39,7 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
     let dx: Tensor | null;
     if (lt.lossRow) {
       // ABFT's last layer: nothing above it, so its only gradient is the loss's on α.
-      if (!probsGrad || dh) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
+      if (!probsGrad || dh || !tape.rows) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
       dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad.grad, layerGrads, needDx);
     } else {
       if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
@@ -73,7 +73,7 @@ function checkUpstream(spec: ModelSpec, tape: Tape, upstream: Upstream, grads: T
   }
   if (!probsGrad && !logitsGrad) throw new Error('backward: no upstream gradient; give probsGrad and/or logitsGrad');
   if (probsGrad) {
-    if (probsGrad.length !== spec.numLayers) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer (${spec.numLayers})`);
+    if (probsGrad.length !== tape.layers.length) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer the forward ran (${tape.layers.length})`);
     const want = [tape.B, spec.numHeads, 1, tape.T];
     probsGrad.forEach((g, l) => {
       if (g.dtype !== 'f32' || g.shape.join() !== want.join()) throw new Error(`backward: probsGrad[${l}] is ${g.dtype} [${g.shape}], expected f32 [${want}]`);

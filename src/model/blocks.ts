@@ -1,7 +1,8 @@
 /**
  * The blocks of a decoder-only transformer on the engine, one function per block with its backward
- * beside it (as llm.c's train_gpt2.c). Every function releases what it made and no longer needs; the
- * residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
+ * beside it (as llm.c's train_gpt2.c). A forward block returns what its backward reads; the caller
+ * keeps it on the tape or lets its scope (scope.ts) free it, and each block frees its own
+ * intermediates by a scope of its own. The residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
  * adds x W + b into h), and its gradient dh likewise, so no separate add kernel runs. The backward
  * computes weight gradients only for the trainable projections it is handed (see grads.ts): frozen
  * weights only pass the gradient on to their input.
@@ -16,6 +17,7 @@ import { rope, ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import { Tensor } from '../engine/tensor';
 import type { LinearGrad, Projection } from './grads';
+import { scope } from './scope';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
 import { gatherVocabularyRows, vocabularyLogits, vocabularyLogitsBackward, type VocabularyTable } from './vocabulary-table';
 
@@ -72,14 +74,6 @@ export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Te
   return h;
 }
 
-/** LayerNorm or RMSNorm over the last dim; the statistics a backward would keep are dropped here. */
-export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): Tensor {
-  const { y, saved } = normalizeSaving(e, spec, w, x);
-  saved.mean?.release();
-  saved.rstd.release();
-  return y;
-}
-
 /** What a norm's backward reads: its input and row statistics. */
 export interface NormSaved {
   /** The input [..., C], owned by the saver (a copy when it is the residual stream, which later blocks update in place). */
@@ -89,8 +83,11 @@ export interface NormSaved {
   readonly rstd: Tensor;
 }
 
-/** `normalize`, keeping the statistics; `saved.x` is `x` itself, so the caller keeps it unchanged until the backward. */
-export function normalizeSaving(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
+/**
+ * LayerNorm or RMSNorm over the last dim, with the statistics its backward reads; `saved.x` is `x`
+ * itself, so a caller that keeps `saved` keeps `x` unchanged until the backward.
+ */
+export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
   if (spec.norm.kind === 'rmsnorm') {
     const { y, rstd } = rmsNorm(e, x, w.weight, spec.norm.eps);
     return { y, saved: { x, mean: null, rstd } };
@@ -103,56 +100,40 @@ export function normalizeSaving(e: Engine, spec: ModelSpec, w: NormWeights, x: T
 /** dx from dy; the norm's own weights are frozen and get no gradient. */
 export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor): Tensor {
   if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy).dx;
-  if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalizeSaving');
+  if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalize');
   return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
 }
 
-export function releaseNormSaved(saved: NormSaved): void {
-  saved.x.release();
-  saved.mean?.release();
-  saved.rstd.release();
-}
-
-/** What attention leaves for the caller: q and k after RoPE and lse (for probabilities), and the heads' output. */
-export interface SelfAttention {
+/** What attention leaves: q and k after RoPE, v, lse (for probabilities and the backward) and the heads' output. */
+export interface AttentionSaved {
   /** [B, T, Hq, D] */
   readonly q: Tensor;
   /** [B, T, Hkv, D] */
   readonly k: Tensor;
   /** [B, T, Hq, D] */
   readonly out: Tensor;
+  /** [B, T, Hkv, D] */
+  readonly v: Tensor;
   /** [B, Hq, T] */
   readonly lse: Tensor;
 }
 
-/** q, k, v projections of x = norm(h), RoPE where the model uses it, causal attention with the key mask. */
-export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): SelfAttention {
-  const { v, ...rest } = selfAttentionSaving(e, spec, layer, x, batch);
-  v.release();
-  return rest;
-}
-
-/** What the attention block's backward reads, besides x = norm(h). */
-export interface AttentionSaved extends SelfAttention {
-  /** [B, T, Hkv, D] */
-  readonly v: Tensor;
-}
-
-/** `selfAttention`, keeping v. */
-export function selfAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
+/** q, k, v projections of x = norm(h) [B, T, C], RoPE where the model uses it, causal attention with the key mask. */
+export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
   const { B, T } = batch;
-  const heads = (w: LinearWeights, H: number): Tensor => {
-    const split = asShape(e, linear(e, x, w), [B, T, H, spec.headDim]);
-    if (spec.positions.kind !== 'rope') return split;
-    const rotated = rope(e, split, batch.positions, ropeFrequencies(batch), { layout: spec.positions.layout });
-    split.release();
-    return rotated;
-  };
+  const heads = (w: LinearWeights, H: number): Tensor => rotated(e, spec, batch, () => linear(e, x, w).reshape([B, T, H, spec.headDim]), batch.positions);
   const q = heads(layer.q, spec.numHeads);
   const k = heads(layer.k, spec.numKvHeads);
-  const v = asShape(e, linear(e, x, layer.v), [B, T, spec.numKvHeads, spec.headDim]);
+  const v = linear(e, x, layer.v).reshape([B, T, spec.numKvHeads, spec.headDim]);
   const { out, lse } = attention(e, q, k, v, batch.keyMask);
   return { q, k, v, out, lse };
+}
+
+/** RoPE of what `make` returns ([B, T', H, D]) at `positions` [B, T'] where the model uses it, freeing the unrotated heads; else those. */
+export function rotated(e: Engine, spec: ModelSpec, batch: BatchTensors, make: () => Tensor, positions: Tensor): Tensor {
+  const kind = spec.positions;
+  if (kind.kind !== 'rope') return make();
+  return scope(e, () => rope(e, make(), positions, ropeFrequencies(batch), { layout: kind.layout }));
 }
 
 export function ropeFrequencies(batch: BatchTensors): Tensor {
@@ -212,10 +193,6 @@ export function selfAttentionBackward(
   return dx ?? null;
 }
 
-export function releaseAttentionSaved(saved: AttentionSaved): void {
-  for (const t of [saved.q, saved.k, saved.v, saved.out, saved.lse]) t.release();
-}
-
 /**
  * The same buffer under another shape, owning it (a `reshape` view never releases its buffer): the
  * caller releases the result and forgets `t`.
@@ -237,28 +214,36 @@ export function attentionResidualBackward(e: Engine, layer: LayerWeights, out: T
   return asShape(e, linearInputGrad(e, dh, layer.o), out.shape);
 }
 
-/** h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)). */
-export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): void {
-  const x = normalize(e, spec, layer.mlpNorm, h);
-  if (spec.mlp === 'gelu' && layer.up.bias) {
-    // No backward reads the pre-activation here, so c_fc writes only gelu(x W + b).
-    const { act } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias);
-    x.release();
-    linear(e, act, layer.down, h);
-    act.release();
-    return;
-  }
-  const pre = mlpPreActivations(e, spec, layer, x);
-  x.release();
-  mlpOutput(e, layer, pre, h);
-  pre.gate?.release();
-  pre.up.release();
-}
-
 /** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU. */
 interface MlpPre {
   readonly gate: Tensor | null;
   readonly up: Tensor;
+}
+
+/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
+export interface MlpSaved extends MlpPre {
+  readonly norm: NormSaved;
+}
+
+/**
+ * h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)).
+ * With `save`, returns what the backward reads, a copy of h before the block among it; else null.
+ */
+export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor, save: boolean): MlpSaved | null {
+  return scope(e, () => {
+    const { y: x, saved: norm } = normalize(e, spec, layer.mlpNorm, save ? copyOf(e, h) : h);
+    if (spec.mlp === 'gelu' && layer.up.bias) {
+      // c_fc writes gelu(x W + b), and the pre-activation too when GELU's backward will read it.
+      const { act, pre } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: save });
+      linear(e, act, layer.down, h);
+      return save ? { gate: null, up: pre!, norm } : null;
+    }
+    // x is freed before the activation is made, as its bucket is not the activation's.
+    const pre = scope(e, () => mlpPreActivations(e, spec, layer, x));
+    const act = pre.gate ? swiglu(e, pre.gate, pre.up) : gelu(e, pre.up);
+    linear(e, act, layer.down, h);
+    return save ? { ...pre, norm } : null;
+  });
 }
 
 function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor): MlpPre {
@@ -267,37 +252,8 @@ function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: T
   return { gate: linear(e, x, layer.gate), up: linear(e, x, layer.up) };
 }
 
-/** h += down(act(pre)). */
-function mlpOutput(e: Engine, layer: LayerWeights, pre: MlpPre, h: Tensor): void {
-  const act = pre.gate ? swiglu(e, pre.gate, pre.up) : gelu(e, pre.up);
-  linear(e, act, layer.down, h);
-  act.release();
-}
-
-/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
-export interface MlpSaved extends MlpPre {
-  readonly norm: NormSaved;
-}
-
-/** `mlpResidual`, keeping a copy of h before the block, the norm statistics and the pre-activations. */
-export function mlpResidualSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): MlpSaved {
-  const { y: x, saved: norm } = normalizeSaving(e, spec, layer.mlpNorm, copyOf(e, h));
-  if (spec.mlp === 'gelu' && layer.up.bias) {
-    // c_fc writes the pre-activation (GELU's backward reads it) and its GELU in one pass.
-    const { act, pre } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: true });
-    x.release();
-    linear(e, act, layer.down, h);
-    act.release();
-    return { gate: null, up: pre!, norm };
-  }
-  const pre = mlpPreActivations(e, spec, layer, x);
-  x.release();
-  mlpOutput(e, layer, pre, h);
-  return { ...pre, norm };
-}
-
 /**
- * Backward of `mlpResidualSaving`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
+ * Backward of `mlpResidual`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
  * that of its input by adding what flows back through the frozen MLP and norm.
  */
 export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor): void {
@@ -322,12 +278,6 @@ export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeig
   dhNorm.release();
 }
 
-export function releaseMlpSaved(saved: MlpSaved): void {
-  releaseNormSaved(saved.norm);
-  saved.gate?.release();
-  saved.up.release();
-}
-
 /** A new tensor holding t's values now, for activations that are later updated in place. */
 export function copyOf(e: Engine, t: Tensor): Tensor {
   const c = e.empty(t.shape, t.dtype);
@@ -341,12 +291,6 @@ export function copyOf(e: Engine, t: Tensor): Tensor {
  * LM head restricted to the rows `vocab` (all V when null). Scoring a few label words thus costs
  * P * V' * C instead of T * V * C.
  */
-export function logitsHead(e: Engine, spec: ModelSpec, weights: ModelWeights, h: Tensor, flatRows: Tensor, vocab: Tensor | null): Tensor {
-  const { logits, saved } = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
-  releaseHeadSaved(saved);
-  return logits;
-}
-
 /** What the head's backward reads: the final norm of the picked rows, and the LM-head rows scored. */
 export interface HeadSaved {
   readonly norm: NormSaved;
@@ -354,8 +298,7 @@ export interface HeadSaved {
   readonly head: { readonly rows: Tensor } | { readonly table: VocabularyTable };
 }
 
-/** `logitsHead`, keeping what its backward reads. */
-export function logitsHeadSaving(
+export function logitsHead(
   e: Engine,
   spec: ModelSpec,
   weights: ModelWeights,
@@ -363,25 +306,22 @@ export function logitsHeadSaving(
   flatRows: Tensor,
   vocab: Tensor | null,
 ): { logits: Tensor; saved: HeadSaved } {
-  const picked = embedding(e, rowsView(h), flatRows);
-  const { y: x, saved: norm } = normalizeSaving(e, spec, weights.finalNorm, picked);
-  let logits: Tensor;
-  let head: HeadSaved['head'];
-  if (vocab) {
-    const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
-    logits = matmul(e, x, rows, { transB: true });
-    head = { rows };
-  } else {
+  return scope(e, () => {
+    const picked = embedding(e, rowsView(h), flatRows);
+    const { y: x, saved: norm } = normalize(e, spec, weights.finalNorm, picked);
+    if (vocab) {
+      const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
+      return { logits: matmul(e, x, rows, { transB: true }), saved: { norm, head: { rows } } };
+    }
     const [B, P, C] = x.shape;
-    logits = asShape(e, vocabularyLogits(e, x.reshape([B * P, C]), weights.lmHead), [B, P, weights.lmHead.vocabSize]);
-    head = { table: weights.lmHead };
-  }
-  x.release();
-  return { logits, saved: { norm, head } };
+    // Owned under its own shape: the logits leave the forward for the caller, who releases them.
+    const logits = asShape(e, vocabularyLogits(e, x.reshape([B * P, C]), weights.lmHead), [B, P, weights.lmHead.vocabSize]);
+    return { logits, saved: { norm, head: { table: weights.lmHead } } };
+  });
 }
 
 /**
- * dh [B, T, C] from dLogits [B, P, V'] of `logitsHeadSaving`: back through the frozen LM-head rows and
+ * dh [B, T, C] from dLogits [B, P, V'] of `logitsHead`: back through the frozen LM-head rows and
  * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
  */
 export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
@@ -400,7 +340,3 @@ export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWei
   return asShape(e, dh, hShape);
 }
 
-export function releaseHeadSaved(saved: HeadSaved): void {
-  releaseNormSaved(saved.norm);
-  if ('rows' in saved.head) saved.head.rows.release();
-}
