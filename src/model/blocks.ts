@@ -50,11 +50,10 @@ export function linearInputGrad(e: Engine, dy: Tensor, w: LinearWeights, into?: 
 
 /** dW += x^T dy and db += the column sums of dy, into a trainable projection's gradient; x [N, in], dy [N, out]. */
 export function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, grad: LinearGrad): void {
-  const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
-  if (grad.bias && dBias) {
-    accumulateInto(e, grad.bias, dBias);
-    dBias.release();
-  }
+  scope(e, () => {
+    const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
+    if (grad.bias && dBias) accumulateInto(e, grad.bias, dBias);
+  });
 }
 
 /** [..., C] as [rows, C]: the rows of a weight gradient's product. */
@@ -65,13 +64,11 @@ export function rowsView(t: Tensor): Tensor {
 
 /** h = wte[ids] (+ wpe[positions] for learned positions): [B, T, C]. */
 export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Tensor {
-  const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
-  if (weights.positionEmbedding) {
-    const p = embedding(e, weights.positionEmbedding, batch.positions);
-    accumulateInto(e, h, p);
-    p.release();
-  }
-  return h;
+  return scope(e, () => {
+    const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
+    if (weights.positionEmbedding) accumulateInto(e, h, embedding(e, weights.positionEmbedding, batch.positions));
+    return h;
+  });
 }
 
 /** What a norm's backward reads: its input and row statistics. */
@@ -257,25 +254,17 @@ function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: T
  * that of its input by adding what flows back through the frozen MLP and norm.
  */
 export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor): void {
-  const dAct = linearInputGrad(e, dh, layer.down);
-  let dx: Tensor;
-  if (saved.gate) {
-    const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
-    // mlpPreActivations made `gate`, so the weights have it.
-    dx = linearInputGrad(e, dGate, layer.gate!);
-    linearInputGrad(e, dUp, layer.up, dx);
-    dGate.release();
-    dUp.release();
-  } else {
-    const dUp = geluBackward(e, saved.up, dAct);
-    dx = linearInputGrad(e, dUp, layer.up);
-    dUp.release();
-  }
-  dAct.release();
-  const dhNorm = normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx);
-  dx.release();
-  accumulateInto(e, dh, dhNorm);
-  dhNorm.release();
+  scope(e, () => {
+    // The activation's gradients are freed before the norm's backward runs.
+    const dx = scope(e, () => {
+      const dAct = linearInputGrad(e, dh, layer.down);
+      if (!saved.gate) return linearInputGrad(e, geluBackward(e, saved.up, dAct), layer.up);
+      const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
+      // mlpPreActivations made `gate`, so the weights have it.
+      return linearInputGrad(e, dUp, layer.up, linearInputGrad(e, dGate, layer.gate!));
+    });
+    accumulateInto(e, dh, normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx));
+  });
 }
 
 /** A new tensor holding t's values now, for activations that are later updated in place. */
@@ -325,18 +314,13 @@ export function logitsHead(
  * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
  */
 export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
-  let dx: Tensor;
-  if ('rows' in saved.head) {
-    dx = matmul(e, dLogits, saved.head.rows);
-  } else {
+  return scope(e, () => {
     const [B, P, V] = dLogits.shape;
-    dx = asShape(e, vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), saved.head.table), [B, P, saved.head.table.hidden]);
-  }
-  const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
-  dx.release();
-  const C = hShape[hShape.length - 1];
-  const dh = embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C);
-  dPicked.release();
-  return asShape(e, dh, hShape);
+    const head = saved.head;
+    const dx = 'rows' in head ? matmul(e, dLogits, head.rows) : vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), head.table).reshape([B, P, head.table.hidden]);
+    const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
+    const C = hShape[hShape.length - 1];
+    return embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C).reshape(hShape);
+  });
 }
 
