@@ -143,11 +143,6 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
   return { ...result, tape };
 }
 
-/** Throws what `forward` would throw for this request (bad token ids, positions, rows, layers), running nothing. */
-export function checkForwardRequest(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): void {
-  planForward(spec, batch, opts);
-}
-
 function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): Plan {
   const { B, T } = batch;
   if (batch.ids.length !== B * T || batch.keyMask.length !== B * T || batch.positions.length !== B * T) {
