@@ -228,18 +228,19 @@ export interface MlpSaved extends MlpPre {
  */
 export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor, save: boolean): MlpSaved | null {
   return scope(e, () => {
-    const { y: x, saved: norm } = normalize(e, spec, layer.mlpNorm, save ? copyOf(e, h) : h);
-    if (spec.mlp === 'gelu' && layer.up.bias) {
-      // c_fc writes gelu(x W + b), and the pre-activation too when GELU's backward will read it.
-      const { act, pre } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: save });
-      linear(e, act, layer.down, h);
-      return save ? { gate: null, up: pre!, norm } : null;
-    }
-    // x is freed before the activation is made, as its bucket is not the activation's.
-    const pre = scope(e, () => mlpPreActivations(e, spec, layer, x));
-    const act = pre.gate ? swiglu(e, pre.gate, pre.up) : gelu(e, pre.up);
-    linear(e, act, layer.down, h);
-    return save ? { ...pre, norm } : null;
+    // norm(h) and, without `save`, its statistics are freed before the activation is made, as they are not kept.
+    const { norm, act, ...pre } = scope(e, () => {
+      const { y: x, saved } = normalize(e, spec, layer.mlpNorm, save ? copyOf(e, h) : h);
+      const norm = save ? saved : null;
+      if (spec.mlp === 'gelu' && layer.up.bias) {
+        // c_fc writes gelu(x W + b), and the pre-activation too when GELU's backward will read it.
+        const fused = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: save });
+        return { norm, act: fused.act, gate: null, up: fused.pre };
+      }
+      return { norm, act: null, ...mlpPreActivations(e, spec, layer, x) };
+    });
+    linear(e, act ?? (pre.gate ? swiglu(e, pre.gate, pre.up!) : gelu(e, pre.up!)), layer.down, h);
+    return norm && pre.up ? { gate: pre.gate, up: pre.up, norm } : null;
   });
 }
 

@@ -97,10 +97,14 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
     const layer = weights.layers[l];
     const probsAt = plan.attention ? plan.attention.layers.indexOf(l) : -1;
     const stopsHere = l === plan.stop;
-    // The attention block. Its input gradient is read from layer 1 on, so the tape copies h there (later blocks update h in place).
+    // The attention block. Its input gradient is read from layer 1 on, so the tape copies h there (later blocks update h in
+    // place) and keeps the norm's statistics; elsewhere they are freed at once.
     const p = scope(e, () => {
-      const norm = normalize(e, spec, layer.attentionNorm, arena && l > 0 ? copyOf(e, h) : h);
-      const attentionNorm = l > 0 ? norm.saved : null;
+      const norm =
+        arena && l > 0
+          ? normalize(e, spec, layer.attentionNorm, copyOf(e, h))
+          : { y: scope(e, () => normalize(e, spec, layer.attentionNorm, h).y), saved: null };
+      const attentionNorm = norm.saved;
       if (stopsHere && rows) {
         const { saved: lossRow, probs: alpha } = lossRowAttention(e, spec, layer, norm.y, inputs, rows);
         layers.push(arena!.hold({ attentionNorm, x: norm.y, attention: null, lossRow, mlp: null }));
