@@ -66,6 +66,8 @@ export class Engine implements BufferOwner {
   private readonly counts = { submits: 0, hostWaits: 0 };
   private destroyed = false;
   private readonly maxBufferBytes: number;
+  /** Lists that every tensor `empty` makes is added to, innermost last (`trackTensors`). */
+  private readonly trackers: Tensor[][] = [];
 
   private constructor(
     readonly device: GPUDevice,
@@ -116,7 +118,23 @@ export class Engine implements BufferOwner {
     const bytes = numElements(shape) * BYTES_PER_ELEMENT[dtype];
     if (dtype === 'f16' && !this.features.shaderF16) throw new Error('f16 tensors need the shader-f16 feature, which this adapter lacks; use f32');
     const buffer = this.pool.acquire(Math.max(4, alignTo(bytes, 4)), TENSOR_USAGE, `${dtype}${shapeToString(shape)}`, opts.persistent);
-    return new Tensor(shape, dtype, buffer, this);
+    const t = new Tensor(shape, dtype, buffer, this);
+    this.trackers.at(-1)?.push(t);
+    return t;
+  }
+
+  /**
+   * Runs `fn`, adding every tensor `empty` (and so every op and upload) makes meanwhile to `into`:
+   * the model's `scope` (src/model/scope.ts) frees a block's activations by it. Nested calls add to
+   * the innermost list only.
+   */
+  trackTensors<R>(into: Tensor[], fn: () => R): R {
+    this.trackers.push(into);
+    try {
+      return fn();
+    } finally {
+      this.trackers.pop();
+    }
   }
 
   /**

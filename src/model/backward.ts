@@ -10,9 +10,10 @@ import { accumulateInto } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import { attentionResidualBackward, logitsHeadBackward, mlpResidualBackward, normalizeBackward, selfAttentionBackward } from './blocks';
 import type { TrainableGrads } from './grads';
+import { scope } from './scope';
 import { lossRowAttentionBackward } from './loss-row-attention';
 import type { ModelSpec, ModelWeights } from './spec';
-import type { Tape } from './training-forward';
+import type { Tape } from './tape';
 
 export interface Upstream {
   /** Per layer, dL/dα [B, Hq, 1, T] of the tape's `probs`; the ABFT loss gradient. Required for a 'last-attention' tape. */
@@ -23,43 +24,39 @@ export interface Upstream {
 
 export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape: Tape, upstream: Upstream, grads: TrainableGrads): void {
   checkUpstream(spec, tape, upstream, grads);
-  const { batch } = tape;
-  const hShape = [tape.B, tape.T, spec.hiddenSize];
-  // The residual stream's gradient, [B, T, C]; null while it is still zero (ABFT's top layer).
-  let dh: Tensor | null = null;
-  if (upstream.logitsGrad && tape.head) {
-    dh = logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape);
-  }
-  for (let l = spec.numLayers - 1; l >= 0; l--) {
-    const layer = weights.layers[l];
-    const lt = tape.layers[l];
-    const layerGrads = grads.layers[l];
-    const probsGrad = upstream.probsGrad ? { rows: tape.lossRows, grad: upstream.probsGrad[l] } : undefined;
-    const needDx = lt.attentionNorm !== null;
-    let dx: Tensor | null;
-    if (lt.lossRow) {
-      // ABFT's last layer: nothing above it, so its only gradient is the loss's on α.
-      if (!probsGrad || dh) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
-      dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad.grad, layerGrads, needDx);
-    } else {
-      if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
-      if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
-      const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
-      dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, needDx);
-      dOut?.release();
-    }
-    if (dx && lt.attentionNorm) {
-      const dhNorm = normalizeBackward(e, spec, layer.attentionNorm, lt.attentionNorm, dx);
-      dx.release();
-      if (dh) {
+  // The gradients this makes are freed when it ends; the trainable projections' sums are not among them.
+  scope(e, () => {
+    const { batch } = tape;
+    const hShape = [tape.B, tape.T, spec.hiddenSize];
+    // The residual stream's gradient, [B, T, C]; null while it is still zero (ABFT's top layer).
+    let dh: Tensor | null = upstream.logitsGrad && tape.head ? logitsHeadBackward(e, spec, weights, tape.head.saved, tape.head.flatRows, upstream.logitsGrad, hShape) : null;
+    for (let l = tape.layers.length - 1; l >= 0; l--) {
+      const layer = weights.layers[l];
+      const lt = tape.layers[l];
+      const layerGrads = grads.layers[l];
+      const probsGrad = upstream.probsGrad ? { rows: tape.lossRows, grad: upstream.probsGrad[l] } : undefined;
+      const needDx = lt.attentionNorm !== null;
+      // Each layer frees its gradients but the residual stream's, which goes on down.
+      dh = scope(e, (): Tensor | null => {
+        let dx: Tensor | null;
+        if (lt.lossRow) {
+          // The layer the forward stopped after: nothing above it, so its only gradient is the loss's on α.
+          if (!probsGrad || dh || !tape.rows) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
+          dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad.grad, layerGrads, needDx);
+        } else {
+          if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
+          if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
+          const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
+          dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, needDx);
+        }
+        if (!dx || !lt.attentionNorm) return dh;
+        const dhNorm = normalizeBackward(e, spec, layer.attentionNorm, lt.attentionNorm, dx);
+        if (!dh) return dhNorm;
         accumulateInto(e, dh, dhNorm);
-        dhNorm.release();
-      } else {
-        dh = dhNorm;
-      }
+        return dh;
+      });
     }
-  }
-  dh?.release();
+  });
   tape.release();
 }
 
@@ -73,7 +70,7 @@ function checkUpstream(spec: ModelSpec, tape: Tape, upstream: Upstream, grads: T
   }
   if (!probsGrad && !logitsGrad) throw new Error('backward: no upstream gradient; give probsGrad and/or logitsGrad');
   if (probsGrad) {
-    if (probsGrad.length !== spec.numLayers) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer (${spec.numLayers})`);
+    if (probsGrad.length !== tape.layers.length) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer the forward ran (${tape.layers.length})`);
     const want = [tape.B, spec.numHeads, 1, tape.T];
     probsGrad.forEach((g, l) => {
       if (g.dtype !== 'f32' || g.shape.join() !== want.join()) throw new Error(`backward: probsGrad[${l}] is ${g.dtype} [${g.shape}], expected f32 [${want}]`);

@@ -1,7 +1,8 @@
 /**
  * The blocks of a decoder-only transformer on the engine, one function per block with its backward
- * beside it (as llm.c's train_gpt2.c). Every function releases what it made and no longer needs; the
- * residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
+ * beside it (as llm.c's train_gpt2.c). A forward block returns what its backward reads; the caller
+ * keeps it on the tape or lets its scope (scope.ts) free it, and each block frees its own
+ * intermediates by a scope of its own. The residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
  * adds x W + b into h), and its gradient dh likewise, so no separate add kernel runs. The backward
  * computes weight gradients only for the trainable projections it is handed (see grads.ts): frozen
  * weights only pass the gradient on to their input.
@@ -16,6 +17,7 @@ import { rope, ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import { Tensor } from '../engine/tensor';
 import type { LinearGrad, Projection } from './grads';
+import { scope } from './scope';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
 import { gatherVocabularyRows, vocabularyLogits, vocabularyLogitsBackward, type VocabularyTable } from './vocabulary-table';
 
@@ -48,11 +50,10 @@ export function linearInputGrad(e: Engine, dy: Tensor, w: LinearWeights, into?: 
 
 /** dW += x^T dy and db += the column sums of dy, into a trainable projection's gradient; x [N, in], dy [N, out]. */
 export function linearWeightGrad(e: Engine, x: Tensor, w: LinearWeights, dy: Tensor, grad: LinearGrad): void {
-  const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
-  if (grad.bias && dBias) {
-    accumulateInto(e, grad.bias, dBias);
-    dBias.release();
-  }
+  scope(e, () => {
+    const { dBias } = matmulBackward(e, x, w.weight, dy, { needA: false, needBias: grad.bias !== null, dBOut: grad.weight, accumulateB: true });
+    if (grad.bias && dBias) accumulateInto(e, grad.bias, dBias);
+  });
 }
 
 /** [..., C] as [rows, C]: the rows of a weight gradient's product. */
@@ -63,21 +64,11 @@ export function rowsView(t: Tensor): Tensor {
 
 /** h = wte[ids] (+ wpe[positions] for learned positions): [B, T, C]. */
 export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Tensor {
-  const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
-  if (weights.positionEmbedding) {
-    const p = embedding(e, weights.positionEmbedding, batch.positions);
-    accumulateInto(e, h, p);
-    p.release();
-  }
-  return h;
-}
-
-/** LayerNorm or RMSNorm over the last dim; the statistics a backward would keep are dropped here. */
-export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): Tensor {
-  const { y, saved } = normalizeSaving(e, spec, w, x);
-  saved.mean?.release();
-  saved.rstd.release();
-  return y;
+  return scope(e, () => {
+    const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
+    if (weights.positionEmbedding) accumulateInto(e, h, embedding(e, weights.positionEmbedding, batch.positions));
+    return h;
+  });
 }
 
 /** What a norm's backward reads: its input and row statistics. */
@@ -89,8 +80,11 @@ export interface NormSaved {
   readonly rstd: Tensor;
 }
 
-/** `normalize`, keeping the statistics; `saved.x` is `x` itself, so the caller keeps it unchanged until the backward. */
-export function normalizeSaving(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
+/**
+ * LayerNorm or RMSNorm over the last dim, with the statistics its backward reads; `saved.x` is `x`
+ * itself, so a caller that keeps `saved` keeps `x` unchanged until the backward.
+ */
+export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
   if (spec.norm.kind === 'rmsnorm') {
     const { y, rstd } = rmsNorm(e, x, w.weight, spec.norm.eps);
     return { y, saved: { x, mean: null, rstd } };
@@ -103,56 +97,40 @@ export function normalizeSaving(e: Engine, spec: ModelSpec, w: NormWeights, x: T
 /** dx from dy; the norm's own weights are frozen and get no gradient. */
 export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor): Tensor {
   if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy).dx;
-  if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalizeSaving');
+  if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalize');
   return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
 }
 
-export function releaseNormSaved(saved: NormSaved): void {
-  saved.x.release();
-  saved.mean?.release();
-  saved.rstd.release();
-}
-
-/** What attention leaves for the caller: q and k after RoPE and lse (for probabilities), and the heads' output. */
-export interface SelfAttention {
+/** What attention leaves: q and k after RoPE, v, lse (for probabilities and the backward) and the heads' output. */
+export interface AttentionSaved {
   /** [B, T, Hq, D] */
   readonly q: Tensor;
   /** [B, T, Hkv, D] */
   readonly k: Tensor;
   /** [B, T, Hq, D] */
   readonly out: Tensor;
+  /** [B, T, Hkv, D] */
+  readonly v: Tensor;
   /** [B, Hq, T] */
   readonly lse: Tensor;
 }
 
-/** q, k, v projections of x = norm(h), RoPE where the model uses it, causal attention with the key mask. */
-export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): SelfAttention {
-  const { v, ...rest } = selfAttentionSaving(e, spec, layer, x, batch);
-  v.release();
-  return rest;
-}
-
-/** What the attention block's backward reads, besides x = norm(h). */
-export interface AttentionSaved extends SelfAttention {
-  /** [B, T, Hkv, D] */
-  readonly v: Tensor;
-}
-
-/** `selfAttention`, keeping v. */
-export function selfAttentionSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
+/** q, k, v projections of x = norm(h) [B, T, C], RoPE where the model uses it, causal attention with the key mask. */
+export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
   const { B, T } = batch;
-  const heads = (w: LinearWeights, H: number): Tensor => {
-    const split = asShape(e, linear(e, x, w), [B, T, H, spec.headDim]);
-    if (spec.positions.kind !== 'rope') return split;
-    const rotated = rope(e, split, batch.positions, ropeFrequencies(batch), { layout: spec.positions.layout });
-    split.release();
-    return rotated;
-  };
+  const heads = (w: LinearWeights, H: number): Tensor => rotated(e, spec, batch, () => linear(e, x, w).reshape([B, T, H, spec.headDim]), batch.positions);
   const q = heads(layer.q, spec.numHeads);
   const k = heads(layer.k, spec.numKvHeads);
-  const v = asShape(e, linear(e, x, layer.v), [B, T, spec.numKvHeads, spec.headDim]);
+  const v = linear(e, x, layer.v).reshape([B, T, spec.numKvHeads, spec.headDim]);
   const { out, lse } = attention(e, q, k, v, batch.keyMask);
   return { q, k, v, out, lse };
+}
+
+/** RoPE of what `make` returns ([B, T', H, D]) at `positions` [B, T'] where the model uses it, freeing the unrotated heads; else those. */
+export function rotated(e: Engine, spec: ModelSpec, batch: BatchTensors, make: () => Tensor, positions: Tensor): Tensor {
+  const kind = spec.positions;
+  if (kind.kind !== 'rope') return make();
+  return scope(e, () => rope(e, make(), positions, ropeFrequencies(batch), { layout: kind.layout }));
 }
 
 export function ropeFrequencies(batch: BatchTensors): Tensor {
@@ -212,10 +190,6 @@ export function selfAttentionBackward(
   return dx ?? null;
 }
 
-export function releaseAttentionSaved(saved: AttentionSaved): void {
-  for (const t of [saved.q, saved.k, saved.v, saved.out, saved.lse]) t.release();
-}
-
 /**
  * The same buffer under another shape, owning it (a `reshape` view never releases its buffer): the
  * caller releases the result and forgets `t`.
@@ -237,28 +211,37 @@ export function attentionResidualBackward(e: Engine, layer: LayerWeights, out: T
   return asShape(e, linearInputGrad(e, dh, layer.o), out.shape);
 }
 
-/** h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)). */
-export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): void {
-  const x = normalize(e, spec, layer.mlpNorm, h);
-  if (spec.mlp === 'gelu' && layer.up.bias) {
-    // No backward reads the pre-activation here, so c_fc writes only gelu(x W + b).
-    const { act } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias);
-    x.release();
-    linear(e, act, layer.down, h);
-    act.release();
-    return;
-  }
-  const pre = mlpPreActivations(e, spec, layer, x);
-  x.release();
-  mlpOutput(e, layer, pre, h);
-  pre.gate?.release();
-  pre.up.release();
-}
-
 /** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU. */
 interface MlpPre {
   readonly gate: Tensor | null;
   readonly up: Tensor;
+}
+
+/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
+export interface MlpSaved extends MlpPre {
+  readonly norm: NormSaved;
+}
+
+/**
+ * h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)).
+ * With `save`, returns what the backward reads, a copy of h before the block among it; else null.
+ */
+export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor, save: boolean): MlpSaved | null {
+  return scope(e, () => {
+    // norm(h) and, without `save`, its statistics are freed before the activation is made, as they are not kept.
+    const { norm, act, ...pre } = scope(e, () => {
+      const { y: x, saved } = normalize(e, spec, layer.mlpNorm, save ? copyOf(e, h) : h);
+      const norm = save ? saved : null;
+      if (spec.mlp === 'gelu' && layer.up.bias) {
+        // c_fc writes gelu(x W + b), and the pre-activation too when GELU's backward will read it.
+        const fused = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: save });
+        return { norm, act: fused.act, gate: null, up: fused.pre };
+      }
+      return { norm, act: null, ...mlpPreActivations(e, spec, layer, x) };
+    });
+    linear(e, act ?? (pre.gate ? swiglu(e, pre.gate, pre.up!) : gelu(e, pre.up!)), layer.down, h);
+    return norm && pre.up ? { gate: pre.gate, up: pre.up, norm } : null;
+  });
 }
 
 function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor): MlpPre {
@@ -267,65 +250,22 @@ function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: T
   return { gate: linear(e, x, layer.gate), up: linear(e, x, layer.up) };
 }
 
-/** h += down(act(pre)). */
-function mlpOutput(e: Engine, layer: LayerWeights, pre: MlpPre, h: Tensor): void {
-  const act = pre.gate ? swiglu(e, pre.gate, pre.up) : gelu(e, pre.up);
-  linear(e, act, layer.down, h);
-  act.release();
-}
-
-/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
-export interface MlpSaved extends MlpPre {
-  readonly norm: NormSaved;
-}
-
-/** `mlpResidual`, keeping a copy of h before the block, the norm statistics and the pre-activations. */
-export function mlpResidualSaving(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor): MlpSaved {
-  const { y: x, saved: norm } = normalizeSaving(e, spec, layer.mlpNorm, copyOf(e, h));
-  if (spec.mlp === 'gelu' && layer.up.bias) {
-    // c_fc writes the pre-activation (GELU's backward reads it) and its GELU in one pass.
-    const { act, pre } = matmulBiasGelu(e, x, layer.up.weight, layer.up.bias, { keepPre: true });
-    x.release();
-    linear(e, act, layer.down, h);
-    act.release();
-    return { gate: null, up: pre!, norm };
-  }
-  const pre = mlpPreActivations(e, spec, layer, x);
-  x.release();
-  mlpOutput(e, layer, pre, h);
-  return { ...pre, norm };
-}
-
 /**
- * Backward of `mlpResidualSaving`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
+ * Backward of `mlpResidual`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
  * that of its input by adding what flows back through the frozen MLP and norm.
  */
 export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor): void {
-  const dAct = linearInputGrad(e, dh, layer.down);
-  let dx: Tensor;
-  if (saved.gate) {
-    const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
-    // mlpPreActivations made `gate`, so the weights have it.
-    dx = linearInputGrad(e, dGate, layer.gate!);
-    linearInputGrad(e, dUp, layer.up, dx);
-    dGate.release();
-    dUp.release();
-  } else {
-    const dUp = geluBackward(e, saved.up, dAct);
-    dx = linearInputGrad(e, dUp, layer.up);
-    dUp.release();
-  }
-  dAct.release();
-  const dhNorm = normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx);
-  dx.release();
-  accumulateInto(e, dh, dhNorm);
-  dhNorm.release();
-}
-
-export function releaseMlpSaved(saved: MlpSaved): void {
-  releaseNormSaved(saved.norm);
-  saved.gate?.release();
-  saved.up.release();
+  scope(e, () => {
+    // The activation's gradients are freed before the norm's backward runs.
+    const dx = scope(e, () => {
+      const dAct = linearInputGrad(e, dh, layer.down);
+      if (!saved.gate) return linearInputGrad(e, geluBackward(e, saved.up, dAct), layer.up);
+      const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
+      // mlpPreActivations made `gate`, so the weights have it.
+      return linearInputGrad(e, dUp, layer.up, linearInputGrad(e, dGate, layer.gate!));
+    });
+    accumulateInto(e, dh, normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx));
+  });
 }
 
 /** A new tensor holding t's values now, for activations that are later updated in place. */
@@ -341,12 +281,6 @@ export function copyOf(e: Engine, t: Tensor): Tensor {
  * LM head restricted to the rows `vocab` (all V when null). Scoring a few label words thus costs
  * P * V' * C instead of T * V * C.
  */
-export function logitsHead(e: Engine, spec: ModelSpec, weights: ModelWeights, h: Tensor, flatRows: Tensor, vocab: Tensor | null): Tensor {
-  const { logits, saved } = logitsHeadSaving(e, spec, weights, h, flatRows, vocab);
-  releaseHeadSaved(saved);
-  return logits;
-}
-
 /** What the head's backward reads: the final norm of the picked rows, and the LM-head rows scored. */
 export interface HeadSaved {
   readonly norm: NormSaved;
@@ -354,8 +288,7 @@ export interface HeadSaved {
   readonly head: { readonly rows: Tensor } | { readonly table: VocabularyTable };
 }
 
-/** `logitsHead`, keeping what its backward reads. */
-export function logitsHeadSaving(
+export function logitsHead(
   e: Engine,
   spec: ModelSpec,
   weights: ModelWeights,
@@ -363,44 +296,32 @@ export function logitsHeadSaving(
   flatRows: Tensor,
   vocab: Tensor | null,
 ): { logits: Tensor; saved: HeadSaved } {
-  const picked = embedding(e, rowsView(h), flatRows);
-  const { y: x, saved: norm } = normalizeSaving(e, spec, weights.finalNorm, picked);
-  let logits: Tensor;
-  let head: HeadSaved['head'];
-  if (vocab) {
-    const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
-    logits = matmul(e, x, rows, { transB: true });
-    head = { rows };
-  } else {
+  return scope(e, () => {
+    const picked = embedding(e, rowsView(h), flatRows);
+    const { y: x, saved: norm } = normalize(e, spec, weights.finalNorm, picked);
+    if (vocab) {
+      const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
+      return { logits: matmul(e, x, rows, { transB: true }), saved: { norm, head: { rows } } };
+    }
     const [B, P, C] = x.shape;
-    logits = asShape(e, vocabularyLogits(e, x.reshape([B * P, C]), weights.lmHead), [B, P, weights.lmHead.vocabSize]);
-    head = { table: weights.lmHead };
-  }
-  x.release();
-  return { logits, saved: { norm, head } };
+    // Owned under its own shape: the logits leave the forward for the caller, who releases them.
+    const logits = asShape(e, vocabularyLogits(e, x.reshape([B * P, C]), weights.lmHead), [B, P, weights.lmHead.vocabSize]);
+    return { logits, saved: { norm, head: { table: weights.lmHead } } };
+  });
 }
 
 /**
- * dh [B, T, C] from dLogits [B, P, V'] of `logitsHeadSaving`: back through the frozen LM-head rows and
+ * dh [B, T, C] from dLogits [B, P, V'] of `logitsHead`: back through the frozen LM-head rows and
  * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
  */
 export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
-  let dx: Tensor;
-  if ('rows' in saved.head) {
-    dx = matmul(e, dLogits, saved.head.rows);
-  } else {
+  return scope(e, () => {
     const [B, P, V] = dLogits.shape;
-    dx = asShape(e, vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), saved.head.table), [B, P, saved.head.table.hidden]);
-  }
-  const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
-  dx.release();
-  const C = hShape[hShape.length - 1];
-  const dh = embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C);
-  dPicked.release();
-  return asShape(e, dh, hShape);
+    const head = saved.head;
+    const dx = 'rows' in head ? matmul(e, dLogits, head.rows) : vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), head.table).reshape([B, P, head.table.hidden]);
+    const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
+    const C = hShape[hShape.length - 1];
+    return embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C).reshape(hShape);
+  });
 }
 
-export function releaseHeadSaved(saved: HeadSaved): void {
-  releaseNormSaved(saved.norm);
-  if ('rows' in saved.head) saved.head.rows.release();
-}

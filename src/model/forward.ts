@@ -1,15 +1,22 @@
 /**
- * The forward pass of a loaded model on the GPU (GPT-2, Llama-family, Qwen2), returning only what
- * is asked: logits of chosen positions and vocabulary rows, and attention probabilities of chosen
- * rows, layers and heads. ABFT stops after the last layer's attention (`stopAfterAttentionOf`).
- * The batch is uploaded once at the start and nothing is read back.
+ * The forward pass of a loaded model on the GPU (GPT-2, Llama-family, Qwen2), the one that
+ * evaluation, ABFT and the end-to-end step all run. It returns only what is asked: logits of chosen
+ * positions and vocabulary rows, and attention probabilities of chosen rows, layers and heads; ABFT
+ * stops after the last layer's attention (`stopAfterAttentionOf`). Given `tape: true` it also
+ * records what `backward` (backward.ts) reads (tape.ts), and the layer it stops after then computes
+ * the loss rows' queries only (loss-row-attention.ts). Activations are freed by scope (scope.ts):
+ * whatever is neither returned nor on the tape is released when its block ends. The batch is
+ * uploaded once at the start and nothing is read back.
  */
 import { attentionProbs } from '../engine/ops/attention';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import type { TokenBatch } from './batch';
-import { attentionResidual, embed, logitsHead, mlpResidual, normalize, selfAttention, type BatchTensors } from './blocks';
+import { attentionResidual, copyOf, embed, logitsHead, mlpResidual, normalize, selfAttention, type BatchTensors, type HeadSaved } from './blocks';
+import { lossRowAttention, type LossRows } from './loss-row-attention';
+import { Arena, scope } from './scope';
 import type { ModelSpec, ModelWeights } from './spec';
+import type { LayerTape, Tape } from './tape';
 
 export interface ForwardOptions {
   /** Logits at `rows` ([B * P]: P positions per sequence), for the vocabulary ids `vocab` (all when absent). */
@@ -21,6 +28,11 @@ export interface ForwardOptions {
   readonly attention?: { readonly rows: Int32Array; readonly layers?: readonly number[]; readonly heads?: readonly number[] };
   /** Stop once this layer's attention probabilities are computed: no output projection or MLP there, no later layers, no logits. */
   readonly stopAfterAttentionOf?: number;
+  /**
+   * Record what the backward reads. Needs the attention of one row per sequence (the loss row) in
+   * every layer that runs, all heads; and either the logits or `stopAfterAttentionOf`.
+   */
+  readonly tape?: boolean;
 }
 
 export interface ForwardResult {
@@ -28,18 +40,34 @@ export interface ForwardResult {
   readonly logits?: Tensor;
   /** [B, H', R, T] per chosen layer, in the order of `attention.layers`. */
   readonly attention?: Tensor[];
+  /** With `tape`; its `probs` and `logits` are the two above. */
+  readonly tape?: Tape;
 }
 
 /** The request, checked against the model and the batch before anything runs on the GPU. */
 interface Plan {
   readonly lastLayer: number;
+  /** The layer after whose attention the forward stops, if it does. */
+  readonly stop: number | null;
   readonly logits: { readonly flatRows: Int32Array; readonly P: number; readonly vocab: Int32Array | null } | null;
   readonly attention: { readonly rows: Int32Array; readonly R: number; readonly layers: readonly number[]; readonly heads: Int32Array | null } | null;
+  readonly tape: boolean;
 }
 
 export function forward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: ForwardOptions = {}): ForwardResult {
   const plan = planForward(spec, batch, opts);
+  const arena = plan.tape ? new Arena() : null;
+  try {
+    return scope(e, () => runForward(e, spec, weights, batch, plan, arena));
+  } catch (error) {
+    arena?.release();
+    throw error;
+  }
+}
+
+function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, plan: Plan, arena: Arena | null): ForwardResult {
   const { B, T } = batch;
+  // Every input is uploaded before the first launch, so the step's command buffer is not split.
   const inputs: BatchTensors = {
     B,
     T,
@@ -52,38 +80,71 @@ export function forward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch
   const vocab = plan.logits?.vocab ? e.upload(plan.logits.vocab, [plan.logits.vocab.length], 'i32') : null;
   const probRows = plan.attention ? e.upload(plan.attention.rows, [B, plan.attention.R], 'i32') : null;
   const heads = plan.attention?.heads ? e.upload(plan.attention.heads, [plan.attention.heads.length], 'i32') : null;
+  // The layer the recording forward stops after reads the loss rows as rows of h and their positions.
+  const rows: LossRows | null =
+    arena && plan.stop !== null && probRows
+      ? {
+          inSequence: probRows,
+          flat: e.upload(Int32Array.from(plan.attention!.rows, (t, b) => b * T + t), [B, 1], 'i32'),
+          positions: e.upload(Int32Array.from(plan.attention!.rows, (t, b) => batch.positions[b * T + t]), [B, 1], 'i32'),
+        }
+      : null;
 
   const h = embed(e, weights, inputs);
   const probs: Tensor[] = [];
+  const layers: LayerTape[] = [];
   for (let l = 0; l <= plan.lastLayer; l++) {
     const layer = weights.layers[l];
-    const x = normalize(e, spec, layer.attentionNorm, h);
-    const a = selfAttention(e, spec, layer, x, inputs);
-    x.release();
-    if (probRows && plan.attention?.layers.includes(l)) {
-      probs[plan.attention.layers.indexOf(l)] = attentionProbs(e, a.q, a.k, a.lse, inputs.keyMask, probRows, { heads: heads ?? undefined });
-    }
-    a.q.release();
-    a.k.release();
-    a.lse.release();
-    if (l === opts.stopAfterAttentionOf) {
-      a.out.release();
-      break;
-    }
-    attentionResidual(e, layer, a.out, h);
-    a.out.release();
-    mlpResidual(e, spec, layer, h);
+    const probsAt = plan.attention ? plan.attention.layers.indexOf(l) : -1;
+    const stopsHere = l === plan.stop;
+    // The attention block. Its input gradient is read from layer 1 on, so the tape copies h there (later blocks update h in
+    // place) and keeps the norm's statistics; elsewhere they are freed at once.
+    const p = scope(e, () => {
+      const norm =
+        arena && l > 0
+          ? normalize(e, spec, layer.attentionNorm, copyOf(e, h))
+          : { y: scope(e, () => normalize(e, spec, layer.attentionNorm, h).y), saved: null };
+      const attentionNorm = norm.saved;
+      if (stopsHere && rows) {
+        const { saved: lossRow, probs: alpha } = lossRowAttention(e, spec, layer, norm.y, inputs, rows);
+        layers.push(arena!.hold({ attentionNorm, x: norm.y, attention: null, lossRow, mlp: null }));
+        return alpha;
+      }
+      const a = selfAttention(e, spec, layer, norm.y, inputs);
+      const alpha = probsAt >= 0 ? attentionProbs(e, a.q, a.k, a.lse, inputs.keyMask, probRows!, { heads: heads ?? undefined }) : null;
+      if (!stopsHere) attentionResidual(e, layer, a.out, h);
+      if (arena) layers.push(arena.hold({ attentionNorm, x: norm.y, attention: a, lossRow: null, mlp: null }));
+      return alpha;
+    });
+    if (p) probs[probsAt] = p;
+    if (stopsHere) break;
+    const mlp = mlpResidual(e, spec, layer, h, arena !== null);
+    if (arena) layers[l] = { ...layers[l], mlp: arena.hold(mlp) };
   }
-  const logits = logitRows ? logitsHead(e, spec, weights, h, logitRows, vocab) : undefined;
+  let head: { logits: Tensor; saved: HeadSaved } | null = null;
+  if (logitRows) head = logitsHead(e, spec, weights, h, logitRows, vocab);
+  if (head && arena) arena.hold(head.saved);
+  const result = { ...(head && { logits: head.logits }), ...(plan.attention && { attention: probs }) };
+  if (!arena) return result;
 
-  h.release();
-  for (const t of [inputs.ids, inputs.keyMask, inputs.positions, inputs.invFreq, logitRows, vocab, probRows, heads]) t?.release();
-  return { ...(logits && { logits }), ...(plan.attention && { attention: probs }) };
-}
-
-/** Throws what `forward` would throw for this request (bad token ids, positions, rows, layers), running nothing. */
-export function checkForwardRequest(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): void {
-  planForward(spec, batch, opts);
+  arena.hold({ inputs, probRows, rows, logitRows });
+  const tape: Tape = {
+    upTo: head ? 'logits' : 'last-attention',
+    B,
+    T,
+    batch: inputs,
+    lossRows: probRows!,
+    probs,
+    logits: head?.logits ?? null,
+    layers,
+    rows,
+    head: head && { saved: head.saved, flatRows: logitRows! },
+    get released() {
+      return arena.released;
+    },
+    release: () => arena.release(),
+  };
+  return { ...result, tape };
 }
 
 function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): Plan {
@@ -127,7 +188,17 @@ function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): 
     if (heads) checkIndices('attention.heads', heads, spec.numHeads, 'query heads');
     attention = { rows: opts.attention.rows, R, layers, heads };
   }
-  return { lastLayer, logits, attention };
+  if (opts.tape) checkTapeRequest(logits, attention, stop, lastLayer);
+  return { lastLayer, stop: stop ?? null, logits, attention, tape: opts.tape === true };
+}
+
+/** The backward takes dL/dα [B, Hq, 1, T] of every layer that ran, and starts from the logits or from the layer the forward stopped after. */
+function checkTapeRequest(logits: Plan['logits'], attention: Plan['attention'], stop: number | undefined, lastLayer: number): void {
+  if (!attention || attention.R !== 1) throw new Error('forward: a tape needs attention.rows with one row per sequence (the loss rows)');
+  if (attention.heads || attention.layers.some((layer, i) => layer !== i) || attention.layers.length !== lastLayer + 1) {
+    throw new Error('forward: a tape needs the attention of every layer that runs, in order, and of all heads');
+  }
+  if (!logits && stop === undefined) throw new Error('forward: a tape needs the logits or stopAfterAttentionOf, where the backward starts');
 }
 
 function rowsPerSequence(what: string, rows: Int32Array, B: number, T: number): number {

@@ -1,7 +1,7 @@
 /**
  * ABFT's last layer (spec §3-4): the loss reads only α of each sequence's loss row there, so this
  * layer needs k for every token but q for the loss rows only, and no v, no heads' output and nothing
- * after. Against the full `selfAttentionSaving` this skips the v projection and all but B rows of the
+ * after. Against the full `selfAttention` this skips the v projection and all but B rows of the
  * q projection, and in the backward all but B rows of dW_Q and of dx through W_Q (on GPT-2 124M at
  * 128 tokens, 0.6 GFLOP of the step's 44).
  *
@@ -16,10 +16,10 @@
  */
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
 import { lossRowProbs, lossRowProbsBackward } from '../engine/ops/loss-row-attention';
-import { rope, ropeBackward } from '../engine/ops/rope';
+import { ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { asShape, linear, linearInputGrad, linearWeightGrad, ropeFrequencies, rowsView, type BatchTensors } from './blocks';
+import { linear, linearInputGrad, linearWeightGrad, ropeFrequencies, rotated, rowsView, type BatchTensors } from './blocks';
 import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
@@ -49,7 +49,7 @@ export interface LossRowAttentionSaved {
  * The loss rows of q, k over every token and α [B, Hq, 1, T] of the loss rows (which the caller owns),
  * from x = norm(h) [B, T, C].
  */
-export function lossRowAttentionSaving(
+export function lossRowAttention(
   e: Engine,
   spec: ModelSpec,
   layer: LayerWeights,
@@ -58,21 +58,15 @@ export function lossRowAttentionSaving(
   rows: LossRows,
 ): { saved: LossRowAttentionSaved; probs: Tensor } {
   const { B, T } = batch;
-  const rotate = (t: Tensor, positions: Tensor): Tensor => {
-    if (spec.positions.kind !== 'rope') return t;
-    const rotated = rope(e, t, positions, ropeFrequencies(batch), { layout: spec.positions.layout });
-    t.release();
-    return rotated;
-  };
-  const k = rotate(asShape(e, linear(e, x, layer.k), [B, T, spec.numKvHeads, spec.headDim]), batch.positions);
+  const k = rotated(e, spec, batch, () => linear(e, x, layer.k).reshape([B, T, spec.numKvHeads, spec.headDim]), batch.positions);
   const xRows = embedding(e, rowsView(x), rows.flat);
-  const q = rotate(asShape(e, linear(e, xRows, layer.q), [B, 1, spec.numHeads, spec.headDim]), rows.positions);
+  const q = rotated(e, spec, batch, () => linear(e, xRows, layer.q).reshape([B, 1, spec.numHeads, spec.headDim]), rows.positions);
   const { probs, lse } = lossRowProbs(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence });
   return { saved: { q, k, lse, xRows }, probs };
 }
 
 /**
- * Backward of `lossRowAttentionSaving` given dL/dα [B, Hq, 1, T] of the loss rows: dW_Q from the B
+ * Backward of `lossRowAttention` given dL/dα [B, Hq, 1, T] of the loss rows: dW_Q from the B
  * loss rows, dW_K from every token (each into its gradient in `grads` when trained), and, with
  * `needDx`, dx [B, T, C] = dk W_K^T plus dq W_Q^T added at the loss rows.
  */
@@ -114,8 +108,4 @@ export function lossRowAttentionBackward(
   dqRows.release();
   dkAll.release();
   return dx;
-}
-
-export function releaseLossRowAttentionSaved(saved: LossRowAttentionSaved): void {
-  for (const t of [saved.q, saved.k, saved.lse, saved.xRows]) t.release();
 }

@@ -1,0 +1,44 @@
+/**
+ * What a forward given a tape (forward.ts, `tape: true`) records for `backward` (backward.ts): per
+ * layer the blocks' saved tensors, and the batch and rows they were run on. The tensors live in one
+ * arena (scope.ts), released at once when the backward is done.
+ */
+import type { Tensor } from '../engine/tensor';
+import type { AttentionSaved, BatchTensors, HeadSaved, MlpSaved, NormSaved } from './blocks';
+import type { LossRowAttentionSaved, LossRows } from './loss-row-attention';
+
+/** What the backward of one layer reads. */
+export interface LayerTape {
+  /** The attention norm, with a copy of h; null in layer 0, whose input gradient nothing reads. */
+  readonly attentionNorm: NormSaved | null;
+  /** norm(h) [B, T, C], the input of the q, k, v projections. */
+  readonly x: Tensor;
+  /** The full attention block; null in the layer the forward stopped after, which keeps `lossRow` instead. */
+  readonly attention: AttentionSaved | null;
+  /** The layer the forward stopped after: q of the loss rows only, k, lse. */
+  readonly lossRow: LossRowAttentionSaved | null;
+  /** null where the forward stopped after this layer's attention. */
+  readonly mlp: MlpSaved | null;
+}
+
+export interface Tape {
+  /** 'logits': the forward ran the whole model; 'last-attention': it stopped after the last recorded layer's attention (ABFT). */
+  readonly upTo: 'last-attention' | 'logits';
+  readonly B: number;
+  readonly T: number;
+  readonly batch: BatchTensors;
+  /** [B, 1] i32, the loss rows: the rows whose attention probabilities `probs` holds. */
+  readonly lossRows: Tensor;
+  /** [B, Hq, 1, T] per recorded layer: α of the loss rows. The caller owns these and releases them. */
+  readonly probs: readonly Tensor[];
+  /** [B, P, V'] with upTo 'logits', else null. The caller owns it. */
+  readonly logits: Tensor | null;
+  readonly layers: readonly LayerTape[];
+  /** The loss rows as rows of h ([B, 1] i32, b * T + t) and their position ids; with upTo 'last-attention'. */
+  readonly rows: LossRows | null;
+  /** With upTo 'logits': the head's saved tensors, and the rows of h it read ([B, P] i32, b * T + t). */
+  readonly head: { readonly saved: HeadSaved; readonly flatRows: Tensor } | null;
+  readonly released: boolean;
+  /** Gives back every tensor the tape holds (not `probs` or `logits`); `backward` calls it. Idempotent. */
+  release(): void;
+}
