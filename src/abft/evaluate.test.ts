@@ -44,7 +44,7 @@ function logSoftmaxAt(row: Float64Array, token: number): number {
 /** Labels scored by one token each, by logit: any ids, to pick ones whose order differs between prompts. */
 const byLogit = (ids: readonly number[]): LabelTargets => ({ scoring: 'first', words: ids.map((id) => `w${id}`), tokens: ids.map((id) => [id]) });
 
-describe.each(['gpt2', 'llama', 'qwen2'] as Architecture[])('predict on a tiny %s model', (arch) => {
+describe.each(['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[])('predict on a tiny %s model', (arch) => {
   let model: LoadedModel;
   let tensors: HfTensors;
   let prompts: PreparedPrompt[];

@@ -135,7 +135,7 @@ async function checkAgainstFiniteDifferences(m: TinyWeights, grads: TrainableGra
   }
 }
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2'];
+const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
 
 describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
   let m: TinyWeights;

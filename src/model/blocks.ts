@@ -101,7 +101,7 @@ export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, sa
   return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
 }
 
-/** What attention leaves: q and k after RoPE, v, lse (for probabilities and the backward) and the heads' output. */
+/** What attention leaves: q and k after QK-norm and RoPE, v, lse (for probabilities and the backward) and the heads' output. */
 export interface AttentionSaved {
   /** [B, T, Hq, D] */
   readonly q: Tensor;
@@ -113,17 +113,68 @@ export interface AttentionSaved {
   readonly v: Tensor;
   /** [B, Hq, T] */
   readonly lse: Tensor;
+  /** QK-norm's inputs and statistics (Qwen3); null without QK-norm. */
+  readonly qNorm: NormSaved | null;
+  readonly kNorm: NormSaved | null;
 }
 
-/** q, k, v projections of x = norm(h) [B, T, C], RoPE where the model uses it, causal attention with the key mask. */
+/** q, k, v projections of x = norm(h) [B, T, C], QK-norm and RoPE where the model uses them, causal attention with the key mask. */
 export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
   const { B, T } = batch;
-  const heads = (w: LinearWeights, H: number): Tensor => rotated(e, spec, batch, () => linear(e, x, w).reshape([B, T, H, spec.headDim]), batch.positions);
-  const q = heads(layer.q, spec.numHeads);
-  const k = heads(layer.k, spec.numKvHeads);
+  const { heads: q, norm: qNorm } = projectedHeads(e, spec, batch, x, layer.q, layer.qNorm, spec.numHeads, batch.positions);
+  const { heads: k, norm: kNorm } = projectedHeads(e, spec, batch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
   const v = linear(e, x, layer.v).reshape([B, T, spec.numKvHeads, spec.headDim]);
   const { out, lse } = attention(e, q, k, v, batch.keyMask);
-  return { q, k, v, out, lse };
+  return { q, k, v, out, lse, qNorm, kNorm };
+}
+
+/**
+ * The heads [B, T', H, D] of x [B, T', C] through the projection `w`: QK-norm (an RMSNorm of each
+ * head, `norm` [D], Qwen3) where the model has it, then RoPE at `positions` where it uses it; with
+ * what QK-norm's backward reads (the projection's output and the heads' statistics), else null.
+ */
+export function projectedHeads(
+  e: Engine,
+  spec: ModelSpec,
+  batch: BatchTensors,
+  x: Tensor,
+  w: LinearWeights,
+  norm: NormWeights | null,
+  H: number,
+  positions: Tensor,
+): { heads: Tensor; norm: NormSaved | null } {
+  const [B, T] = x.shape;
+  return scope(e, () => {
+    const projected = linear(e, x, w).reshape([B, T, H, spec.headDim]);
+    if (!norm) return { heads: rotated(e, spec, batch, () => projected, positions), norm: null };
+    const { y, rstd } = rmsNorm(e, projected, norm.weight, spec.norm.eps);
+    return { heads: rotated(e, spec, batch, () => y, positions), norm: { x: projected, mean: null, rstd } };
+  });
+}
+
+/**
+ * Backward of `projectedHeads` from d [B, T', H, D] (released): back through RoPE and QK-norm (its
+ * weight frozen), to the gradient of the projection's output.
+ */
+export function projectedHeadsBackward(
+  e: Engine,
+  spec: ModelSpec,
+  batch: BatchTensors,
+  d: Tensor,
+  norm: NormWeights | null,
+  saved: NormSaved | null,
+  positions: Tensor,
+): Tensor {
+  let grad = d;
+  if (spec.positions.kind === 'rope') {
+    grad = ropeBackward(e, d, positions, ropeFrequencies(batch), { layout: spec.positions.layout });
+    d.release();
+  }
+  if (!norm) return grad;
+  if (!saved) throw new Error('projectedHeadsBackward: QK-norm weights but no saved statistics; save them with projectedHeads');
+  const { dx } = rmsNormBackward(e, saved.x, norm.weight, saved.rstd, grad);
+  grad.release();
+  return dx;
 }
 
 /** RoPE of what `make` returns ([B, T', H, D]) at `positions` [B, T'] where the model uses it, freeing the unrotated heads; else those. */
@@ -146,8 +197,8 @@ export interface AttentionUpstream {
 }
 
 /**
- * Backward of `selfAttentionSaving` on x = norm(h) [B, T, C]: dq, dk, dv through the attention and
- * RoPE, dW (+ db) of the projections in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T when `needDx`
+ * Backward of `selfAttention` on x = norm(h) [B, T, C]: dq, dk, dv through the attention, RoPE
+ * and QK-norm, dW (+ db) of the projections in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T when `needDx`
  * (not in layer 0: the embeddings are frozen, so nothing below reads it).
  */
 export function selfAttentionBackward(
@@ -164,16 +215,10 @@ export function selfAttentionBackward(
   const { B, T } = batch;
   const { q, k, v, out, lse } = saved;
   const { dq, dk, dv } = attentionBackward(e, { q, k, v, out, lse, keyMask: batch.keyMask, ...upstream });
-  const unrotate = (d: Tensor): Tensor => {
-    if (spec.positions.kind !== 'rope') return d;
-    const back = ropeBackward(e, d, batch.positions, ropeFrequencies(batch), { layout: spec.positions.layout });
-    d.release();
-    return back;
-  };
   const xRows = rowsView(x);
   const flowing: [Projection, Tensor][] = [
-    ['q', unrotate(dq)],
-    ['k', unrotate(dk)],
+    ['q', projectedHeadsBackward(e, spec, batch, dq, layer.qNorm, saved.qNorm, batch.positions)],
+    ['k', projectedHeadsBackward(e, spec, batch, dk, layer.kNorm, saved.kNorm, batch.positions)],
   ];
   // v reaches the loss only through the heads' output: without dOut (ABFT's last layer) dv is zero.
   if (upstream.dOut) flowing.push(['v', dv]);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ropeInvFreq } from '../engine/ops/rope';
+import { architectureModule } from './arch';
 import { parseModelConfig } from './config';
 import type { ModelSpec } from './spec';
-import { GPT2, QWEN25_05B, SMOLLM2_135M } from './known-configs';
+import { GPT2, QWEN25_05B, QWEN3_06B, SMOLLM2_135M } from './known-configs';
 
 
 /** Llama-3.2-1B-Instruct: llama3 RoPE scaling, explicit head_dim, a list of eos ids. */
@@ -128,6 +129,39 @@ describe('parseModelConfig on real configs', () => {
       eosTokenId: 151643,
     });
     expect(rope(spec).theta).toBe(1000000);
+  });
+
+  it('Qwen3-0.6B: head_dim 128 wider than hidden / heads, no biases, tied, QK-norm weights of [head_dim]', () => {
+    const spec = parseModelConfig(QWEN3_06B);
+    expect(spec).toMatchObject({
+      architecture: 'qwen3',
+      hfArchitecture: 'Qwen3ForCausalLM',
+      vocabSize: 151936,
+      hiddenSize: 1024,
+      numLayers: 28,
+      numHeads: 16,
+      numKvHeads: 8,
+      headDim: 128,
+      intermediateSize: 3072,
+      norm: { kind: 'rmsnorm', eps: 1e-6 },
+      qkvBias: false,
+      outputBias: false,
+      mlpBias: false,
+      tieWordEmbeddings: true,
+      bosTokenId: 151643,
+      eosTokenId: 151645,
+    });
+    expect(rope(spec).theta).toBe(1000000);
+    const layer = architectureModule('qwen3').tensors(spec).layers[3];
+    expect(layer.q.weight).toMatchObject({ name: 'model.layers.3.self_attn.q_proj.weight' });
+    expect(layer.q.weight.dims.map((d) => d.n)).toEqual([2048, 1024]);
+    expect(layer.qNorm?.weight.name).toBe('model.layers.3.self_attn.q_norm.weight');
+    expect(layer.kNorm?.weight.dims.map((d) => d.n)).toEqual([128]);
+    // Qwen3Config's defaults: head_dim 128 and attention_bias false; attention_bias gives q, k, v and o biases.
+    const { head_dim: _h, attention_bias: _b, ...bare } = QWEN3_06B;
+    expect(parseModelConfig(bare)).toMatchObject({ headDim: 128, qkvBias: false });
+    expect(parseModelConfig({ ...QWEN3_06B, attention_bias: true })).toMatchObject({ qkvBias: true, outputBias: true, mlpBias: false });
+    expect(() => parseModelConfig({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 4096, max_window_layers: 20 })).toThrow(/sliding-window attention is not implemented/);
   });
 
   it('Llama-3.2-1B: llama3 rope_scaling matches a float64 re-derivation of HF, first eos id of a list', () => {

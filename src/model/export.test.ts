@@ -9,7 +9,7 @@ import type { Architecture } from './spec';
 import { tinyModelFiles } from './testing/tiny-models';
 
 describe('export of the fine-tuned model as an HF checkpoint', () => {
-  for (const arch of ['gpt2', 'llama', 'qwen2'] as Architecture[]) {
+  for (const arch of ['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[]) {
     it(`${arch}: changed W_Q/W_K (and biases) load back bit-exact, every other tensor is copied unchanged`, async () => {
       const e = await testEngine();
       const files = tinyModelFiles(arch, { dtype: arch === 'llama' ? 'BF16' : 'F32' });

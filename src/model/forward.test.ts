@@ -71,6 +71,8 @@ const CASES: { arch: Architecture; side: 'right' | 'left' }[] = [
   { arch: 'llama', side: 'right' },
   { arch: 'llama', side: 'left' },
   { arch: 'qwen2', side: 'right' },
+  { arch: 'qwen3', side: 'right' },
+  { arch: 'qwen3', side: 'left' },
 ];
 
 describe.each(CASES)('forward of a tiny $arch model, $side padding', ({ arch, side }) => {

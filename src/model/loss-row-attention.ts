@@ -16,10 +16,9 @@
  */
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
 import { lossRowProbs, lossRowProbsBackward } from '../engine/ops/loss-row-attention';
-import { ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { linear, linearInputGrad, linearWeightGrad, ropeFrequencies, rotated, rowsView, type BatchTensors } from './blocks';
+import { linearInputGrad, linearWeightGrad, projectedHeads, projectedHeadsBackward, rowsView, type BatchTensors, type NormSaved } from './blocks';
 import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
@@ -35,14 +34,17 @@ export interface LossRows {
 
 /** What the last layer's forward leaves for the backward. */
 export interface LossRowAttentionSaved {
-  /** [B, 1, Hq, D], the loss rows' queries (after RoPE). */
+  /** [B, 1, Hq, D], the loss rows' queries (after QK-norm and RoPE). */
   readonly q: Tensor;
-  /** [B, T, Hkv, D], every token (after RoPE). */
+  /** [B, T, Hkv, D], every token (after QK-norm and RoPE). */
   readonly k: Tensor;
   /** [B, Hq, 1], the log-sum-exp of each loss row's scaled scores. */
   readonly lse: Tensor;
   /** [B, 1, C]: norm(h) at the loss rows, the input of the q projection. */
   readonly xRows: Tensor;
+  /** QK-norm's inputs and statistics (Qwen3), of the loss rows' q and every k; null without QK-norm. */
+  readonly qNorm: NormSaved | null;
+  readonly kNorm: NormSaved | null;
 }
 
 /**
@@ -57,12 +59,11 @@ export function lossRowAttention(
   batch: BatchTensors,
   rows: LossRows,
 ): { saved: LossRowAttentionSaved; probs: Tensor } {
-  const { B, T } = batch;
-  const k = rotated(e, spec, batch, () => linear(e, x, layer.k).reshape([B, T, spec.numKvHeads, spec.headDim]), batch.positions);
+  const { heads: k, norm: kNorm } = projectedHeads(e, spec, batch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
   const xRows = embedding(e, rowsView(x), rows.flat);
-  const q = rotated(e, spec, batch, () => linear(e, xRows, layer.q).reshape([B, 1, spec.numHeads, spec.headDim]), rows.positions);
+  const { heads: q, norm: qNorm } = projectedHeads(e, spec, batch, xRows, layer.q, layer.qNorm, spec.numHeads, rows.positions);
   const { probs, lse } = lossRowProbs(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence });
-  return { saved: { q, k, lse, xRows }, probs };
+  return { saved: { q, k, lse, xRows, qNorm, kNorm }, probs };
 }
 
 /**
@@ -85,15 +86,9 @@ export function lossRowAttentionBackward(
   const { B, T } = batch;
   const { q, k, lse } = saved;
   const { dq, dk } = lossRowProbsBackward(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence, lse, probsGrad });
-  const unrotate = (d: Tensor, positions: Tensor): Tensor => {
-    if (spec.positions.kind !== 'rope') return d;
-    const back = ropeBackward(e, d, positions, ropeFrequencies(batch), { layout: spec.positions.layout });
-    d.release();
-    return back;
-  };
   const qWidth = spec.numHeads * spec.headDim;
-  const dqRows = unrotate(dq, rows.positions);
-  const dkAll = unrotate(dk, batch.positions);
+  const dqRows = projectedHeadsBackward(e, spec, batch, dq, layer.qNorm, saved.qNorm, rows.positions);
+  const dkAll = projectedHeadsBackward(e, spec, batch, dk, layer.kNorm, saved.kNorm, batch.positions);
   const dkFlat = dkAll.reshape([B, T, spec.numKvHeads * spec.headDim]);
   const dqFlat = dqRows.reshape([B, 1, qWidth]);
   if (grads.q) linearWeightGrad(e, rowsView(saved.xRows), layer.q, rowsView(dqFlat), grads.q);

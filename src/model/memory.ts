@@ -37,8 +37,10 @@ export function weightTensors(spec: ModelSpec, frozenDType: FrozenDType): Weight
     plans.push({ what, shape, dtype, count, bytes: Math.ceil((elements * (dtype === 'f16' ? 2 : 4)) / 4) * 4, ...flags });
   };
   const norm = (what: string, n: NormTensors, count: number) => {
-    add(`${what} weight`, [H], 'f32', count);
-    if (n.bias) add(`${what} bias`, [H], 'f32', count);
+    // [hidden], or [head_dim] for QK-norm.
+    const shape = n.weight.dims.map((d) => d.n);
+    add(`${what} weight`, shape, 'f32', count);
+    if (n.bias) add(`${what} bias`, shape, 'f32', count);
   };
   const vocabulary = [spec.vocabSize, H];
   add('the token embedding', vocabulary, 'f32', 1, { splitByVocabulary: true });

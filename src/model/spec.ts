@@ -2,7 +2,7 @@
  * What the engine needs to know about a model, parsed from its config.json (see config.ts), and the
  * weights of a loaded model on the GPU (see weights.ts). One shape for all supported architectures:
  * GPT-2 (learned positions, LayerNorm, GELU MLP, biases everywhere), Llama-family (RoPE, RMSNorm,
- * SwiGLU, grouped-query attention) and Qwen2 (Llama plus q/k/v biases).
+ * SwiGLU, grouped-query attention), Qwen2 (Llama plus q/k/v biases) and Qwen3 (Llama plus QK-norm).
  */
 import type { Tensor } from '../engine/tensor';
 import type { Architecture } from './arch';
@@ -67,6 +67,9 @@ export interface LayerWeights {
   readonly attentionNorm: NormWeights;
   readonly q: LinearWeights;
   readonly k: LinearWeights;
+  /** QK-norm (Qwen3): RMSNorm with a [head_dim] weight on each head of q and k, before RoPE; frozen. Null elsewhere. */
+  readonly qNorm: NormWeights | null;
+  readonly kNorm: NormWeights | null;
   readonly v: LinearWeights;
   readonly o: LinearWeights;
   readonly mlpNorm: NormWeights;

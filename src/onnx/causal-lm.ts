@@ -1,5 +1,5 @@
 /**
- * The causal-LM graph of a GPT-2, Llama-family or Qwen2 model with the inputs and outputs that
+ * The causal-LM graph of a GPT-2, Llama-family, Qwen2 or Qwen3 model with the inputs and outputs that
  * transformers.js (and Hugging Face Optimum's exports) use for text generation with a KV cache:
  *
  *   input_ids, attention_mask, position_ids [batch, sequence] int64, past_key_values.<l>.key/value
@@ -80,6 +80,11 @@ export function causalLmGraph(spec: ModelSpec, tensorNames: ReadonlySet<string>)
         }
         let q4 = heads(q, spec.numHeads);
         let k4 = heads(k, Hkv);
+        if (layer.qkNorm) {
+          // Qwen3: each head normalised over its D values, before RoPE.
+          q4 = g.within('q_norm', () => rmsNorm(g, q4, layer.qkNorm!.q, D, spec.norm.eps));
+          k4 = g.within('k_norm', () => rmsNorm(g, k4, layer.qkNorm!.k, D, spec.norm.eps));
+        }
         if (rotary) {
           q4 = rope(g, q4, rotary.cos, rotary.sin, D, rotary.rotaryDim);
           k4 = rope(g, k4, rotary.cos, rotary.sin, D, rotary.rotaryDim);

@@ -26,6 +26,8 @@ export interface LayerNames {
   readonly attentionNorm: NormNames;
   /** GPT-2's c_attn gives q | k | v in one product; Llama and Qwen2 have three projections. */
   readonly qkv: { readonly fused: Projection } | { readonly q: Projection; readonly k: Projection; readonly v: Projection };
+  /** Qwen3's QK-norm: an RMSNorm of weight [head_dim] on every head of q and of k, before RoPE; null elsewhere. */
+  readonly qkNorm: { readonly q: NormNames; readonly k: NormNames } | null;
   readonly o: Projection;
   readonly mlpNorm: NormNames;
   /** GPT-2: c_proj(gelu_new(c_fc(x))); Llama/Qwen2: down(silu(gate(x)) * up(x)). */
@@ -69,6 +71,7 @@ function layerNames(layer: LayerTensors): LayerNames {
   return {
     attentionNorm: normNames(layer.attentionNorm),
     qkv: fused ? { fused: projection(q, true) } : { q: projection(q), k: projection(k), v: projection(v) },
+    qkNorm: layer.qNorm && layer.kNorm ? { q: normNames(layer.qNorm), k: normNames(layer.kNorm) } : null,
     o: projection(layer.o),
     mlpNorm: normNames(layer.mlpNorm),
     mlp: layer.gate

@@ -25,7 +25,7 @@ import { LOGIT_TOLERANCE, verifyAgainstEngine } from './verify';
 // against the engine.
 const TOL = { rtol: LOGIT_TOLERANCE };
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2'];
+const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
 
 let e: Engine;
 beforeAll(async () => {

@@ -66,7 +66,7 @@ function weightsOf(model: LoadedModel): { trained: (Tensor | null)[]; frozen: (T
 }
 
 describe('ABFT training step', () => {
-  for (const arch of ['gpt2', 'llama', 'qwen2'] as Architecture[]) {
+  for (const arch of ['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[]) {
     it(`${arch}: an optimizer step changes W_Q and W_K (and their biases) and nothing else`, async () => {
       const { e, model, prompts, labels } = await setup(arch);
       const { trained, frozen } = weightsOf(model);

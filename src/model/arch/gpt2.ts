@@ -75,6 +75,8 @@ function tensors(spec: ModelSpec, has?: (name: string) => boolean): ModelTensors
         attentionNorm: norm(`${h}.ln_1`),
         q: conv(`${h}.attn.c_attn`, hidden, fused, true, 0, H),
         k: conv(`${h}.attn.c_attn`, hidden, fused, true, H, 2 * H),
+        qNorm: null,
+        kNorm: null,
         v: conv(`${h}.attn.c_attn`, hidden, fused, false, 2 * H, 3 * H),
         o: conv(`${h}.attn.c_proj`, hidden, hidden),
         mlpNorm: norm(`${h}.ln_2`),

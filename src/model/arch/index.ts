@@ -5,11 +5,12 @@
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
 import { qwen2 } from './qwen2';
+import { qwen3 } from './qwen3';
 import type { ArchitectureModule } from './types';
 
-export type Architecture = 'gpt2' | 'llama' | 'qwen2';
+export type Architecture = 'gpt2' | 'llama' | 'qwen2' | 'qwen3';
 
-const BY_ID: Readonly<Record<Architecture, ArchitectureModule>> = { gpt2, llama, qwen2 };
+const BY_ID: Readonly<Record<Architecture, ArchitectureModule>> = { gpt2, llama, qwen2, qwen3 };
 
 /** Every architecture, in the order they are listed to users. */
 export const ARCHITECTURE_IDS = Object.keys(BY_ID) as Architecture[];

@@ -17,6 +17,8 @@ export interface LlamaFamilyQuirks {
   readonly biases?: { readonly qkv: boolean; readonly output: boolean; readonly mlp: boolean };
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
+  /** head_dim when config.json leaves it out; by default hidden_size / num_attention_heads (Qwen3Config: 128). */
+  readonly headDim?: number;
   /** Throws for options of the config the engine does not implement. */
   readonly check?: (f: ConfigFields, numLayers: number, maxPositions: number) => void;
 }
@@ -31,12 +33,12 @@ export function parseLlamaFamily(f: ConfigFields, architecture: Architecture, qu
       `${f.source}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}; grouped-query attention needs every key/value head to serve the same number of query heads. Check the file or download it again.`,
     );
   }
-  if (!f.has('head_dim') && hiddenSize % numHeads !== 0) {
+  if (!f.has('head_dim') && quirks.headDim === undefined && hiddenSize % numHeads !== 0) {
     throw new Error(
       `${f.source}: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}, and there is no head_dim to say how wide a head is. Check the file or download it again.`,
     );
   }
-  const headDim = f.int('head_dim', hiddenSize / numHeads);
+  const headDim = f.int('head_dim', quirks.headDim ?? hiddenSize / numHeads);
   const maxPositions = f.int('max_position_embeddings');
   const activation = f.string('hidden_act', 'silu');
   if (!SWIGLU_ACTIVATIONS.includes(activation)) {
@@ -68,7 +70,13 @@ export function parseLlamaFamily(f: ConfigFields, architecture: Architecture, qu
   };
 }
 
+/** Llama's and Qwen2's tensors. */
 export function llamaFamilyTensors(spec: ModelSpec): ModelTensors {
+  return llamaFamilyLayout(spec, { qkNorm: false });
+}
+
+/** `qkNorm`: Qwen3's self_attn.q_norm / k_norm, RMSNorm weights [head_dim] applied to every head of q and k. */
+export function llamaFamilyLayout(spec: ModelSpec, opts: { readonly qkNorm: boolean }): ModelTensors {
   const hidden: Dim = { n: spec.hiddenSize, why: `hidden_size ${spec.hiddenSize}` };
   const qDim: Dim = { n: spec.numHeads * spec.headDim, why: `num_attention_heads ${spec.numHeads} × head_dim ${spec.headDim}` };
   const kvDim: Dim = { n: spec.numKvHeads * spec.headDim, why: `num_key_value_heads ${spec.numKvHeads} × head_dim ${spec.headDim}` };
@@ -81,7 +89,8 @@ export function llamaFamilyTensors(spec: ModelSpec): ModelTensors {
     layout: { kind: 'linear' },
     trained,
   });
-  const norm = (name: string): NormTensors => ({ kind: 'norm', weight: { name: `${name}.weight`, dims: [hidden] }, bias: null });
+  const headDim: Dim = { n: spec.headDim, why: `head_dim ${spec.headDim}` };
+  const norm = (name: string, dim = hidden): NormTensors => ({ kind: 'norm', weight: { name: `${name}.weight`, dims: [dim] }, bias: null });
   return {
     tokenEmbedding: { name: 'model.embed_tokens.weight', dims: [vocab, hidden] },
     positionEmbedding: null,
@@ -91,6 +100,8 @@ export function llamaFamilyTensors(spec: ModelSpec): ModelTensors {
         attentionNorm: norm(`${l}.input_layernorm`),
         q: linear(`${l}.self_attn.q_proj`, hidden, qDim, spec.qkvBias, true),
         k: linear(`${l}.self_attn.k_proj`, hidden, kvDim, spec.qkvBias, true),
+        qNorm: opts.qkNorm ? norm(`${l}.self_attn.q_norm`, headDim) : null,
+        kNorm: opts.qkNorm ? norm(`${l}.self_attn.k_norm`, headDim) : null,
         v: linear(`${l}.self_attn.v_proj`, hidden, kvDim, spec.qkvBias),
         o: linear(`${l}.self_attn.o_proj`, qDim, hidden, spec.outputBias),
         mlpNorm: norm(`${l}.post_attention_layernorm`),

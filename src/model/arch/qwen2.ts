@@ -4,7 +4,7 @@ import { LLAMA_FAMILY_IGNORED, llamaFamilyTensors, parseLlamaFamily } from './ll
 import type { ArchitectureModule, TinyConfigInput } from './types';
 
 /** HF Qwen2 slides the window only when enabled, and then only in layers >= max_window_layers. */
-function rejectSlidingWindow(f: ConfigFields, numLayers: number, maxPositions: number): void {
+export function rejectSlidingWindow(f: ConfigFields, numLayers: number, maxPositions: number): void {
   if (!f.bool('use_sliding_window', false) || !f.has('sliding_window')) return;
   const window = f.int('sliding_window');
   const firstSliding = f.nonNegativeInt('max_window_layers', 28);

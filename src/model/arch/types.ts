@@ -44,13 +44,15 @@ export interface NormTensors {
 }
 
 /** The keys of LayerWeights that hold a norm; every other key holds a projection. */
-type NormKey = 'attentionNorm' | 'mlpNorm';
+type NormKey = 'attentionNorm' | 'qNorm' | 'kNorm' | 'mlpNorm';
 
 /** How each part of a layer (a key of LayerWeights) is named to users, e.g. in the memory plan. */
 export const PART_LABELS: Readonly<Record<keyof LayerWeights, string>> = {
   attentionNorm: 'attention norm',
   q: 'q projection',
   k: 'k projection',
+  qNorm: 'q norm',
+  kNorm: 'k norm',
   v: 'v projection',
   o: 'attention output projection',
   mlpNorm: 'MLP norm',

@@ -1,6 +1,6 @@
 /**
  * Float64 forward pass written from HF transformers' modeling code (GPT2LMHeadModel, LlamaForCausalLM,
- * Qwen2ForCausalLM), reading the checkpoint's tensors by the HF names of the architecture's
+ * Qwen2ForCausalLM, Qwen3ForCausalLM), reading the checkpoint's tensors by the HF names of the architecture's
  * description (model/arch/) in their file layouts: GPT-2's Conv1D weights are [in, out] with q, k, v
  * fused in c_attn; nn.Linear weights are [out, in]; a tied LM head is the token embedding. It shares
  * the names with weights.ts but not the transposes and splits, so comparing the GPU forward against it
@@ -142,13 +142,15 @@ function norm(spec: ModelSpec, get: Getter, n: NormTensors, x: Float64Array): Fl
 }
 
 /**
- * GPT2Attention / LlamaAttention / Qwen2Attention: q, k, v each [B, T, H, D] (GPT-2's as columns of
- * c_attn), then rotate_half RoPE on q and k where the model has RoPE.
+ * GPT2Attention / LlamaAttention / Qwen2Attention / Qwen3Attention: q, k, v each [B, T, H, D] (GPT-2's
+ * as columns of c_attn), Qwen3's QK-norm, then rotate_half RoPE on q and k where the model has RoPE.
  */
 function qkv(spec: ModelSpec, get: Getter, layer: LayerTensors, x: Float64Array, N: number, batch: TokenBatch) {
   const v = project(x, N, get, layer.v);
-  const q = project(x, N, get, layer.q);
-  const k = project(x, N, get, layer.k);
+  // Qwen3Attention: q_norm / k_norm, an RMSNorm of each head ([head_dim] weight), before RoPE.
+  const headNorm = (y: Float64Array, n: NormTensors | null) => (n ? rmsNormRef(y, get(n.weight.name, [spec.headDim]).data, spec.norm.eps).y : y);
+  const q = headNorm(project(x, N, get, layer.q), layer.qNorm);
+  const k = headNorm(project(x, N, get, layer.k), layer.kNorm);
   const pos = spec.positions;
   if (pos.kind !== 'rope') return { q, k, v };
   // HF's angles are f32 products of position and inv_freq; ropeRef rounds them the same way.

@@ -7,6 +7,7 @@
 import type { Engine } from '../../engine/engine';
 import type { Tensor } from '../../engine/tensor';
 import { rng } from '../../engine/random';
+import { architectureModule } from '../arch';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from '../spec';
 import type { FrozenDType } from '../memory';
 import { packTrainable } from '../trainable-pack';
@@ -31,6 +32,9 @@ export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0, frozenD
     weight: tensor([inDim, outDim], 0, 0.035, frozenDType),
     bias: bias ? tensor([outDim], 0, 0.02) : null,
   });
+  // QK-norm (Qwen3) as the architecture describes it: a [head_dim] RMSNorm weight.
+  const hasQkNorm = architectureModule(spec.architecture).tensors(spec).layers[0].qNorm !== null;
+  const headNorm = (): NormWeights | null => (hasQkNorm ? { weight: tensor([spec.headDim], 1, 0.05), bias: null } : null);
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
   // W_Q and W_K packed as load.ts packs them (trainable-pack.ts), values drawn in the same order as unpacked.
@@ -44,6 +48,8 @@ export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0, frozenD
     attentionNorm: norm(),
     q: packedLinear(packed[l].q, H, q),
     k: packedLinear(packed[l].k, H, kv),
+    qNorm: headNorm(),
+    kNorm: headNorm(),
     v: linear(H, kv, spec.qkvBias),
     o: linear(q, H, spec.outputBias),
     mlpNorm: norm(),

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { architectureModule } from '../arch';
 import { openCheckpoint } from '../checkpoint';
 import { parseModelConfig } from '../config';
 import { memoryFolder } from '../files';
@@ -9,7 +10,7 @@ import type { Architecture } from '../spec';
 import { tinyModelFiles, writeTinyModel } from './tiny-models';
 import { tinyTokenizerFiles } from './tiny-tokenizer';
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2'];
+const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
 
 async function open(files: Record<string, Uint8Array | string>) {
   return openCheckpoint(memoryFolder('tiny', files));
@@ -22,7 +23,7 @@ describe('tinyModelFiles', () => {
     const spec = parseModelConfig(JSON.parse(files['config.json'] as string));
     expect(spec).toMatchObject({
       architecture: arch,
-      vocabSize: tinyTokenizerFiles(arch).vocabSize,
+      vocabSize: tinyTokenizerFiles(architectureModule(arch).tiny.tokenizer).vocabSize,
       hiddenSize: 32,
       numLayers: 2,
       numHeads: 4,
@@ -30,12 +31,12 @@ describe('tinyModelFiles', () => {
       headDim: 8,
       intermediateSize: arch === 'gpt2' ? 128 : 64,
       maxPositions: 512,
-      tieWordEmbeddings: arch !== 'qwen2',
+      tieWordEmbeddings: architectureModule(arch).tiny.tiedByDefault,
     });
-    expect(files['tokenizer.json']).toBe(tinyTokenizerFiles(arch).files['tokenizer.json']);
+    expect(files['tokenizer.json']).toBe(tinyTokenizerFiles(architectureModule(arch).tiny.tokenizer).files['tokenizer.json']);
   });
 
-  it('uses the HF names and layouts: GPT-2 Conv1D [in, out] with causal-mask buffers, Llama/Qwen2 Linear [out, in]', async () => {
+  it('uses the HF names and layouts: GPT-2 Conv1D [in, out] with causal-mask buffers, Llama/Qwen2/Qwen3 Linear [out, in]', async () => {
     const gpt2 = await open(tinyModelFiles('gpt2'));
     expect(gpt2.info('transformer.h.1.attn.c_attn.weight')?.shape).toEqual([32, 96]);
     expect(gpt2.info('transformer.h.1.mlp.c_proj.weight')?.shape).toEqual([128, 32]);
@@ -55,6 +56,15 @@ describe('tinyModelFiles', () => {
     expect(qwen2.info('model.layers.0.self_attn.o_proj.bias')).toBeUndefined();
     expect(qwen2.info('lm_head.weight')?.shape).toEqual([qwen2.info('model.embed_tokens.weight')!.shape[0], 32]);
     expect(qwen2.names().filter((n) => n.startsWith('model.layers.0.')).length).toBe(12);
+
+    // Qwen3: QK-norm weights of [head_dim], no attention biases, tied.
+    const qwen3 = await open(tinyModelFiles('qwen3'));
+    expect(qwen3.info('model.layers.1.self_attn.q_norm.weight')?.shape).toEqual([8]);
+    expect(qwen3.info('model.layers.1.self_attn.k_norm.weight')?.shape).toEqual([8]);
+    expect(qwen3.info('model.layers.0.self_attn.q_proj.weight')?.shape).toEqual([32, 32]);
+    expect(qwen3.info('model.layers.0.self_attn.q_proj.bias')).toBeUndefined();
+    expect(qwen3.info('lm_head.weight')).toBeUndefined();
+    expect(qwen3.names().filter((n) => n.startsWith('model.layers.0.')).length).toBe(11);
   });
 
   it('is reproducible from the seed, differs between seeds, and honours layers and tied', async () => {
