@@ -52,6 +52,8 @@ function allTensors(w: ModelWeights): Tensor[] {
   for (const l of w.layers) {
     list.push(l.attentionNorm.weight, l.mlpNorm.weight, ...[l.attentionNorm.bias, l.mlpNorm.bias].filter((b) => b !== null));
     list.push(...[l.q, l.k, l.v, l.o, l.gate, l.up, l.down].flatMap(linear));
+    // Qwen3's QK-norm: a weight without a bias, as a projection without one.
+    list.push(...[l.qNorm, l.kNorm].flatMap(linear));
   }
   return list;
 }
@@ -183,7 +185,7 @@ describe('loadWeights', () => {
 
   it('agrees with estimateWeightBytes in f32 for every architecture', async () => {
     const e = await testEngine();
-    for (const arch of ['llama', 'qwen2'] as const) {
+    for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
       const { spec, source } = await tiny(arch);
       const { weights: w } = await loadWeights(e, spec, source);
       expect(allTensors(w).reduce((sum, t) => sum + t.byteLength, 0)).toBe(estimateWeightBytes(spec, 'f32'));

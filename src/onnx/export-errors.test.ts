@@ -51,7 +51,7 @@ describe('ONNX export refuses what cannot work, with a message that says why', (
     const { folder, spec } = tiny('llama');
     const mistral = { ...spec, architecture: 'mistral', hfArchitecture: 'MistralForCausalLM' } as unknown as ModelSpec;
     await expect(exportOnnx(mistral, await openCheckpoint(folder), folder)).rejects.toThrow(
-      'ONNX export: architecture MistralForCausalLM has no graph; the exporter writes gpt2, llama, qwen2 models. Pick a model of one of these architectures.',
+      'ONNX export: architecture MistralForCausalLM has no graph; the exporter writes gpt2, llama, qwen2, qwen3 models. Pick a model of one of these architectures.',
     );
   });
 
