@@ -1,7 +1,7 @@
 """Parity of our WebGPU engine with HF transformers (PyTorch, eager attention).
 
   python3 scripts/gpu/hf_parity.py prepare OUT [--layers N] [--models LIST]
-      builds GPT-2 124M, SmolLM2-135M and Qwen2.5-0.5B (or LIST) with their real configs and random
+      builds GPT-2 124M, SmolLM2-135M, Qwen2.5-0.5B and Qwen3-0.6B (or LIST) with their real configs and random
       weights, saves each as OUT/<name>/{config.json, model.safetensors}, random prompts
       OUT/<name>/ids.json, and HF's outputs. --layers N keeps only the first N layers (the widths,
       vocabulary and head layout stay real): for slow adapters such as lavapipe.
@@ -20,7 +20,7 @@ import torch
 
 from reference import MODEL_NAMES, default_device, eager_model, make_config, padded_batch, strict_f32
 
-PARITY_MODELS = ["gpt2-124M", "SmolLM2-135M", "Qwen2.5-0.5B"]
+PARITY_MODELS = ["gpt2-124M", "SmolLM2-135M", "Qwen2.5-0.5B", "Qwen3-0.6B"]
 # SST-2-like prompts: a few sequences of different lengths, so padding is exercised.
 LENGTHS = [131, 97, 118, 64]
 

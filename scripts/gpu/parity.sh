@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# HF transformers (PyTorch, eager attention) vs our engine on GPT-2 124M, SmolLM2-135M and
-# Qwen2.5-0.5B configurations with random weights: forward logits and attention probabilities, then
+# HF transformers (PyTorch, eager attention) vs our engine on GPT-2 124M, SmolLM2-135M,
+# Qwen2.5-0.5B and Qwen3-0.6B configurations with random weights: forward logits and attention probabilities, then
 # the ABFT gradients of W_Q / W_K. Prints two JSON reports.
 # On the GPU machine: prepare here first (npm run build:node && bash ../shared/gpu-kit/prepare.sh
 # dist-node/model-run.mjs dist-node/abft-grad.mjs), send .gpu-kit along (carry), run there.

@@ -7,7 +7,7 @@ Works with transformers 4.4x and 5.x: the attention implementation is chosen thr
 is used; models are cast to f32 after loading instead.
 """
 import torch
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
+from transformers import AutoConfig, AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
 PUNISHMENT, REWARD = 0.5, 1.0  # 𝒜₀ and ℬ of the paper (no PID: one step)
 
@@ -27,6 +27,12 @@ _CONFIGS = {
         num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
         rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True, use_sliding_window=False,
         hidden_act="silu", bos_token_id=151643, eos_token_id=151643),
+    # By model_type, so that transformers without Qwen3 (before 4.51) fails only when it is asked for.
+    "Qwen3-0.6B": lambda: AutoConfig.for_model(
+        "qwen3", vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+        num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
+        rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True, attention_bias=False,
+        use_sliding_window=False, hidden_act="silu", bos_token_id=151643, eos_token_id=151645),
 }
 MODEL_NAMES = list(_CONFIGS)
 

@@ -123,6 +123,7 @@ export const KNOWN_CONFIGS: Readonly<Record<string, object>> = {
   'gpt2-large': GPT2_LARGE,
   'SmolLM2-135M': SMOLLM2_135M,
   'Qwen2.5-0.5B': QWEN25_05B,
+  'Qwen3-0.6B': QWEN3_06B,
 };
 
 /** HuggingFaceTB/SmolLM2-360M config.json as published. */
