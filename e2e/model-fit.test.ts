@@ -52,9 +52,9 @@ describe('the size of a Hub model, before its weights are downloaded', () => {
     const { context, page, errors } = await openApp(browser, appUrl());
     try {
       const rows = page.getByTestId('suggested-model');
-      expect(await rows.count()).toBe(6);
+      expect(await rows.count()).toBe(7);
       expect(await page.getByTestId('suggested-models').innerText()).toMatch(/openai-community\/gpt2-large[\s\S]*774M/);
-      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-verdict')))).toEqual(Array(6).fill('fits'));
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-verdict')))).toEqual(Array(7).fill('fits'));
 
       const before = hub.requests.length;
       await page.getByRole('button', { name: 'Use HuggingFaceTB/SmolLM2-360M' }).click();
