@@ -45,7 +45,7 @@ function dims(spec: ModelSpec) {
   const C = spec.hiddenSize;
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
-  const mlpMatrices = spec.mlp === 'swiglu' ? 3 : 2;
+  const mlpMatrices = spec.mlp !== 'gelu' ? 3 : 2;
   return { C, q, kv, D: spec.headDim, Hq: spec.numHeads, mlp: mlpMatrices * C * spec.intermediateSize };
 }
 

@@ -149,6 +149,8 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
 
 function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): Plan {
   const { B, T } = batch;
+  // The GPU blocks do not yet apply Gemma 3's (1 + w) norms, post-norms, GeGLU, scaled embeddings and sliding layers.
+  if (spec.gemma3) throw new Error(`forward: ${spec.hfArchitecture} (Gemma 3) runs in the float64 reference only; the GPU forward does not implement it yet. Pick a model of another architecture.`);
   if (batch.ids.length !== B * T || batch.keyMask.length !== B * T || batch.positions.length !== B * T) {
     throw new Error(`forward: batch arrays do not match B = ${B}, T = ${T}; build batches with packBatch`);
   }

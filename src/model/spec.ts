@@ -35,9 +35,10 @@ export interface ModelSpec {
   readonly headDim: number;
   readonly intermediateSize: number;
   readonly maxPositions: number;
-  readonly norm: { readonly kind: 'layernorm' | 'rmsnorm'; readonly eps: number };
-  /** 'gelu': GPT-2's tanh GELU (gelu_new) MLP; 'swiglu': down(silu(gate(x)) * up(x)). */
-  readonly mlp: 'gelu' | 'swiglu';
+  /** weightOffset 1: Gemma's RMSNorm, y = xhat * (1 + w); absent (0) elsewhere. */
+  readonly norm: { readonly kind: 'layernorm' | 'rmsnorm'; readonly eps: number; readonly weightOffset?: number };
+  /** 'gelu': GPT-2's tanh GELU (gelu_new) MLP; 'swiglu': down(silu(gate(x)) * up(x)); 'geglu': down(gelu_tanh(gate(x)) * up(x)) (Gemma). */
+  readonly mlp: 'gelu' | 'swiglu' | 'geglu';
   readonly positions: PositionEncoding;
   /** Biases on the q, k, v projections (GPT-2, Qwen2, Llama with attention_bias). */
   readonly qkvBias: boolean;
@@ -49,6 +50,22 @@ export interface ModelSpec {
   readonly tieWordEmbeddings: boolean;
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
+  /** Gemma 3's attention and embedding options; absent for the other architectures. */
+  readonly gemma3?: Gemma3Options;
+}
+
+/** What Gemma 3 does beyond the shared fields (HF Gemma3TextConfig). */
+export interface Gemma3Options {
+  /** The token embeddings are multiplied by sqrt(hidden_size), rounded to f32 (HF rounds it to the weights' dtype). */
+  readonly embeddingScale: number;
+  /** query_pre_attn_scalar ** -0.5, instead of head_dim ** -0.5. */
+  readonly attentionScale: number;
+  /** sliding_window: a sliding layer's query i sees key j when i - window < j <= i. */
+  readonly slidingWindow: number;
+  /** Per layer, from layer_types (or sliding_window_pattern): sliding-window or full causal attention. */
+  readonly layerTypes: readonly ('sliding_attention' | 'full_attention')[];
+  /** RoPE of the sliding layers (rope_local_base_freq); `positions` is that of the full layers (rope_theta, rope_scaling). */
+  readonly slidingPositions: PositionEncoding;
 }
 
 export interface NormWeights {
@@ -73,6 +90,9 @@ export interface LayerWeights {
   readonly v: LinearWeights;
   readonly o: LinearWeights;
   readonly mlpNorm: NormWeights;
+  /** Gemma 3's post_attention_layernorm / post_feedforward_layernorm, on a block's output before the residual add; null elsewhere. */
+  readonly postAttentionNorm: NormWeights | null;
+  readonly postMlpNorm: NormWeights | null;
   /** GPT-2: up = c_fc, down = c_proj, gate null. Llama/Qwen2: gate_proj, up_proj, down_proj. */
   readonly gate: LinearWeights | null;
   readonly up: LinearWeights;

@@ -20,7 +20,7 @@ const UNREADABLE: TensorSource = {
 
 const QWEN25_7B = { ...QWEN25_05B, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, vocab_size: 152064, tie_word_embeddings: false };
 
-function tiny(arch: 'gpt2' | 'llama') {
+function tiny(arch: 'gpt2' | 'llama' | 'gemma3') {
   const files = tinyModelFiles(arch);
   return { files, folder: memoryFolder(`tiny ${arch}`, files), spec: parseModelConfig(JSON.parse(files['config.json'] as string)) };
 }
@@ -52,6 +52,13 @@ describe('ONNX export refuses what cannot work, with a message that says why', (
     const mistral = { ...spec, architecture: 'mistral', hfArchitecture: 'MistralForCausalLM' } as unknown as ModelSpec;
     await expect(exportOnnx(mistral, await openCheckpoint(folder), folder)).rejects.toThrow(
       'ONNX export: architecture MistralForCausalLM has no graph; the exporter writes gpt2, llama, qwen2, qwen3 models. Pick a model of one of these architectures.',
+    );
+  });
+
+  it('Gemma 3, which has no graph yet, is refused by name before any weight is read', async () => {
+    const { folder, spec } = tiny('gemma3');
+    await expect(exportOnnx(spec, UNREADABLE, folder)).rejects.toThrow(
+      'ONNX export: architecture Gemma3ForCausalLM has no graph; the exporter writes gpt2, llama, qwen2, qwen3 models.',
     );
   });
 

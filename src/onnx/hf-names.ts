@@ -3,7 +3,7 @@
  * model/arch/ module describes them), so the ONNX graph reads the fine-tuned tensors under their original names and shapes: GPT-2's
  * Conv1D weights are [in, out] with q, k, v fused in c_attn; nn.Linear weights are [out, in].
  */
-import { ARCHITECTURE_IDS, architectureModule } from '../model/arch';
+import { architectureModule, type Architecture } from '../model/arch';
 import { engineShape, type LayerTensors, type LinearTensors, type NormTensors } from '../model/arch/types';
 import type { ModelSpec } from '../model/spec';
 
@@ -49,10 +49,13 @@ export interface CheckpointNames {
  * description (model/arch/): whichever naming the checkpoint uses (GPT-2 with or without
  * "transformer.") is taken. q, k and v read from one tensor are one fused projection.
  */
+/** The architectures causal-lm.ts writes a graph for; Gemma 3 (sliding windows, post-norms, GeGLU) has none yet. */
+const ONNX_ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
+
 export function checkpointNames(spec: ModelSpec, names: ReadonlySet<string>): CheckpointNames {
-  if (!ARCHITECTURE_IDS.includes(spec.architecture)) {
+  if (!ONNX_ARCHITECTURES.includes(spec.architecture)) {
     throw new Error(
-      `ONNX export: architecture ${spec.hfArchitecture} has no graph; the exporter writes ${ARCHITECTURE_IDS.join(', ')} models. Pick a model of one of these architectures.`,
+      `ONNX export: architecture ${spec.hfArchitecture} has no graph; the exporter writes ${ONNX_ARCHITECTURES.join(', ')} models. Pick a model of one of these architectures.`,
     );
   }
   const described = architectureModule(spec.architecture).tensors(spec, (name) => names.has(name));

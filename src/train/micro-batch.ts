@@ -18,7 +18,7 @@ export const DEFAULT_ACTIVATION_BUDGET = 1 << 30;
 export function tapeBytesPerPrompt(spec: ModelSpec, tokens: number): number {
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
-  const mlp = (spec.mlp === 'swiglu' ? 3 : 2) * spec.intermediateSize;
+  const mlp = (spec.mlp !== 'gelu' ? 3 : 2) * spec.intermediateSize;
   const perToken = 2 * spec.hiddenSize + 2 * q + 2 * kv + mlp;
   return spec.numLayers * tokens * perToken * 4;
 }

@@ -32,7 +32,7 @@ const elements = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 describe('architecture registry', () => {
   it('registers each module under its own id, HF class name and model_type, once', () => {
-    expect(ARCHITECTURE_IDS).toEqual(['gpt2', 'llama', 'qwen2', 'qwen3']);
+    expect(ARCHITECTURE_IDS).toEqual(['gpt2', 'llama', 'qwen2', 'qwen3', 'gemma3']);
     for (const id of ARCHITECTURE_IDS) {
       const m = architectureModule(id);
       expect(m.id).toBe(id);
@@ -44,13 +44,13 @@ describe('architecture registry', () => {
   });
 
   it('refuses an unknown architecture, naming it and every known one', () => {
-    const known = 'GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM';
+    const known = 'GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM';
     expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(`architecture MistralForCausalLM is not supported; supported: ${known}.`);
     expect(() => parseModelConfig({ model_type: 'mistral' })).toThrow(`model_type "mistral"`);
     expect(() => parseModelConfig({ model_type: 'mistral' })).toThrow(known);
     // Names of Object.prototype are not architectures.
     expect(() => parseModelConfig({ architectures: ['toString'] })).toThrow('architecture toString is not supported');
-    expect(() => architectureModule('mistral' as Architecture)).toThrow('architecture mistral is not registered; registered: gpt2, llama, qwen2, qwen3');
+    expect(() => architectureModule('mistral' as Architecture)).toThrow('architecture mistral is not registered; registered: gpt2, llama, qwen2, qwen3, gemma3');
   });
 
   for (const arch of ARCHITECTURE_IDS) {

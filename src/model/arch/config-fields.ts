@@ -17,6 +17,11 @@ export class ConfigFields {
     return this.json[field] !== undefined && this.json[field] !== null;
   }
 
+  /** A field as written, for lists and for fields passed on to another reader. */
+  raw(field: string): unknown {
+    return this.json[field];
+  }
+
   nested(json: Json, field: string): ConfigFields {
     return new ConfigFields(json, `${this.source}: ${field}`, this.hfArchitecture);
   }

@@ -80,6 +80,8 @@ function tensors(spec: ModelSpec, has?: (name: string) => boolean): ModelTensors
         v: conv(`${h}.attn.c_attn`, hidden, fused, false, 2 * H, 3 * H),
         o: conv(`${h}.attn.c_proj`, hidden, hidden),
         mlpNorm: norm(`${h}.ln_2`),
+        postAttentionNorm: null,
+        postMlpNorm: null,
         gate: null,
         up: conv(`${h}.mlp.c_fc`, hidden, inner),
         down: conv(`${h}.mlp.c_proj`, inner, hidden),

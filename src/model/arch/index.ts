@@ -2,15 +2,16 @@
  * The registry of architectures the engine loads: adding one means writing its module (see
  * types.ts), adding its id to `Architecture` and its module to BY_ID, and the kernels it needs.
  */
+import { gemma3 } from './gemma3';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
 import { qwen2 } from './qwen2';
 import { qwen3 } from './qwen3';
 import type { ArchitectureModule } from './types';
 
-export type Architecture = 'gpt2' | 'llama' | 'qwen2' | 'qwen3';
+export type Architecture = 'gpt2' | 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
 
-const BY_ID: Readonly<Record<Architecture, ArchitectureModule>> = { gpt2, llama, qwen2, qwen3 };
+const BY_ID: Readonly<Record<Architecture, ArchitectureModule>> = { gpt2, llama, qwen2, qwen3, gemma3 };
 
 /** Every architecture, in the order they are listed to users. */
 export const ARCHITECTURE_IDS = Object.keys(BY_ID) as Architecture[];

@@ -75,8 +75,12 @@ export function llamaFamilyTensors(spec: ModelSpec): ModelTensors {
   return llamaFamilyLayout(spec, { qkNorm: false });
 }
 
-/** `qkNorm`: Qwen3's self_attn.q_norm / k_norm, RMSNorm weights [head_dim] applied to every head of q and k. */
-export function llamaFamilyLayout(spec: ModelSpec, opts: { readonly qkNorm: boolean }): ModelTensors {
+/**
+ * `qkNorm`: Qwen3's self_attn.q_norm / k_norm, RMSNorm weights [head_dim] applied to every head of q and k.
+ * `postNorms`: Gemma 3's four norms a layer, post_attention_layernorm on the attention's output and
+ * pre_feedforward_layernorm / post_feedforward_layernorm around the MLP.
+ */
+export function llamaFamilyLayout(spec: ModelSpec, opts: { readonly qkNorm: boolean; readonly postNorms?: boolean }): ModelTensors {
   const hidden: Dim = { n: spec.hiddenSize, why: `hidden_size ${spec.hiddenSize}` };
   const qDim: Dim = { n: spec.numHeads * spec.headDim, why: `num_attention_heads ${spec.numHeads} × head_dim ${spec.headDim}` };
   const kvDim: Dim = { n: spec.numKvHeads * spec.headDim, why: `num_key_value_heads ${spec.numKvHeads} × head_dim ${spec.headDim}` };
@@ -104,7 +108,9 @@ export function llamaFamilyLayout(spec: ModelSpec, opts: { readonly qkNorm: bool
         kNorm: opts.qkNorm ? norm(`${l}.self_attn.k_norm`, headDim) : null,
         v: linear(`${l}.self_attn.v_proj`, hidden, kvDim, spec.qkvBias),
         o: linear(`${l}.self_attn.o_proj`, qDim, hidden, spec.outputBias),
-        mlpNorm: norm(`${l}.post_attention_layernorm`),
+        postAttentionNorm: opts.postNorms ? norm(`${l}.post_attention_layernorm`) : null,
+        mlpNorm: norm(opts.postNorms ? `${l}.pre_feedforward_layernorm` : `${l}.post_attention_layernorm`),
+        postMlpNorm: opts.postNorms ? norm(`${l}.post_feedforward_layernorm`) : null,
         gate: linear(`${l}.mlp.gate_proj`, hidden, inter, spec.mlpBias),
         up: linear(`${l}.mlp.up_proj`, hidden, inter, spec.mlpBias),
         down: linear(`${l}.mlp.down_proj`, inter, hidden, spec.mlpBias),

@@ -44,7 +44,7 @@ export interface NormTensors {
 }
 
 /** The keys of LayerWeights that hold a norm; every other key holds a projection. */
-type NormKey = 'attentionNorm' | 'qNorm' | 'kNorm' | 'mlpNorm';
+type NormKey = 'attentionNorm' | 'qNorm' | 'kNorm' | 'mlpNorm' | 'postAttentionNorm' | 'postMlpNorm';
 
 /** How each part of a layer (a key of LayerWeights) is named to users, e.g. in the memory plan. */
 export const PART_LABELS: Readonly<Record<keyof LayerWeights, string>> = {
@@ -56,6 +56,8 @@ export const PART_LABELS: Readonly<Record<keyof LayerWeights, string>> = {
   v: 'v projection',
   o: 'attention output projection',
   mlpNorm: 'MLP norm',
+  postAttentionNorm: 'post-attention norm',
+  postMlpNorm: 'post-MLP norm',
   gate: 'MLP gate projection',
   up: 'MLP up projection',
   down: 'MLP down projection',

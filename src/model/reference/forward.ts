@@ -1,20 +1,20 @@
 /**
  * Float64 forward pass written from HF transformers' modeling code (GPT2LMHeadModel, LlamaForCausalLM,
- * Qwen2ForCausalLM, Qwen3ForCausalLM), reading the checkpoint's tensors by the HF names of the architecture's
+ * Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM), reading the checkpoint's tensors by the HF names of the architecture's
  * description (model/arch/) in their file layouts: GPT-2's Conv1D weights are [in, out] with q, k, v
  * fused in c_attn; nn.Linear weights are [out, in]; a tied LM head is the token embedding. It shares
  * the names with weights.ts but not the transposes and splits, so comparing the GPU forward against it
  * also checks the weight mapping. Options and output layouts are those of forward.ts.
  */
 import { attentionFullRef, type AttentionDims } from '../../engine/reference/attention';
-import { geluRef, swigluRef } from '../../engine/reference/activation';
+import { gegluRef, geluRef, swigluRef } from '../../engine/reference/activation';
 import { layerNormRef, rmsNormRef } from '../../engine/reference/norm';
 import { ropeRef } from '../../engine/reference/rope';
 import type { TokenBatch } from '../batch';
 import type { ForwardOptions } from '../forward';
 import { architectureModule } from '../arch';
 import type { LayerTensors, LinearTensors, NormTensors } from '../arch/types';
-import type { ModelSpec } from '../spec';
+import type { ModelSpec, PositionEncoding } from '../spec';
 
 export interface HfTensor {
   readonly shape: readonly number[];
@@ -42,6 +42,8 @@ export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: Tok
   const h = new Float64Array(N * C);
   for (let n = 0; n < N; n++) {
     h.set(row(wte, clampId(batch.ids[n], spec.vocabSize), C), n * C);
+    // Gemma3TextScaledWordEmbedding: times sqrt(hidden_size) in the weights' dtype.
+    if (spec.gemma3) for (let c = 0; c < C; c++) h[n * C + c] *= spec.gemma3.embeddingScale;
     if (!wpe) continue;
     const p = row(wpe, batch.positions[n], C);
     for (let c = 0; c < C; c++) h[n * C + c] += p[c];
@@ -53,15 +55,17 @@ export function referenceForward(spec: ModelSpec, tensors: HfTensors, batch: Tok
   for (let l = 0; l <= lastLayer; l++) {
     const layer = names.layers[l];
     const x = norm(spec, get, layer.attentionNorm, h);
-    const { q, k, v } = qkv(spec, get, layer, x, N, batch);
-    const dims = { B, T, Hq: spec.numHeads, Hkv: spec.numKvHeads, D: spec.headDim };
+    const { q, k, v } = qkv(spec, get, layer, x, N, batch, l);
+    const dims = { B, T, Hq: spec.numHeads, Hkv: spec.numKvHeads, D: spec.headDim, ...gemma3Attention(spec, l) };
     const { probs } = attentionFullRef(q, k, batch.keyMask, dims);
     if (opts.attention && probLayers.includes(l)) attention[probLayers.indexOf(l)] = pickProbs(probs, opts.attention.rows, opts.attention.heads, dims);
     if (l === opts.stopAfterAttentionOf) break;
     const heads = mixValues(probs, v, dims);
-    addInto(h, project(heads, N, get, layer.o));
+    // Gemma 3 normalises each block's output before the residual add.
+    const post = (n: NormTensors | null, y: Float64Array) => (n ? norm(spec, get, n, y) : y);
+    addInto(h, post(layer.postAttentionNorm, project(heads, N, get, layer.o)));
     const x2 = norm(spec, get, layer.mlpNorm, h);
-    addInto(h, mlp(get, layer, x2, N));
+    addInto(h, post(layer.postMlpNorm, mlp(spec, get, layer, x2, N)));
   }
 
   if (!opts.logits) return opts.attention ? { attention } : {};
@@ -136,7 +140,7 @@ function project(x: Float64Array, rows: number, get: Getter, l: LinearTensors): 
 
 function norm(spec: ModelSpec, get: Getter, n: NormTensors, x: Float64Array): Float64Array {
   const weight = get(n.weight.name, [spec.hiddenSize]).data;
-  if (spec.norm.kind === 'rmsnorm') return rmsNormRef(x, weight, spec.norm.eps).y;
+  if (spec.norm.kind === 'rmsnorm') return rmsNormRef(x, weight, spec.norm.eps, spec.norm.weightOffset).y;
   if (!n.bias) throw new Error(`reference forward: LayerNorm ${n.weight.name} has no bias`);
   return layerNormRef(x, weight, get(n.bias.name, [spec.hiddenSize]).data, spec.norm.eps).y;
 }
@@ -145,13 +149,25 @@ function norm(spec: ModelSpec, get: Getter, n: NormTensors, x: Float64Array): Fl
  * GPT2Attention / LlamaAttention / Qwen2Attention / Qwen3Attention: q, k, v each [B, T, H, D] (GPT-2's
  * as columns of c_attn), Qwen3's QK-norm, then rotate_half RoPE on q and k where the model has RoPE.
  */
-function qkv(spec: ModelSpec, get: Getter, layer: LayerTensors, x: Float64Array, N: number, batch: TokenBatch) {
+/** Gemma3Attention: query_pre_attn_scalar ** -0.5 and, on sliding layers, the window; {} elsewhere. */
+function gemma3Attention(spec: ModelSpec, l: number): { scale?: number; window?: number } {
+  const g = spec.gemma3;
+  if (!g) return {};
+  return { scale: g.attentionScale, ...(g.layerTypes[l] === 'sliding_attention' ? { window: g.slidingWindow } : {}) };
+}
+
+/** The RoPE of layer l: Gemma 3's sliding layers use their own (rope_local_base_freq). */
+function layerPositions(spec: ModelSpec, l: number): PositionEncoding {
+  return spec.gemma3?.layerTypes[l] === 'sliding_attention' ? spec.gemma3.slidingPositions : spec.positions;
+}
+
+function qkv(spec: ModelSpec, get: Getter, layer: LayerTensors, x: Float64Array, N: number, batch: TokenBatch, l: number) {
   const v = project(x, N, get, layer.v);
   // Qwen3Attention: q_norm / k_norm, an RMSNorm of each head ([head_dim] weight), before RoPE.
-  const headNorm = (y: Float64Array, n: NormTensors | null) => (n ? rmsNormRef(y, get(n.weight.name, [spec.headDim]).data, spec.norm.eps).y : y);
+  const headNorm = (y: Float64Array, n: NormTensors | null) => (n ? rmsNormRef(y, get(n.weight.name, [spec.headDim]).data, spec.norm.eps, spec.norm.weightOffset).y : y);
   const q = headNorm(project(x, N, get, layer.q), layer.qNorm);
   const k = headNorm(project(x, N, get, layer.k), layer.kNorm);
-  const pos = spec.positions;
+  const pos = layerPositions(spec, l);
   if (pos.kind !== 'rope') return { q, k, v };
   // HF's angles are f32 products of position and inv_freq; ropeRef rounds them the same way.
   const rope = (y: Float64Array, heads: number) => ropeRef(y, batch.positions, pos.invFreq, { heads, headDim: spec.headDim, layout: pos.layout });
@@ -193,9 +209,10 @@ function pickProbs(probs: Float64Array, rows: Int32Array, heads: readonly number
   return out;
 }
 
-/** GPT2MLP: c_proj(gelu_new(c_fc(x))); LlamaMLP: down_proj(silu(gate_proj(x)) * up_proj(x)). */
-function mlp(get: Getter, layer: LayerTensors, x: Float64Array, N: number): Float64Array {
+/** GPT2MLP: c_proj(gelu_new(c_fc(x))); LlamaMLP: down_proj(silu(gate_proj(x)) * up_proj(x)); Gemma3MLP: gelu_pytorch_tanh for silu. */
+function mlp(spec: ModelSpec, get: Getter, layer: LayerTensors, x: Float64Array, N: number): Float64Array {
   const up = project(x, N, get, layer.up);
-  const inner = layer.gate ? swigluRef(project(x, N, get, layer.gate), up) : geluRef(up);
+  const gated = spec.mlp === 'geglu' ? gegluRef : swigluRef;
+  const inner = layer.gate ? gated(project(x, N, get, layer.gate), up) : geluRef(up);
   return project(inner, N, get, layer.down);
 }

@@ -35,6 +35,9 @@ export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0, frozenD
   // QK-norm (Qwen3) as the architecture describes it: a [head_dim] RMSNorm weight.
   const hasQkNorm = architectureModule(spec.architecture).tensors(spec).layers[0].qNorm !== null;
   const headNorm = (): NormWeights | null => (hasQkNorm ? { weight: tensor([spec.headDim], 1, 0.05), bias: null } : null);
+  // Gemma 3's norms on the attention's and the MLP's output.
+  const hasPostNorms = architectureModule(spec.architecture).tensors(spec).layers[0].postAttentionNorm !== null;
+  const postNorm = (): NormWeights | null => (hasPostNorms ? norm() : null);
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
   // W_Q and W_K packed as load.ts packs them (trainable-pack.ts), values drawn in the same order as unpacked.
@@ -53,7 +56,9 @@ export function randomModelWeights(e: Engine, spec: ModelSpec, seed = 0, frozenD
     v: linear(H, kv, spec.qkvBias),
     o: linear(q, H, spec.outputBias),
     mlpNorm: norm(),
-    gate: spec.mlp === 'swiglu' ? linear(H, spec.intermediateSize, spec.mlpBias) : null,
+    postAttentionNorm: postNorm(),
+    postMlpNorm: postNorm(),
+    gate: spec.mlp !== 'gelu' ? linear(H, spec.intermediateSize, spec.mlpBias) : null,
     up: linear(H, spec.intermediateSize, spec.mlpBias),
     down: linear(spec.intermediateSize, H, spec.mlpBias),
   }));
