@@ -116,6 +116,41 @@ export const QWEN3_06B = {
 };
 
 /** openai-community/gpt2-large, the paper's GPT2-L. */
+/** google/gemma-3-270m config.json as published: 18 layers, every sixth full attention, the rest a 512-token sliding window. */
+export const GEMMA3_270M = {
+  _sliding_window_pattern: 6,
+  architectures: ['Gemma3ForCausalLM'],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  attn_logit_softcapping: null,
+  bos_token_id: 2,
+  eos_token_id: 1,
+  final_logit_softcapping: null,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 640,
+  initializer_range: 0.02,
+  intermediate_size: 2048,
+  layer_types: Array.from({ length: 18 }, (_, i) => ((i + 1) % 6 ? 'sliding_attention' : 'full_attention')),
+  max_position_embeddings: 32768,
+  model_type: 'gemma3_text',
+  num_attention_heads: 4,
+  num_hidden_layers: 18,
+  num_key_value_heads: 1,
+  pad_token_id: 0,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_local_base_freq: 10000.0,
+  rope_scaling: null,
+  rope_theta: 1000000.0,
+  sliding_window: 512,
+  torch_dtype: 'bfloat16',
+  transformers_version: '4.55.0.dev0',
+  use_bidirectional_attention: false,
+  use_cache: true,
+  vocab_size: 262144,
+};
+
 export const GPT2_LARGE = { ...GPT2, n_embd: 1280, n_head: 20, n_layer: 36 };
 
 export const KNOWN_CONFIGS: Readonly<Record<string, object>> = {

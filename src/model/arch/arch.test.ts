@@ -5,6 +5,7 @@ import { parseModelConfig } from '../config';
 import { memoryFolder } from '../files';
 import { releaseWeights } from '../load';
 import { countParameters, trainableQkParameters, weightTensors } from '../memory';
+import { GEMMA3_270M } from '../known-configs';
 import { tinyModelFiles } from '../testing/tiny-models';
 import { loadWeights } from '../weights';
 import { ARCHITECTURE_IDS, ARCHITECTURES, ARCHITECTURES_BY_MODEL_TYPE, architectureModule, type Architecture } from '.';
@@ -98,5 +99,49 @@ describe('architecture registry', () => {
     expect(gpt2.tensors(spec, (n) => n === 'transformer.wte.weight').finalNorm.weight.name).toBe('transformer.ln_f.weight');
     // The head is never prefixed.
     expect(gpt2.tensors(spec, (n) => n === 'wte.weight').lmHead.name).toBe('lm_head.weight');
+  });
+
+  describe('gemma3 config.json', () => {
+    it("reads gemma-3-270m's layer kinds, window, attention and embedding scales, and the RoPE of each kind", () => {
+      const spec = parseModelConfig(GEMMA3_270M);
+      expect(spec).toMatchObject({ architecture: 'gemma3', hiddenSize: 640, numLayers: 18, numHeads: 4, numKvHeads: 1, headDim: 256, mlp: 'geglu', tieWordEmbeddings: true });
+      expect(spec.norm).toEqual({ kind: 'rmsnorm', eps: 1e-6, weightOffset: 1 });
+      const g = spec.gemma3!;
+      expect(g.layerTypes.flatMap((t, i) => (t === 'full_attention' ? [i] : []))).toEqual([5, 11, 17]);
+      expect(g.slidingWindow).toBe(512);
+      expect(g.attentionScale).toBe(1 / 16);
+      expect(g.embeddingScale).toBe(Math.fround(Math.sqrt(640)));
+      expect(g.embeddingScale).not.toBe(Math.sqrt(640));
+      const theta = (p: typeof spec.positions) => (p.kind === 'rope' ? p.theta : null);
+      expect([theta(spec.positions), theta(g.slidingPositions)]).toEqual([1e6, 1e4]);
+      // Without layer_types HF computes them from sliding_window_pattern.
+      const { layer_types: _, ...patterned } = GEMMA3_270M;
+      expect(parseModelConfig({ ...patterned, sliding_window_pattern: 3 }).gemma3!.layerTypes.slice(0, 6)).toEqual([
+        'sliding_attention', 'sliding_attention', 'full_attention', 'sliding_attention', 'sliding_attention', 'full_attention',
+      ]);
+    });
+
+    it("reads transformers 5's rope_parameters per layer kind, with rope_scaling on the full layers only", () => {
+      const v5 = { ...GEMMA3_270M, rope_theta: undefined, rope_local_base_freq: undefined, rope_parameters: { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } } };
+      const spec = parseModelConfig(v5);
+      const full = spec.positions;
+      const sliding = spec.gemma3!.slidingPositions;
+      if (full.kind !== 'rope' || sliding.kind !== 'rope') throw new Error('expected RoPE');
+      expect([full.theta, sliding.theta]).toEqual([1e6, 1e4]);
+      expect(full.invFreq[0]).toBeCloseTo(1 / 8, 7);
+      expect(sliding.invFreq[0]).toBe(1);
+      const v4 = parseModelConfig({ ...GEMMA3_270M, rope_scaling: { rope_type: 'linear', factor: 8 } });
+      expect(v4.positions.kind === 'rope' && v4.positions.invFreq).toEqual(full.invFreq);
+      expect(v4.gemma3!.slidingPositions.kind === 'rope' && v4.gemma3!.slidingPositions.invFreq).toEqual(sliding.invFreq);
+    });
+
+    it('refuses what it does not implement, naming the field', () => {
+      expect(() => parseModelConfig({ ...GEMMA3_270M, final_logit_softcapping: 30 })).toThrow('final_logit_softcapping is 30, which caps logits with tanh; this is not implemented.');
+      expect(() => parseModelConfig({ ...GEMMA3_270M, attn_logit_softcapping: 50 })).toThrow('attn_logit_softcapping is 50');
+      expect(() => parseModelConfig({ ...GEMMA3_270M, use_bidirectional_attention: true })).toThrow('use_bidirectional_attention is true');
+      expect(() => parseModelConfig({ ...GEMMA3_270M, hidden_activation: 'relu' })).toThrow('hidden_activation relu is not supported');
+      expect(() => parseModelConfig({ ...GEMMA3_270M, layer_types: ['full_attention'] })).toThrow('expected a list of num_hidden_layers 18 entries');
+      expect(() => parseModelConfig({ ...GEMMA3_270M, rope_scaling: { rope_type: 'yarn', factor: 8 } })).toThrow('RoPE scaling type yarn is not supported');
+    });
   });
 });
