@@ -164,3 +164,13 @@ describe('forward rejects requests that do not fit the model or batch', () => {
     releaseWeights(m.weights);
   });
 });
+
+describe('forward of an architecture the GPU blocks do not implement', () => {
+  it('refuses Gemma 3 by name rather than computing it as Llama', async () => {
+    const m = await loadTinyWeights(e, 'gemma3');
+    expect(() => forward(e, m.spec, m.weights, packBatch([[1, 2, 3]], 0))).toThrow(
+      'forward: Gemma3ForCausalLM (Gemma 3) runs in the float64 reference only; the GPU forward does not implement it yet.',
+    );
+    releaseWeights(m.weights);
+  });
+});
