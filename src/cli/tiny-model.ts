@@ -14,7 +14,7 @@ const NAME = 'tiny-model';
 export const tinyModel: CliTool = {
   name: NAME,
   usage: `usage: tiny-model --arch ${ARCHITECTURES.join('|')} --out DIR [--seed N] [--layers N]
-  --arch      the architecture (GPT-2, Llama as SmolLM2, Qwen2 as Qwen2.5, Qwen3 as Qwen3-0.6B)
+  --arch      the architecture (GPT-2, Llama as SmolLM2, Qwen2 as Qwen2.5, Qwen3 as Qwen3-0.6B, Gemma 3 as gemma-3-270m)
   --out       the folder to write config.json, model.safetensors and the tokenizer files into
   --seed N    of the random weights (default 0)
   --layers N  transformer layers (default 2)`,

@@ -46,7 +46,7 @@ describe('tiny-model', () => {
     expect(code).toBe(0);
     expect(out).toEqual([`wrote a tiny qwen2 model with random weights to ${dir}`]);
     expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).num_hidden_layers).toBe(1);
-    await expectBadInput(tinyModel, ['--arch', 'mistral', '--out', dir], 'tiny-model: --arch is "mistral"; pick one of gpt2, llama, qwen2, qwen3');
+    await expectBadInput(tinyModel, ['--arch', 'mistral', '--out', dir], 'tiny-model: --arch is "mistral"; pick one of gpt2, llama, qwen2, qwen3, gemma3');
     await expectBadInput(tinyModel, ['--arch', 'gpt2'], 'tiny-model: missing --out; see tiny-model --help');
     await expectBadInput(tinyModel, ['--arch', 'gpt2', '--out', dir, '--layers', 'two'], 'tiny-model: --layers is "two"; it takes a whole number of at least 1; see tiny-model --help');
     await expectBadInput(tinyModel, ['--arch', 'gpt2', '--out', dir, '--bogus'], "tiny-model: Unknown option '--bogus'; see tiny-model --help");
