@@ -8,7 +8,7 @@
  * weights only pass the gradient on to their input.
  */
 import { attention, attentionBackward, type AttentionProbsGrad } from '../engine/ops/attention';
-import { gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
+import { geglu, gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
 import { matmul, matmulBackward, matmulBiasGelu } from '../engine/ops/matmul';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../engine/ops/norm';
@@ -33,6 +33,16 @@ export interface BatchTensors {
   readonly positions: Tensor;
   /** [rotaryDim / 2] f32, RoPE models only. */
   readonly invFreq: Tensor | null;
+  /** Gemma 3's sliding layers' inverse frequencies (rope_local_base_freq); absent elsewhere. */
+  readonly slidingInvFreq?: Tensor;
+}
+
+/** Gemma 3's layer l: sliding-window attention with its own RoPE, scale query_pre_attn_scalar ** -0.5. */
+export function gemma3Layer(spec: ModelSpec, l: number): { sliding: boolean; opts: { scale?: number; window?: number } } {
+  const g = spec.gemma3;
+  if (!g) return { sliding: false, opts: {} };
+  const sliding = g.layerTypes[l] === 'sliding_attention';
+  return { sliding, opts: { scale: g.attentionScale, ...(sliding ? { window: g.slidingWindow } : {}) } };
 }
 
 /** y = x W + b, or h += x W + b when `residual` is given. */
@@ -63,9 +73,9 @@ export function rowsView(t: Tensor): Tensor {
 }
 
 /** h = wte[ids] (+ wpe[positions] for learned positions): [B, T, C]. */
-export function embed(e: Engine, weights: ModelWeights, batch: BatchTensors): Tensor {
+export function embed(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: BatchTensors): Tensor {
   return scope(e, () => {
-    const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids);
+    const h = gatherVocabularyRows(e, weights.tokenEmbedding, batch.ids, spec.gemma3?.embeddingScale);
     if (weights.positionEmbedding) accumulateInto(e, h, embedding(e, weights.positionEmbedding, batch.positions));
     return h;
   });
@@ -86,7 +96,7 @@ export interface NormSaved {
  */
 export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor): { y: Tensor; saved: NormSaved } {
   if (spec.norm.kind === 'rmsnorm') {
-    const { y, rstd } = rmsNorm(e, x, w.weight, spec.norm.eps);
+    const { y, rstd } = rmsNorm(e, x, w.weight, spec.norm.eps, { weightOffset: spec.norm.weightOffset });
     return { y, saved: { x, mean: null, rstd } };
   }
   if (!w.bias) throw new Error('normalize: a LayerNorm without a bias tensor; the weights do not match the spec (norm: layernorm)');
@@ -96,7 +106,7 @@ export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor)
 
 /** dx from dy; the norm's own weights are frozen and get no gradient. */
 export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor): Tensor {
-  if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy).dx;
+  if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy, { weightOffset: spec.norm.weightOffset }).dx;
   if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalize');
   return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
 }
@@ -119,12 +129,14 @@ export interface AttentionSaved {
 }
 
 /** q, k, v projections of x = norm(h) [B, T, C], QK-norm and RoPE where the model uses them, causal attention with the key mask. */
-export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors): AttentionSaved {
+export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors, l = 0): AttentionSaved {
   const { B, T } = batch;
-  const { heads: q, norm: qNorm } = projectedHeads(e, spec, batch, x, layer.q, layer.qNorm, spec.numHeads, batch.positions);
-  const { heads: k, norm: kNorm } = projectedHeads(e, spec, batch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
+  const g = gemma3Layer(spec, l);
+  const layerBatch = g.sliding ? { ...batch, invFreq: batch.slidingInvFreq ?? null } : batch;
+  const { heads: q, norm: qNorm } = projectedHeads(e, spec, layerBatch, x, layer.q, layer.qNorm, spec.numHeads, batch.positions);
+  const { heads: k, norm: kNorm } = projectedHeads(e, spec, layerBatch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
   const v = linear(e, x, layer.v).reshape([B, T, spec.numKvHeads, spec.headDim]);
-  const { out, lse } = attention(e, q, k, v, batch.keyMask);
+  const { out, lse } = attention(e, q, k, v, batch.keyMask, g.opts);
   return { q, k, v, out, lse, qNorm, kNorm };
 }
 
@@ -147,7 +159,7 @@ export function projectedHeads(
   return scope(e, () => {
     const projected = linear(e, x, w).reshape([B, T, H, spec.headDim]);
     if (!norm) return { heads: rotated(e, spec, batch, () => projected, positions), norm: null };
-    const { y, rstd } = rmsNorm(e, projected, norm.weight, spec.norm.eps);
+    const { y, rstd } = rmsNorm(e, projected, norm.weight, spec.norm.eps, { weightOffset: spec.norm.weightOffset });
     return { heads: rotated(e, spec, batch, () => y, positions), norm: { x: projected, mean: null, rstd } };
   });
 }
@@ -172,7 +184,7 @@ export function projectedHeadsBackward(
   }
   if (!norm) return grad;
   if (!saved) throw new Error('projectedHeadsBackward: QK-norm weights but no saved statistics; save them with projectedHeads');
-  const { dx } = rmsNormBackward(e, saved.x, norm.weight, saved.rstd, grad);
+  const { dx } = rmsNormBackward(e, saved.x, norm.weight, saved.rstd, grad, { weightOffset: spec.norm.weightOffset });
   grad.release();
   return dx;
 }
@@ -244,9 +256,13 @@ export function asShape(e: Engine, t: Tensor, shape: readonly number[]): Tensor 
 }
 
 /** h += out Wo + bo, the attention heads' output projected back into the residual stream. */
-export function attentionResidual(e: Engine, layer: LayerWeights, out: Tensor, h: Tensor): void {
+export function attentionResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, h: Tensor): void {
   const [B, T, H, D] = out.shape;
-  linear(e, out.reshape([B, T, H * D]), layer.o, h);
+  const x = out.reshape([B, T, H * D]);
+  const post = layer.postAttentionNorm;
+  if (!post) return void linear(e, x, layer.o, h);
+  // Gemma 3: h += norm(out Wo).
+  scope(e, () => accumulateInto(e, h, normalize(e, spec, post, linear(e, x, layer.o)).y));
 }
 
 /** dOut [B, T, Hq, D] = dh Wo^T, with dWo += out^T dh when `grad` (the o projection is trained). */
@@ -284,7 +300,11 @@ export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: 
       }
       return { norm, act: null, ...mlpPreActivations(e, spec, layer, x) };
     });
-    linear(e, act ?? (pre.gate ? swiglu(e, pre.gate, pre.up!) : gelu(e, pre.up!)), layer.down, h);
+    const inner = act ?? (pre.gate ? (spec.mlp === 'geglu' ? geglu : swiglu)(e, pre.gate, pre.up!) : gelu(e, pre.up!));
+    const post = layer.postMlpNorm;
+    // Gemma 3: h += norm(MLP(x)).
+    if (post) scope(e, () => accumulateInto(e, h, normalize(e, spec, post, linear(e, inner, layer.down)).y));
+    else linear(e, inner, layer.down, h);
     return norm && pre.up ? { gate: pre.gate, up: pre.up, norm } : null;
   });
 }

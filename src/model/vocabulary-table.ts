@@ -61,10 +61,10 @@ export function releaseVocabularyTable(table: VocabularyTable): void {
 }
 
 /** Rows of the table for ids (i32, any shape) -> [...ids.shape, C]; an id outside [0, V) gives a zero row. */
-export function gatherVocabularyRows(e: Engine, table: VocabularyTable, ids: Tensor): Tensor {
+export function gatherVocabularyRows(e: Engine, table: VocabularyTable, ids: Tensor, scale?: number): Tensor {
   const [first, ...rest] = table.chunks;
-  const y = embedding(e, first, ids);
-  rest.forEach((chunk, i) => embedding(e, chunk, ids, { firstRow: (i + 1) * table.chunkRows, out: y }));
+  const y = embedding(e, first, ids, { scale });
+  rest.forEach((chunk, i) => embedding(e, chunk, ids, { firstRow: (i + 1) * table.chunkRows, out: y, scale }));
   return y;
 }
 
