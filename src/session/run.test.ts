@@ -52,4 +52,14 @@ describe('createRun and trainRun', () => {
       releaseModel(model);
     }
   });
+
+  it('refuses to train a Gemma 3 model, naming it, before drawing any prompt', async () => {
+    const e = await testEngine();
+    const { model } = await loadTinyModel(e, 'gemma3');
+    try {
+      await expect(createRun(e, model, { rows, template, options, promptCount: 8, fingerprintNote: 'note' })).rejects.toThrow(/is a Gemma 3 model, which this version evaluates .* cannot train yet/);
+    } finally {
+      releaseModel(model);
+    }
+  });
 });
