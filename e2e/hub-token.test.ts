@@ -64,8 +64,9 @@ describe('the Hub access token', () => {
       await expect.poll(() => page.getByRole('button', { name: 'Load from Hub' }).isEnabled(), { timeout: 60_000 }).toBe(true);
       expect(await loadedSummary(page)).toContain('LlamaForCausalLM');
       expect(hub.requests).toContain(`GET /${REPO}/resolve/main/config.json`);
+      // The cache list is read again once the download is stored, which may land after the load ends.
+      await expect.poll(() => page.locator('.cached-models li').count(), { timeout: 30_000 }).toBe(2);
       const cached = await page.locator('.cached-models li').allTextContents();
-      expect(cached).toHaveLength(2);
       expect(cached).toEqual(expect.arrayContaining([expect.stringContaining(`${REPO}@main from ${hub.url}`), expect.stringContaining(`${REPO}@main from ${evil.url}`)]));
       await page.getByLabel('Hub endpoint').fill(evil.url);
 
