@@ -1,10 +1,12 @@
 """Parity of our WebGPU engine with HF transformers (PyTorch, eager attention).
 
-  python3 scripts/gpu/hf_parity.py prepare OUT [--layers N] [--models LIST]
-      builds GPT-2 124M, SmolLM2-135M, Qwen2.5-0.5B and Qwen3-0.6B (or LIST) with their real configs and random
-      weights, saves each as OUT/<name>/{config.json, model.safetensors}, random prompts
+  python3 scripts/gpu/hf_parity.py prepare OUT [--layers N] [--models LIST] [--sliding-window N]
+      builds GPT-2 124M, SmolLM2-135M, Qwen2.5-0.5B, Qwen3-0.6B and gemma-3-270m (or LIST) with their real
+      configs and random weights, saves each as OUT/<name>/{config.json, model.safetensors}, random prompts
       OUT/<name>/ids.json, and HF's outputs. --layers N keeps only the first N layers (the widths,
-      vocabulary and head layout stay real): for slow adapters such as lavapipe.
+      vocabulary and head layout stay real): for slow adapters such as lavapipe. --sliding-window N
+      shortens Gemma 3's 512-token window (saved in its config.json, so both sides use it) below the
+      prompts' 64-131 tokens, so that the window is exercised.
   python3 scripts/gpu/hf_parity.py compare OUT
       reads our outputs (OUT/<name>/ours/, written by dist-node/model-run.mjs) and prints the maximum
       differences as one JSON document
@@ -20,7 +22,7 @@ import torch
 
 from reference import MODEL_NAMES, default_device, eager_model, make_config, padded_batch, strict_f32
 
-PARITY_MODELS = ["gpt2-124M", "SmolLM2-135M", "Qwen2.5-0.5B", "Qwen3-0.6B"]
+PARITY_MODELS = ["gpt2-124M", "SmolLM2-135M", "Qwen2.5-0.5B", "Qwen3-0.6B", "gemma-3-270m"]
 # SST-2-like prompts: a few sequences of different lengths, so padding is exercised.
 LENGTHS = [131, 97, 118, 64]
 
@@ -49,7 +51,7 @@ def hf_outputs(model, ids, device):
     return logits, att
 
 
-def prepare(out, models, layers):
+def prepare(out, models, layers, sliding_window=None):
     device = default_device()
     for name in models:
         # The seed of a model is its index in MODEL_NAMES, whatever subset runs, so results repeat.
@@ -57,7 +59,7 @@ def prepare(out, models, layers):
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
         torch.manual_seed(seed)
-        model = eager_model(make_config(name, layers))
+        model = eager_model(make_config(name, layers, sliding_window))
         randomize(model)
         model.save_pretrained(folder)  # safetensors: the default of 4.35+, the only format of 5.x
         ids = prompts(model.config.vocab_size, seed)
@@ -110,6 +112,7 @@ def main():
     p.add_argument("out")
     p.add_argument("--layers", type=int, default=None, help="keep the first N layers (prepare)")
     p.add_argument("--models", default=",".join(PARITY_MODELS), help="comma-separated (prepare)")
+    p.add_argument("--sliding-window", type=int, default=None, help="Gemma 3's window, shortened (prepare)")
     a = p.parse_args()
     strict_f32()
     if a.command == "prepare":
@@ -117,7 +120,7 @@ def main():
         unknown = [m for m in models if m not in MODEL_NAMES]
         if unknown:
             p.error(f"--models: unknown {', '.join(unknown)}; known: {', '.join(MODEL_NAMES)}")
-        prepare(a.out, models, a.layers)
+        prepare(a.out, models, a.layers, a.sliding_window)
     else:
         compare(a.out)
 

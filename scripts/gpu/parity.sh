@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # HF transformers (PyTorch, eager attention) vs our engine on GPT-2 124M, SmolLM2-135M,
-# Qwen2.5-0.5B and Qwen3-0.6B configurations with random weights: forward logits and attention probabilities, then
+# Qwen2.5-0.5B, Qwen3-0.6B and gemma-3-270m configurations with random weights: forward logits and attention probabilities, then
 # the ABFT gradients of W_Q / W_K. Prints two JSON reports.
 # On the GPU machine: prepare here first (npm run build:node && bash ../shared/gpu-kit/prepare.sh
 # dist-node/model-run.mjs dist-node/abft-grad.mjs), send .gpu-kit along (carry), run there.
 # Without .gpu-kit (here): our tools run as `node dist-node/X.mjs` on the adapter Node finds (lavapipe).
 #   [PYTHON=/opt/torch-venv/bin/python] bash scripts/gpu/parity.sh [OUT] [hf_parity prepare options]
-# e.g. --layers 2 (real widths, vocabulary and heads, fewer layers: for lavapipe), --models LIST.
+# e.g. --layers 2 (real widths, vocabulary and heads, fewer layers: for lavapipe), --models LIST,
+# --sliding-window N (Gemma 3's window shortened below the prompts' lengths).
 # FILTER=1 keeps the paper's head filter in the ABFT check (default: off, random weights pass few heads).
 set -euo pipefail
 out=${1:-/tmp/abft-parity}

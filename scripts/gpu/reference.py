@@ -33,13 +33,25 @@ _CONFIGS = {
         num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
         rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True, attention_bias=False,
         use_sliding_window=False, hidden_act="silu", bos_token_id=151643, eos_token_id=151645),
+    # Every sixth layer full attention, the others a 512-token window with their own RoPE base.
+    "gemma-3-270m": lambda: AutoConfig.for_model(
+        "gemma3_text", vocab_size=262144, hidden_size=640, intermediate_size=2048, num_hidden_layers=18,
+        num_attention_heads=4, num_key_value_heads=1, head_dim=256, max_position_embeddings=32768,
+        rms_norm_eps=1e-6, rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=256,
+        sliding_window=512, layer_types=["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(18)],
+        tie_word_embeddings=True, attention_bias=False, hidden_activation="gelu_pytorch_tanh",
+        final_logit_softcapping=None, attn_logit_softcapping=None, bos_token_id=2, eos_token_id=1, pad_token_id=0),
 }
 MODEL_NAMES = list(_CONFIGS)
 
 
-def make_config(name, layers=None):
-    """The published config of `name`; `layers` cuts the depth (widths, vocabulary and heads stay real)."""
+def make_config(name, layers=None, sliding_window=None):
+    """The published config of `name`; `layers` cuts the depth (widths, vocabulary and heads stay real);
+    `sliding_window` shortens the window of a model with sliding layers (Gemma 3), so that prompts of a
+    few hundred tokens reach past it."""
     config = _CONFIGS[name]()
+    if sliding_window and "sliding_attention" in (getattr(config, "layer_types", None) or []):
+        config.sliding_window = sliding_window
     if layers:
         # Both families alias num_hidden_layers (GPT-2: to n_layer), so one assignment covers them.
         config.num_hidden_layers = min(layers, config.num_hidden_layers)

@@ -7,6 +7,7 @@ import { testEngine } from '../engine/testing/gpu';
 import { lastTokenRows, packBatch } from '../model/batch';
 import { releaseModel, type LoadedModel } from '../model/load';
 import { referenceForward, type HfTensors } from '../model/reference/forward';
+import { ARCHITECTURE_IDS } from '../model/arch';
 import type { Architecture } from '../model/spec';
 import { evaluate, predict, type Predictions } from './evaluate';
 import { accuracy, confusionMatrix, macroF1 } from './metrics';
@@ -44,7 +45,7 @@ function logSoftmaxAt(row: Float64Array, token: number): number {
 /** Labels scored by one token each, by logit: any ids, to pick ones whose order differs between prompts. */
 const byLogit = (ids: readonly number[]): LabelTargets => ({ scoring: 'first', words: ids.map((id) => `w${id}`), tokens: ids.map((id) => [id]) });
 
-describe.each(['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[])('predict on a tiny %s model', (arch) => {
+describe.each(ARCHITECTURE_IDS)('predict on a tiny %s model', (arch) => {
   let model: LoadedModel;
   let tensors: HfTensors;
   let prompts: PreparedPrompt[];

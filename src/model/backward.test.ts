@@ -9,7 +9,8 @@ import { backward } from './backward';
 import { lastTokenRows, packBatch, type TokenBatch } from './batch';
 import { createTrainableGrads, releaseGrads, zeroGrads, type LinearGrad, type Projection, type TrainableGrads, type TrainableSet } from './grads';
 import { referenceForward } from './reference/forward';
-import type { Architecture, ModelSpec, ModelWeights } from './spec';
+import { ARCHITECTURE_IDS } from './arch';
+import type { ModelSpec, ModelWeights } from './spec';
 import { trainingForward, type Tape } from './training-forward';
 import { loadTinyWeights, type TinyWeights } from './testing/tiny-loaded';
 import { releaseWeights } from './load';
@@ -135,7 +136,7 @@ async function checkAgainstFiniteDifferences(m: TinyWeights, grads: TrainableGra
   }
 }
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
+const ARCHS = ARCHITECTURE_IDS;
 
 describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
   let m: TinyWeights;
@@ -248,6 +249,24 @@ describe.each(ARCHS)('backward of a tiny %s model', (arch) => {
   });
 });
 
+describe('backward of a tiny gemma3 model whose last layer is a sliding one', () => {
+  it('ABFT stopping in a sliding-window layer (its own RoPE, the window cutting the 7-token rows): W_Q, W_K gradients equal finite differences', async () => {
+    const loaded = await loadTinyWeights(e, 'gemma3');
+    const g = loaded.spec.gemma3!;
+    // The tiny model's layers are sliding then full; reversed, ABFT's loss-row attention is the sliding one.
+    const m: TinyWeights = { ...loaded, spec: { ...loaded.spec, gemma3: { ...g, layerTypes: [...g.layerTypes].reverse() } } };
+    expect(m.spec.gemma3!.layerTypes).toEqual(['full_attention', 'sliding_attention']);
+    expect(g.slidingWindow).toBeLessThan(Math.max(...LENGTHS));
+    const left = packBatch(sequences(m.spec, 5), 0, { side: 'left' });
+    const grads = createTrainableGrads(e, m.spec, m.weights, 'qk');
+    const up = randomUpstream(m.spec, left, 'last-attention', new Int32Array(), 25);
+    step(m, left, 'last-attention', new Int32Array(), up, grads);
+    await checkAgainstFiniteDifferences(m, grads, () => referenceLoss(m, left, 'last-attention', new Int32Array(), up), 5);
+    releaseGrads(grads);
+    releaseWeights(m.weights);
+  });
+});
+
 describe('backward of a tiny gpt2 model with its vocabulary split into chunks', () => {
   it('end to end over the whole vocabulary (tied head in chunks of 7 rows): gradients equal to float64 finite differences', async () => {
     const m = await loadTinyWeights(e, 'gpt2', 'f32', 7);
@@ -320,6 +339,7 @@ function weightTensors(w: ModelWeights): Tensor[] {
   const all: (Tensor | null)[] = [...w.tokenEmbedding.chunks, w.positionEmbedding, ...w.lmHead.chunks, w.finalNorm.weight, w.finalNorm.bias];
   for (const l of w.layers) {
     all.push(l.attentionNorm.weight, l.attentionNorm.bias, l.mlpNorm.weight, l.mlpNorm.bias);
+    for (const norm of [l.qNorm, l.kNorm, l.postAttentionNorm, l.postMlpNorm]) all.push(norm?.weight ?? null);
     for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) all.push(lin?.weight ?? null, lin?.bias ?? null);
   }
   return [...new Set(all.filter((t): t is Tensor => t !== null))];

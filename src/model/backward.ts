@@ -42,12 +42,12 @@ export function backward(e: Engine, spec: ModelSpec, weights: ModelWeights, tape
         if (lt.lossRow) {
           // The layer the forward stopped after: nothing above it, so its only gradient is the loss's on α.
           if (!probsGrad || dh || !tape.rows) throw new Error('backward: a loss-row attention layer takes only the gradient on its probabilities');
-          dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, tape.rows, probsGrad.grad, layerGrads, needDx);
+          dx = lossRowAttentionBackward(e, spec, layer, lt.x, lt.lossRow, batch, l, tape.rows, probsGrad.grad, layerGrads, needDx);
         } else {
           if (!lt.attention) throw new Error(`backward: layer ${l} of the tape has no attention saved`);
           if (lt.mlp && dh) mlpResidualBackward(e, spec, layer, lt.mlp, dh);
-          const dOut = dh ? attentionResidualBackward(e, layer, lt.attention.out, dh, layerGrads.o) : undefined;
-          dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, { dOut, probsGrad }, layerGrads, needDx);
+          const dOut = dh ? attentionResidualBackward(e, spec, layer, lt.attention.out, lt.postAttentionNorm, dh, layerGrads.o) : undefined;
+          dx = selfAttentionBackward(e, spec, layer, lt.x, lt.attention, batch, l, { dOut, probsGrad }, layerGrads, needDx);
         }
         if (!dx || !lt.attentionNorm) return dh;
         const dhNorm = normalizeBackward(e, spec, layer.attentionNorm, lt.attentionNorm, dx);

@@ -7,8 +7,8 @@
  * computes weight gradients only for the trainable projections it is handed (see grads.ts): frozen
  * weights only pass the gradient on to their input.
  */
-import { attention, attentionBackward, type AttentionProbsGrad } from '../engine/ops/attention';
-import { geglu, gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
+import { attention, attentionBackward, type AttentionOptions, type AttentionProbsGrad } from '../engine/ops/attention';
+import { geglu, gegluBackward, gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
 import { embedding, embeddingBackward } from '../engine/ops/embedding';
 import { matmul, matmulBackward, matmulBiasGelu } from '../engine/ops/matmul';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../engine/ops/norm';
@@ -37,12 +37,16 @@ export interface BatchTensors {
   readonly slidingInvFreq?: Tensor;
 }
 
-/** Gemma 3's layer l: sliding-window attention with its own RoPE, scale query_pre_attn_scalar ** -0.5. */
-export function gemma3Layer(spec: ModelSpec, l: number): { sliding: boolean; opts: { scale?: number; window?: number } } {
+/**
+ * How layer l attends: the batch with the RoPE frequencies it rotates by and the attention's options.
+ * The same for every layer but in Gemma 3, whose scale is query_pre_attn_scalar ** -0.5 and whose
+ * sliding layers see a window of keys and rotate by their own frequencies (rope_local_base_freq).
+ */
+export function layerAttention(spec: ModelSpec, batch: BatchTensors, l: number): { batch: BatchTensors; opts: AttentionOptions } {
   const g = spec.gemma3;
-  if (!g) return { sliding: false, opts: {} };
-  const sliding = g.layerTypes[l] === 'sliding_attention';
-  return { sliding, opts: { scale: g.attentionScale, ...(sliding ? { window: g.slidingWindow } : {}) } };
+  if (!g) return { batch, opts: {} };
+  if (g.layerTypes[l] !== 'sliding_attention') return { batch, opts: { scale: g.attentionScale } };
+  return { batch: { ...batch, invFreq: batch.slidingInvFreq ?? null }, opts: { scale: g.attentionScale, window: g.slidingWindow } };
 }
 
 /** y = x W + b, or h += x W + b when `residual` is given. */
@@ -129,14 +133,13 @@ export interface AttentionSaved {
 }
 
 /** q, k, v projections of x = norm(h) [B, T, C], QK-norm and RoPE where the model uses them, causal attention with the key mask. */
-export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors, l = 0): AttentionSaved {
+export function selfAttention(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor, batch: BatchTensors, l: number): AttentionSaved {
   const { B, T } = batch;
-  const g = gemma3Layer(spec, l);
-  const layerBatch = g.sliding ? { ...batch, invFreq: batch.slidingInvFreq ?? null } : batch;
+  const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
   const { heads: q, norm: qNorm } = projectedHeads(e, spec, layerBatch, x, layer.q, layer.qNorm, spec.numHeads, batch.positions);
   const { heads: k, norm: kNorm } = projectedHeads(e, spec, layerBatch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
   const v = linear(e, x, layer.v).reshape([B, T, spec.numKvHeads, spec.headDim]);
-  const { out, lse } = attention(e, q, k, v, batch.keyMask, g.opts);
+  const { out, lse } = attention(e, q, k, v, batch.keyMask, opts);
   return { q, k, v, out, lse, qNorm, kNorm };
 }
 
@@ -209,7 +212,7 @@ export interface AttentionUpstream {
 }
 
 /**
- * Backward of `selfAttention` on x = norm(h) [B, T, C]: dq, dk, dv through the attention, RoPE
+ * Backward of `selfAttention` of layer l on x = norm(h) [B, T, C]: dq, dk, dv through the attention, RoPE
  * and QK-norm, dW (+ db) of the projections in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T when `needDx`
  * (not in layer 0: the embeddings are frozen, so nothing below reads it).
  */
@@ -220,17 +223,19 @@ export function selfAttentionBackward(
   x: Tensor,
   saved: AttentionSaved,
   batch: BatchTensors,
+  l: number,
   upstream: AttentionUpstream,
   grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
   needDx: boolean,
 ): Tensor | null {
   const { B, T } = batch;
   const { q, k, v, out, lse } = saved;
-  const { dq, dk, dv } = attentionBackward(e, { q, k, v, out, lse, keyMask: batch.keyMask, ...upstream });
+  const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
+  const { dq, dk, dv } = attentionBackward(e, { q, k, v, out, lse, keyMask: batch.keyMask, ...upstream }, opts);
   const xRows = rowsView(x);
   const flowing: [Projection, Tensor][] = [
-    ['q', projectedHeadsBackward(e, spec, batch, dq, layer.qNorm, saved.qNorm, batch.positions)],
-    ['k', projectedHeadsBackward(e, spec, batch, dk, layer.kNorm, saved.kNorm, batch.positions)],
+    ['q', projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, batch.positions)],
+    ['k', projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions)],
   ];
   // v reaches the loss only through the heads' output: without dOut (ABFT's last layer) dv is zero.
   if (upstream.dOut) flowing.push(['v', dv]);
@@ -255,36 +260,64 @@ export function asShape(e: Engine, t: Tensor, shape: readonly number[]): Tensor 
   return new Tensor(t.reshape(shape).shape, t.dtype, t.buffer, e, t.byteOffset);
 }
 
-/** h += out Wo + bo, the attention heads' output projected back into the residual stream. */
-export function attentionResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, h: Tensor): void {
+/**
+ * h += out Wo + bo, the attention heads' output projected back into the residual stream; in Gemma 3
+ * h += norm(out Wo), and with `save` the post-attention norm's input and statistics are returned for
+ * the backward (else null).
+ */
+export function attentionResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, h: Tensor, save = false): NormSaved | null {
   const [B, T, H, D] = out.shape;
   const x = out.reshape([B, T, H * D]);
   const post = layer.postAttentionNorm;
-  if (!post) return void linear(e, x, layer.o, h);
-  // Gemma 3: h += norm(out Wo).
-  scope(e, () => accumulateInto(e, h, normalize(e, spec, post, linear(e, x, layer.o)).y));
+  if (!post) {
+    linear(e, x, layer.o, h);
+    return null;
+  }
+  return postNormResidual(e, spec, post, linear(e, x, layer.o), h, save);
 }
 
-/** dOut [B, T, Hq, D] = dh Wo^T, with dWo += out^T dh when `grad` (the o projection is trained). */
-export function attentionResidualBackward(e: Engine, layer: LayerWeights, out: Tensor, dh: Tensor, grad?: LinearGrad): Tensor {
+/** h += norm(y) (Gemma 3's post-attention and post-MLP norms), with what the norm's backward reads when `save`. */
+function postNormResidual(e: Engine, spec: ModelSpec, norm: NormWeights, y: Tensor, h: Tensor, save: boolean): NormSaved | null {
+  return scope(e, () => {
+    const { y: normed, saved } = normalize(e, spec, norm, y);
+    accumulateInto(e, h, normed);
+    return save ? saved : null;
+  });
+}
+
+/**
+ * dOut [B, T, Hq, D] = dy Wo^T, with dWo += out^T dy when `grad` (the o projection is trained); dy
+ * is dh, or in Gemma 3 dh back through the post-attention norm (`post`, saved by attentionResidual).
+ */
+export function attentionResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, post: NormSaved | null, dh: Tensor, grad?: LinearGrad): Tensor {
   const [B, T, H, D] = out.shape;
-  if (grad) linearWeightGrad(e, out.reshape([B * T, H * D]), layer.o, rowsView(dh), grad);
-  return asShape(e, linearInputGrad(e, dh, layer.o), out.shape);
+  const dy = postNormBackward(e, spec, layer.postAttentionNorm, post, dh);
+  if (grad) linearWeightGrad(e, out.reshape([B * T, H * D]), layer.o, rowsView(dy), grad);
+  return asShape(e, linearInputGrad(e, dy, layer.o), out.shape);
 }
 
-/** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU. */
+/** The gradient of y in h += norm(y) from dh: dh itself where the model has no such norm. */
+function postNormBackward(e: Engine, spec: ModelSpec, norm: NormWeights | null, saved: NormSaved | null, dh: Tensor): Tensor {
+  if (!norm) return dh;
+  if (!saved) throw new Error('backward: a post-norm without its saved input; save it in the forward');
+  return normalizeBackward(e, spec, norm, saved, dh);
+}
+
+/** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU and GeGLU. */
 interface MlpPre {
   readonly gate: Tensor | null;
   readonly up: Tensor;
 }
 
-/** What the MLP block's backward reads: the norm (with a copy of h) and the pre-activations. */
+/** What the MLP block's backward reads: the norm (with a copy of h), the pre-activations and Gemma 3's post-MLP norm (else null). */
 export interface MlpSaved extends MlpPre {
   readonly norm: NormSaved;
+  readonly post: NormSaved | null;
 }
 
 /**
- * h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))) or Llama's down(silu(gate(x)) * up(x)).
+ * h += MLP(norm(h)): GPT-2's c_proj(gelu_tanh(c_fc(x))), Llama's down(silu(gate(x)) * up(x)), or
+ * Gemma 3's norm(down(gelu_tanh(gate(x)) * up(x))).
  * With `save`, returns what the backward reads, a copy of h before the block among it; else null.
  */
 export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: Tensor, save: boolean): MlpSaved | null {
@@ -301,11 +334,10 @@ export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: 
       return { norm, act: null, ...mlpPreActivations(e, spec, layer, x) };
     });
     const inner = act ?? (pre.gate ? (spec.mlp === 'geglu' ? geglu : swiglu)(e, pre.gate, pre.up!) : gelu(e, pre.up!));
-    const post = layer.postMlpNorm;
-    // Gemma 3: h += norm(MLP(x)).
-    if (post) scope(e, () => accumulateInto(e, h, normalize(e, spec, post, linear(e, inner, layer.down)).y));
-    else linear(e, inner, layer.down, h);
-    return norm && pre.up ? { gate: pre.gate, up: pre.up, norm } : null;
+    // Gemma 3: h += norm(MLP(x)); elsewhere the down projection adds into h.
+    const down = linear(e, inner, layer.down, layer.postMlpNorm ? undefined : h);
+    const post = layer.postMlpNorm ? postNormResidual(e, spec, layer.postMlpNorm, down, h, save) : null;
+    return norm && pre.up ? { gate: pre.gate, up: pre.up, norm, post } : null;
   });
 }
 
@@ -323,9 +355,9 @@ export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeig
   scope(e, () => {
     // The activation's gradients are freed before the norm's backward runs.
     const dx = scope(e, () => {
-      const dAct = linearInputGrad(e, dh, layer.down);
+      const dAct = linearInputGrad(e, postNormBackward(e, spec, layer.postMlpNorm, saved.post, dh), layer.down);
       if (!saved.gate) return linearInputGrad(e, geluBackward(e, saved.up, dAct), layer.up);
-      const { dGate, dUp } = swigluBackward(e, saved.gate, saved.up, dAct);
+      const { dGate, dUp } = (spec.mlp === 'geglu' ? gegluBackward : swigluBackward)(e, saved.gate, saved.up, dAct);
       // mlpPreActivations made `gate`, so the weights have it.
       return linearInputGrad(e, dUp, layer.up, linearInputGrad(e, dGate, layer.gate!));
     });

@@ -5,11 +5,11 @@ import { openCheckpoint } from './checkpoint';
 import { exportFineTuned } from './export';
 import { memoryFolder } from './files';
 import { loadModel, releaseModel } from './load';
-import type { Architecture } from './spec';
+import { ARCHITECTURE_IDS } from './arch';
 import { tinyModelFiles } from './testing/tiny-models';
 
 describe('export of the fine-tuned model as an HF checkpoint', () => {
-  for (const arch of ['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[]) {
+  for (const arch of ARCHITECTURE_IDS) {
     it(`${arch}: changed W_Q/W_K (and biases) load back bit-exact, every other tensor is copied unchanged`, async () => {
       const e = await testEngine();
       const files = tinyModelFiles(arch, { dtype: arch === 'llama' ? 'BF16' : 'F32' });

@@ -1,5 +1,5 @@
 /**
- * The forward pass of a loaded model on the GPU (GPT-2, Llama-family, Qwen2), the one that
+ * The forward pass of a loaded model on the GPU (GPT-2, Llama, Qwen2, Qwen3, Gemma 3), the one that
  * evaluation, ABFT and the end-to-end step all run. It returns only what is asked: logits of chosen
  * positions and vocabulary rows, and attention probabilities of chosen rows, layers and heads; ABFT
  * stops after the last layer's attention (`stopAfterAttentionOf`). Given `tape: true` it also
@@ -12,7 +12,7 @@ import { attentionProbs } from '../engine/ops/attention';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import type { TokenBatch } from './batch';
-import { attentionResidual, copyOf, embed, logitsHead, mlpResidual, normalize, selfAttention, type BatchTensors, type HeadSaved, gemma3Layer } from './blocks';
+import { attentionResidual, copyOf, embed, layerAttention, logitsHead, mlpResidual, normalize, selfAttention, type BatchTensors, type HeadSaved } from './blocks';
 import { lossRowAttention, type LossRows } from './loss-row-attention';
 import { Arena, scope } from './scope';
 import type { ModelSpec, ModelWeights } from './spec';
@@ -108,14 +108,14 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
           : { y: scope(e, () => normalize(e, spec, layer.attentionNorm, h).y), saved: null };
       const attentionNorm = norm.saved;
       if (stopsHere && rows) {
-        const { saved: lossRow, probs: alpha } = lossRowAttention(e, spec, layer, norm.y, inputs, rows);
-        layers.push(arena!.hold({ attentionNorm, x: norm.y, attention: null, lossRow, mlp: null }));
+        const { saved: lossRow, probs: alpha } = lossRowAttention(e, spec, layer, norm.y, inputs, l, rows);
+        layers.push(arena!.hold({ attentionNorm, x: norm.y, attention: null, postAttentionNorm: null, lossRow, mlp: null }));
         return alpha;
       }
       const a = selfAttention(e, spec, layer, norm.y, inputs, l);
-      const alpha = probsAt >= 0 ? attentionProbs(e, a.q, a.k, a.lse, inputs.keyMask, probRows!, { heads: heads ?? undefined, ...gemma3Layer(spec, l).opts }) : null;
-      if (!stopsHere) attentionResidual(e, spec, layer, a.out, h);
-      if (arena) layers.push(arena.hold({ attentionNorm, x: norm.y, attention: a, lossRow: null, mlp: null }));
+      const alpha = probsAt >= 0 ? attentionProbs(e, a.q, a.k, a.lse, inputs.keyMask, probRows!, { heads: heads ?? undefined, ...layerAttention(spec, inputs, l).opts }) : null;
+      const postAttentionNorm = stopsHere ? null : attentionResidual(e, spec, layer, a.out, h, arena !== null);
+      if (arena) layers.push(arena.hold({ attentionNorm, x: norm.y, attention: a, postAttentionNorm, lossRow: null, mlp: null }));
       return alpha;
     });
     if (p) probs[probsAt] = p;
@@ -151,10 +151,6 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
 
 function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): Plan {
   const { B, T } = batch;
-  // The backward does not yet go through Gemma 3's post-norms, GeGLU, sliding layers and loss-row attention.
-  if (spec.gemma3 && (opts.tape || opts.stopAfterAttentionOf !== undefined)) {
-    throw new Error(`forward: ${spec.hfArchitecture} (Gemma 3) is evaluated on the GPU but not trained yet: the tape and ABFT's last-attention stop are not implemented for it.`);
-  }
   if (batch.ids.length !== B * T || batch.keyMask.length !== B * T || batch.positions.length !== B * T) {
     throw new Error(`forward: batch arrays do not match B = ${B}, T = ${T}; build batches with packBatch`);
   }

@@ -115,7 +115,6 @@ export const QWEN3_06B = {
   vocab_size: 151936,
 };
 
-/** openai-community/gpt2-large, the paper's GPT2-L. */
 /** google/gemma-3-270m config.json as published: 18 layers, every sixth full attention, the rest a 512-token sliding window. */
 export const GEMMA3_270M = {
   _sliding_window_pattern: 6,
@@ -151,6 +150,7 @@ export const GEMMA3_270M = {
   vocab_size: 262144,
 };
 
+/** openai-community/gpt2-large, the paper's GPT2-L. */
 export const GPT2_LARGE = { ...GPT2, n_embd: 1280, n_head: 20, n_layer: 36 };
 
 export const KNOWN_CONFIGS: Readonly<Record<string, object>> = {
@@ -159,6 +159,7 @@ export const KNOWN_CONFIGS: Readonly<Record<string, object>> = {
   'SmolLM2-135M': SMOLLM2_135M,
   'Qwen2.5-0.5B': QWEN25_05B,
   'Qwen3-0.6B': QWEN3_06B,
+  'gemma-3-270m': GEMMA3_270M,
 };
 
 /** HuggingFaceTB/SmolLM2-360M config.json as published. */

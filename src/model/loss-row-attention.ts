@@ -18,7 +18,7 @@ import { embedding, embeddingBackward } from '../engine/ops/embedding';
 import { lossRowProbs, lossRowProbsBackward } from '../engine/ops/loss-row-attention';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { linearInputGrad, linearWeightGrad, projectedHeads, projectedHeadsBackward, rowsView, type BatchTensors, type NormSaved } from './blocks';
+import { layerAttention, linearInputGrad, linearWeightGrad, projectedHeads, projectedHeadsBackward, rowsView, type BatchTensors, type NormSaved } from './blocks';
 import type { LinearGrad, Projection } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
@@ -49,7 +49,7 @@ export interface LossRowAttentionSaved {
 
 /**
  * The loss rows of q, k over every token and α [B, Hq, 1, T] of the loss rows (which the caller owns),
- * from x = norm(h) [B, T, C].
+ * from x = norm(h) [B, T, C] in layer l (whose RoPE, scale and window layerAttention gives).
  */
 export function lossRowAttention(
   e: Engine,
@@ -57,12 +57,14 @@ export function lossRowAttention(
   layer: LayerWeights,
   x: Tensor,
   batch: BatchTensors,
+  l: number,
   rows: LossRows,
 ): { saved: LossRowAttentionSaved; probs: Tensor } {
-  const { heads: k, norm: kNorm } = projectedHeads(e, spec, batch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
+  const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
+  const { heads: k, norm: kNorm } = projectedHeads(e, spec, layerBatch, x, layer.k, layer.kNorm, spec.numKvHeads, batch.positions);
   const xRows = embedding(e, rowsView(x), rows.flat);
-  const { heads: q, norm: qNorm } = projectedHeads(e, spec, batch, xRows, layer.q, layer.qNorm, spec.numHeads, rows.positions);
-  const { probs, lse } = lossRowProbs(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence });
+  const { heads: q, norm: qNorm } = projectedHeads(e, spec, layerBatch, xRows, layer.q, layer.qNorm, spec.numHeads, rows.positions);
+  const { probs, lse } = lossRowProbs(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence }, opts);
   return { saved: { q, k, lse, xRows, qNorm, kNorm }, probs };
 }
 
@@ -78,6 +80,7 @@ export function lossRowAttentionBackward(
   x: Tensor,
   saved: LossRowAttentionSaved,
   batch: BatchTensors,
+  l: number,
   rows: LossRows,
   probsGrad: Tensor,
   grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
@@ -85,10 +88,11 @@ export function lossRowAttentionBackward(
 ): Tensor | null {
   const { B, T } = batch;
   const { q, k, lse } = saved;
-  const { dq, dk } = lossRowProbsBackward(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence, lse, probsGrad });
+  const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
+  const { dq, dk } = lossRowProbsBackward(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence, lse, probsGrad }, opts);
   const qWidth = spec.numHeads * spec.headDim;
-  const dqRows = projectedHeadsBackward(e, spec, batch, dq, layer.qNorm, saved.qNorm, rows.positions);
-  const dkAll = projectedHeadsBackward(e, spec, batch, dk, layer.kNorm, saved.kNorm, batch.positions);
+  const dqRows = projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, rows.positions);
+  const dkAll = projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions);
   const dkFlat = dkAll.reshape([B, T, spec.numKvHeads * spec.headDim]);
   const dqFlat = dqRows.reshape([B, 1, qWidth]);
   if (grads.q) linearWeightGrad(e, rowsView(saved.xRows), layer.q, rowsView(dqFlat), grads.q);

@@ -15,6 +15,8 @@ export interface LayerTape {
   readonly x: Tensor;
   /** The full attention block; null in the layer the forward stopped after, which keeps `lossRow` instead. */
   readonly attention: AttentionSaved | null;
+  /** Gemma 3's post-attention norm (its input, the o projection's output, and statistics); null elsewhere and in the layer the forward stopped after. */
+  readonly postAttentionNorm: NormSaved | null;
   /** The layer the forward stopped after: q of the loss rows only, k, lse. */
   readonly lossRow: LossRowAttentionSaved | null;
   /** null where the forward stopped after this layer's attention. */

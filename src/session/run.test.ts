@@ -53,11 +53,17 @@ describe('createRun and trainRun', () => {
     }
   });
 
-  it('refuses to train a Gemma 3 model, naming it, before drawing any prompt', async () => {
+  it('trains a Gemma 3 model (sliding-window layers, post-norms, GeGLU) to its last step with a finite, falling loss', async () => {
     const e = await testEngine();
     const { model } = await loadTinyModel(e, 'gemma3');
     try {
-      await expect(createRun(e, model, { rows, template, options, promptCount: 8, fingerprintNote: 'note' })).rejects.toThrow(/is a Gemma 3 model, which this version evaluates .* cannot train yet/);
+      const run = await createRun(e, model, { rows, template, options: { ...options, steps: 4 }, promptCount: 16, fingerprintNote: 'note' });
+      const losses: number[] = [];
+      expect(await trainRun(run, { afterStep: (m) => void losses.push(m.loss) })).toEqual({ outcome: 'done' });
+      expect(losses).toHaveLength(4);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[3]).toBeLessThan(losses[0]);
+      run.trainer.release();
     } finally {
       releaseModel(model);
     }

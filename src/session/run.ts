@@ -8,7 +8,7 @@
 import type { LabelTargets } from '../abft/label-scoring';
 import type { PreparedPrompt } from '../abft/prepared';
 import type { PromptTemplate } from '../abft/prompts';
-import { InputError, type Row } from '../data/dataset';
+import type { Row } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import type { LoadedModel } from '../model/load';
 import { dataFingerprint, restoreTrainingState, saveTrainingState, type TrainingStateInfo } from '../train/checkpoint';
@@ -45,10 +45,6 @@ const direct: GpuWork = (job) => job();
 
 /** A run on `model`: every prompt checked and tokenized first, then the trainer's buffers made. */
 export async function createRun(e: Engine, model: LoadedModel, setup: RunSetup, gpu: GpuWork = direct): Promise<Run> {
-  // Said before any prompt is drawn, as an input error (one line in the CLI), not at the first step.
-  if (model.spec.gemma3) {
-    throw new InputError(`${model.label} is a Gemma 3 model, which this version evaluates and shows attention for but cannot train yet (its backward pass is not written); pick a GPT-2, Llama, Qwen2 or Qwen3 model to train.`);
-  }
   const { rows, template, options } = setup;
   const { prompts, labels } = await preparePromptSet(model, template, trainingDraws({ rows, template }, options, setup.promptCount), 'training prompt', options.labelScoring);
   const fingerprint = await dataFingerprint(rows, template, setup.fingerprintNote);

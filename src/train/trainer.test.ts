@@ -11,6 +11,7 @@ import { testEngine } from '../engine/testing/gpu';
 import { packBatch } from '../model/batch';
 import { releaseModel, type LoadedModel } from '../model/load';
 import { referenceForward, type HfTensors } from '../model/reference/forward';
+import { ARCHITECTURE_IDS } from '../model/arch';
 import type { Architecture } from '../model/spec';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './options';
 import { Trainer } from './trainer';
@@ -60,13 +61,13 @@ function weightsOf(model: LoadedModel): { trained: (Tensor | null)[]; frozen: (T
       ...w.tokenEmbedding.chunks,
       w.positionEmbedding,
       w.finalNorm.weight,
-      ...w.layers.flatMap((l) => [l.v.weight, l.v.bias, l.o.weight, l.o.bias, l.up.weight, l.down.weight, l.gate?.weight ?? null, l.attentionNorm.weight, l.mlpNorm.weight]),
+      ...w.layers.flatMap((l) => [l.v.weight, l.v.bias, l.o.weight, l.o.bias, l.up.weight, l.down.weight, l.gate?.weight ?? null, l.attentionNorm.weight, l.mlpNorm.weight, ...[l.qNorm, l.kNorm, l.postAttentionNorm, l.postMlpNorm].map((n) => n?.weight ?? null)]),
     ],
   };
 }
 
 describe('ABFT training step', () => {
-  for (const arch of ['gpt2', 'llama', 'qwen2', 'qwen3'] as Architecture[]) {
+  for (const arch of ARCHITECTURE_IDS) {
     it(`${arch}: an optimizer step changes W_Q and W_K (and their biases) and nothing else`, async () => {
       const { e, model, prompts, labels } = await setup(arch);
       const { trained, frozen } = weightsOf(model);

@@ -2,15 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { architectureModule } from '../arch';
+import { ARCHITECTURE_IDS, architectureModule } from '../arch';
 import { openCheckpoint } from '../checkpoint';
 import { parseModelConfig } from '../config';
 import { memoryFolder } from '../files';
-import type { Architecture } from '../spec';
 import { tinyModelFiles, writeTinyModel } from './tiny-models';
 import { tinyTokenizerFiles } from './tiny-tokenizer';
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
+const ARCHS = ARCHITECTURE_IDS;
 
 async function open(files: Record<string, Uint8Array | string>) {
   return openCheckpoint(memoryFolder('tiny', files));
