@@ -1,5 +1,5 @@
 /**
- * The causal-LM graph of a GPT-2, Llama-family, Qwen2 or Qwen3 model with the inputs and outputs that
+ * The causal-LM graph of a GPT-2, Llama-family, Qwen2, Qwen3 or Gemma 3 model with the inputs and outputs that
  * transformers.js (and Hugging Face Optimum's exports) use for text generation with a KV cache:
  *
  *   input_ids, attention_mask, position_ids [batch, sequence] int64, past_key_values.<l>.key/value
@@ -8,14 +8,15 @@
  *
  * transformers.js feeds position_ids from the attention mask (cumsum - 1), which is also how our
  * engine numbers the positions of a padded sequence, and an empty cache (past length 0) on the
- * first call. The causal mask and the padding mask are built in the graph from attention_mask.
+ * first call. The causal mask and the padding mask are built in the graph from attention_mask, and
+ * for Gemma 3's sliding layers also the window, by index over the whole cache (which keeps every key).
  * num_logits_to_keep (HF's logits_to_keep) is how many of the last positions get logits, 0 for all:
  * transformers.js asks for 1 while generating, which spares a [sequence, vocab] product per prompt.
  */
-import type { ModelSpec } from '../model/spec';
+import type { ModelSpec, PositionEncoding } from '../model/spec';
 import { GraphBuilder, type Graph } from './graph';
-import { checkpointNames, type LayerNames } from './hf-names';
-import { attention, geluTanh, layerNorm, projection, rmsNorm, rope, swiglu, type AttentionShapes } from './layers';
+import { checkpointNames, type NormNames } from './hf-names';
+import { attention, geglu, geluTanh, layerNorm, projection, rmsNorm, rope, swiglu, type AttentionShapes } from './layers';
 import { DataType } from './schema';
 
 /** The ONNX opset the graph uses; onnxruntime-web's wasm and WebGPU backends run it. */
@@ -54,21 +55,42 @@ export function causalLmGraph(spec: ModelSpec, tensorNames: ReadonlySet<string>)
   }));
 
   const batchAndSequence = g.op('Shape', [ids]);
-  const blocked = g.within('mask', () => blockedPositions(g, ids, mask));
-  const shapes: AttentionShapes = { batchAndSequence, blocked, numHeads: spec.numHeads, numKvHeads: Hkv, headDim: D };
+  const gemma3 = spec.gemma3;
+  const isSliding = (l: number) => gemma3?.layerTypes[l] === 'sliding_attention';
+  const layers = Array.from({ length: spec.numLayers }, (_, l) => l);
+  const anySliding = layers.some(isSliding);
+  const anyFull = !layers.every(isSliding);
+  const masks = g.within('mask', () => blockedPositions(g, ids, mask, anySliding ? gemma3!.slidingWindow : null));
+  const attentionShapes = (l: number): AttentionShapes => ({
+    batchAndSequence,
+    blocked: isSliding(l) ? masks.sliding! : masks.full,
+    scale: gemma3 ? gemma3.attentionScale : 1 / Math.sqrt(D),
+    numHeads: spec.numHeads,
+    numKvHeads: Hkv,
+    headDim: D,
+  });
 
   let h = g.within('embed', () => {
     const tokens = g.op('Gather', [g.weight(names.tokenEmbedding, [spec.vocabSize, H]), ids], { axis: 0 });
-    const summed = names.positionEmbedding ? g.op('Add', [tokens, g.op('Gather', [g.weight(names.positionEmbedding, [spec.maxPositions, H]), positions], { axis: 0 })]) : tokens;
+    // Gemma3TextScaledWordEmbedding: times sqrt(hidden_size), already rounded to f32 in the spec.
+    const scaled = gemma3 ? g.op('Mul', [tokens, g.scalar(gemma3.embeddingScale)]) : tokens;
+    const summed = names.positionEmbedding ? g.op('Add', [scaled, g.op('Gather', [g.weight(names.positionEmbedding, [spec.maxPositions, H]), positions], { axis: 0 })]) : scaled;
     return g.op('Reshape', [summed, g.ints([-1, H])]);
   });
-  const rotary = spec.positions.kind === 'rope' ? g.within('rotary', () => rotaryTables(g, spec, positions)) : null;
+  // Each table is maxPositions x rotaryDim / 2 floats: only those some layer reads are written.
+  const rotary = spec.positions.kind === 'rope' && anyFull ? g.within('rotary', () => rotaryTables(g, spec, spec.positions, positions, 'rotary')) : null;
+  // Gemma 3's sliding layers rotate with their own frequencies (rope_local_base_freq).
+  const slidingRotary = anySliding ? g.within('rotary_sliding', () => rotaryTables(g, spec, gemma3!.slidingPositions, positions, 'rotary_sliding')) : null;
 
-  const norm = (x: string, n: LayerNames['attentionNorm']) => (spec.norm.kind === 'layernorm' ? layerNorm(g, x, n, H, spec.norm.eps) : rmsNorm(g, x, n, H, spec.norm.eps));
+  const weightOffset = spec.norm.weightOffset ?? 0;
+  const norm = (x: string, n: NormNames) => (spec.norm.kind === 'layernorm' ? layerNorm(g, x, n, H, spec.norm.eps) : rmsNorm(g, x, n, H, spec.norm.eps, weightOffset));
+  // Gemma 3 normalises each block's output before the residual add.
+  const postNorm = (y: string, n: NormNames | null) => (n ? g.within('post_norm', () => norm(y, n)) : y);
   const heads = (x: string, count: number) => g.op('Reshape', [x, g.op('Concat', [batchAndSequence, g.ints([count, D])], { axis: 0 })]);
 
   for (let l = 0; l < spec.numLayers; l++) {
     const layer = names.layer(l);
+    const layerRotary = isSliding(l) ? slidingRotary : rotary;
     h = g.within(`layers.${l}`, () => {
       const x = norm(h, layer.attentionNorm);
       const { out, presentKey, presentValue } = g.within('attn', () => {
@@ -81,25 +103,27 @@ export function causalLmGraph(spec: ModelSpec, tensorNames: ReadonlySet<string>)
         let q4 = heads(q, spec.numHeads);
         let k4 = heads(k, Hkv);
         if (layer.qkNorm) {
-          // Qwen3: each head normalised over its D values, before RoPE.
-          q4 = g.within('q_norm', () => rmsNorm(g, q4, layer.qkNorm!.q, D, spec.norm.eps));
-          k4 = g.within('k_norm', () => rmsNorm(g, k4, layer.qkNorm!.k, D, spec.norm.eps));
+          // Qwen3, Gemma 3: each head normalised over its D values (Gemma's with 1 + w), before RoPE.
+          q4 = g.within('q_norm', () => rmsNorm(g, q4, layer.qkNorm!.q, D, spec.norm.eps, weightOffset));
+          k4 = g.within('k_norm', () => rmsNorm(g, k4, layer.qkNorm!.k, D, spec.norm.eps, weightOffset));
         }
-        if (rotary) {
-          q4 = rope(g, q4, rotary.cos, rotary.sin, D, rotary.rotaryDim);
-          k4 = rope(g, k4, rotary.cos, rotary.sin, D, rotary.rotaryDim);
+        if (layerRotary) {
+          q4 = rope(g, q4, layerRotary.cos, layerRotary.sin, D, layerRotary.rotaryDim);
+          k4 = rope(g, k4, layerRotary.cos, layerRotary.sin, D, layerRotary.rotaryDim);
         }
-        return attention(g, shapes, q4, k4, heads(v, Hkv), past[l]);
+        return attention(g, attentionShapes(l), q4, k4, heads(v, Hkv), past[l]);
       });
       g.output(presentKey, presentName(l, 'key'), DataType.FLOAT, [BATCH, Hkv, TOTAL, D]);
       g.output(presentValue, presentName(l, 'value'), DataType.FLOAT, [BATCH, Hkv, TOTAL, D]);
-      const afterAttention = g.op('Add', [h, projection(g, out, layer.o)]);
+      const afterAttention = g.op('Add', [h, postNorm(projection(g, out, layer.o), layer.postAttentionNorm)]);
       const x2 = norm(afterAttention, layer.mlpNorm);
       const mlp = g.within('mlp', () => {
-        if (layer.mlp.kind === 'gelu') return projection(g, geluTanh(g, projection(g, x2, layer.mlp.up)), layer.mlp.down);
-        return projection(g, swiglu(g, projection(g, x2, layer.mlp.gate), projection(g, x2, layer.mlp.up)), layer.mlp.down);
+        const m = layer.mlp;
+        if (m.kind === 'gelu') return projection(g, geluTanh(g, projection(g, x2, m.up)), m.down);
+        const gated = m.kind === 'geglu' ? geglu : swiglu;
+        return projection(g, gated(g, projection(g, x2, m.gate), projection(g, x2, m.up)), m.down);
       });
-      return g.op('Add', [afterAttention, mlp]);
+      return g.op('Add', [afterAttention, postNorm(mlp, layer.postMlpNorm)]);
     });
   }
 
@@ -124,10 +148,12 @@ function lastPositions(g: GraphBuilder, x: string, keep: string): string {
 }
 
 /**
- * [B, 1, 1, S, T] bool, true where query s (at absolute index past + s) must not attend to key t:
- * t is later than the query, or attention_mask[b, t] is 0.
+ * [B, 1, 1, S, T] bool, true where query s (at absolute index i = past + s) must not attend to key t:
+ * t is later than the query, or attention_mask[b, t] is 0. `sliding`: the same, also true where t is
+ * `window` or more before the query (HF's sliding window: key t is seen when i - window < t <= i);
+ * null when no layer slides.
  */
-function blockedPositions(g: GraphBuilder, ids: string, mask: string): string {
+function blockedPositions(g: GraphBuilder, ids: string, mask: string, window: number | null): { full: string; sliding: string | null } {
   const scalar = (x: string) => g.op('Squeeze', [x, g.ints([0])]);
   const total = g.op('Shape', [mask], { start: 1, end: 2 });
   const sequence = g.op('Shape', [ids], { start: 1, end: 2 });
@@ -135,27 +161,36 @@ function blockedPositions(g: GraphBuilder, ids: string, mask: string): string {
   const one = g.ints([1], []);
   const keys = g.op('Range', [g.ints([0], []), scalar(total), one]);
   const queries = g.op('Range', [scalar(pastLength), scalar(total), one]);
-  const later = g.op('Greater', [g.op('Unsqueeze', [keys, g.ints([0])]), g.op('Unsqueeze', [queries, g.ints([1])])]);
+  // [S, T]: i - t, negative for a later key.
+  const distance = g.op('Sub', [g.op('Unsqueeze', [queries, g.ints([1])]), g.op('Unsqueeze', [keys, g.ints([0])])]);
+  const later = g.op('Less', [distance, g.ints([0], [])]);
   const padding = g.op('Unsqueeze', [g.op('Equal', [mask, g.ints([0], [])]), g.ints([1, 2, 3])]);
-  return g.op('Or', [later, padding]);
+  const full = g.op('Or', [later, padding]);
+  if (window === null) return { full, sliding: null };
+  const outside = g.op('Greater', [distance, g.ints([window - 1], [])]);
+  return { full, sliding: g.op('Or', [full, outside]) };
 }
 
 /**
- * cos and sin of every position's angles, gathered by position_ids into [B, S, 1, rotaryDim / 2]
- * (the 1 broadcasts over heads). The tables hold cos/sin of f32(position × inv_freq) computed in
- * float64, which is HF's angle with the most accurate cos/sin an f32 can hold: a GPU's cos of a
- * large angle (hundreds of radians at long positions) is far less accurate.
+ * cos and sin of every position's angles under `pos`, gathered by position_ids into
+ * [B, S, 1, rotaryDim / 2] (the 1 broadcasts over heads). The tables hold cos/sin of
+ * f32(position × inv_freq) computed in float64, which is HF's angle with the most accurate cos/sin an
+ * f32 can hold: a GPU's cos of a large angle (hundreds of radians at long positions) is far less
+ * accurate. The constants are named `${name}.cos` / `${name}.sin`.
  */
-function rotaryTables(g: GraphBuilder, spec: ModelSpec, positions: string) {
-  const pos = spec.positions;
+function rotaryTables(g: GraphBuilder, spec: ModelSpec, pos: PositionEncoding, positions: string, name: string) {
   if (pos.kind !== 'rope') throw new Error('onnx graph: rotary tables of a model without RoPE');
   if (pos.layout !== 'half') {
     throw new Error(`ONNX export: ${spec.hfArchitecture} rotates interleaved pairs of dimensions, which the exporter does not write; pick a model with HF's rotate_half RoPE.`);
   }
   const half = pos.invFreq.length;
-  const cos = new Float32Array(spec.maxPositions * half);
-  const sin = new Float32Array(spec.maxPositions * half);
-  for (let p = 0; p < spec.maxPositions; p++) {
+  // transformers.js numbers a gemma3_text model's positions from 1 (its create_position_ids start
+  // index, kept from PaliGemma): one more row keeps its last position in the table. RoPE depends only
+  // on the distance between positions, so the shift leaves the logits as they are.
+  const rows = spec.maxPositions + (spec.gemma3 ? 1 : 0);
+  const cos = new Float32Array(rows * half);
+  const sin = new Float32Array(rows * half);
+  for (let p = 0; p < rows; p++) {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(p * pos.invFreq[i]);
       cos[p * half + i] = Math.cos(angle);
@@ -164,8 +199,8 @@ function rotaryTables(g: GraphBuilder, spec: ModelSpec, positions: string) {
   }
   const gather = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: 0 }), g.ints([2])]);
   return {
-    cos: gather(g.floats('rotary.cos', cos, [spec.maxPositions, half])),
-    sin: gather(g.floats('rotary.sin', sin, [spec.maxPositions, half])),
+    cos: gather(g.floats(`${name}.cos`, cos, [rows, half])),
+    sin: gather(g.floats(`${name}.sin`, sin, [rows, half])),
     rotaryDim: pos.rotaryDim,
   };
 }

@@ -26,12 +26,18 @@ export interface LayerNames {
   readonly attentionNorm: NormNames;
   /** GPT-2's c_attn gives q | k | v in one product; Llama and Qwen2 have three projections. */
   readonly qkv: { readonly fused: Projection } | { readonly q: Projection; readonly k: Projection; readonly v: Projection };
-  /** Qwen3's QK-norm: an RMSNorm of weight [head_dim] on every head of q and of k, before RoPE; null elsewhere. */
+  /** Qwen3's and Gemma 3's QK-norm: an RMSNorm of weight [head_dim] on every head of q and of k, before RoPE; null elsewhere. */
   readonly qkNorm: { readonly q: NormNames; readonly k: NormNames } | null;
   readonly o: Projection;
+  /** Gemma 3's post_attention_layernorm, on the attention's output before the residual add; null elsewhere. */
+  readonly postAttentionNorm: NormNames | null;
   readonly mlpNorm: NormNames;
-  /** GPT-2: c_proj(gelu_new(c_fc(x))); Llama/Qwen2: down(silu(gate(x)) * up(x)). */
-  readonly mlp: { readonly kind: 'gelu'; readonly up: Projection; readonly down: Projection } | { readonly kind: 'swiglu'; readonly gate: Projection; readonly up: Projection; readonly down: Projection };
+  /** Gemma 3's post_feedforward_layernorm, on the MLP's output before the residual add; null elsewhere. */
+  readonly postMlpNorm: NormNames | null;
+  /** GPT-2: c_proj(gelu_new(c_fc(x))); Llama/Qwen2/Qwen3: down(silu(gate(x)) * up(x)); Gemma 3: down(gelu_tanh(gate(x)) * up(x)). */
+  readonly mlp:
+    | { readonly kind: 'gelu'; readonly up: Projection; readonly down: Projection }
+    | { readonly kind: 'swiglu' | 'geglu'; readonly gate: Projection; readonly up: Projection; readonly down: Projection };
 }
 
 export interface CheckpointNames {
@@ -44,14 +50,14 @@ export interface CheckpointNames {
   layer(l: number): LayerNames;
 }
 
+/** The architectures causal-lm.ts writes a graph for. */
+const ONNX_ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3', 'gemma3'];
+
 /**
  * The names of `spec`'s tensors in a checkpoint that holds `names`, from the architecture's tensor
  * description (model/arch/): whichever naming the checkpoint uses (GPT-2 with or without
  * "transformer.") is taken. q, k and v read from one tensor are one fused projection.
  */
-/** The architectures causal-lm.ts writes a graph for; Gemma 3 (sliding windows, post-norms, GeGLU) has none yet. */
-const ONNX_ARCHITECTURES: readonly Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
-
 export function checkpointNames(spec: ModelSpec, names: ReadonlySet<string>): CheckpointNames {
   if (!ONNX_ARCHITECTURES.includes(spec.architecture)) {
     throw new Error(
@@ -64,11 +70,11 @@ export function checkpointNames(spec: ModelSpec, names: ReadonlySet<string>): Ch
     positionEmbedding: described.positionEmbedding?.name ?? null,
     finalNorm: normNames(described.finalNorm),
     lmHead: spec.tieWordEmbeddings ? described.tokenEmbedding.name : described.lmHead.name,
-    layer: (l) => layerNames(described.layers[l]),
+    layer: (l) => layerNames(spec, described.layers[l]),
   };
 }
 
-function layerNames(layer: LayerTensors): LayerNames {
+function layerNames(spec: ModelSpec, layer: LayerTensors): LayerNames {
   const { q, k, v } = layer;
   const fused = q.weight.name === k.weight.name && k.weight.name === v.weight.name;
   return {
@@ -76,9 +82,11 @@ function layerNames(layer: LayerTensors): LayerNames {
     qkv: fused ? { fused: projection(q, true) } : { q: projection(q), k: projection(k), v: projection(v) },
     qkNorm: layer.qNorm && layer.kNorm ? { q: normNames(layer.qNorm), k: normNames(layer.kNorm) } : null,
     o: projection(layer.o),
+    postAttentionNorm: layer.postAttentionNorm ? normNames(layer.postAttentionNorm) : null,
     mlpNorm: normNames(layer.mlpNorm),
+    postMlpNorm: layer.postMlpNorm ? normNames(layer.postMlpNorm) : null,
     mlp: layer.gate
-      ? { kind: 'swiglu', gate: projection(layer.gate), up: projection(layer.up), down: projection(layer.down) }
+      ? { kind: spec.mlp === 'geglu' ? 'geglu' : 'swiglu', gate: projection(layer.gate), up: projection(layer.up), down: projection(layer.down) }
       : { kind: 'gelu', up: projection(layer.up), down: projection(layer.down) },
   };
 }

@@ -21,12 +21,18 @@ export function layerNorm(g: GraphBuilder, x: string, names: NormNames, size: nu
   return g.op('LayerNormalization', [x, g.weight(names.weight, [size]), g.weight(names.bias, [size])], { axis: -1, epsilon: { float: eps } });
 }
 
-/** LlamaRMSNorm: w * (x / sqrt(mean(x²) + eps)), spelled in primitive ops (RMSNormalization is opset 23). */
-export function rmsNorm(g: GraphBuilder, x: string, names: NormNames, size: number, eps: number): string {
+/**
+ * LlamaRMSNorm: w * (x / sqrt(mean(x²) + eps)), spelled in primitive ops (RMSNormalization is opset 23).
+ * weightOffset 1 is Gemma3RMSNorm's (1 + w): the checkpoint stores w, so the graph adds the 1
+ * (onnxruntime folds it into a constant when the session is built).
+ */
+export function rmsNorm(g: GraphBuilder, x: string, names: NormNames, size: number, eps: number, weightOffset = 0): string {
   return g.within('rms_norm', () => {
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const inverse = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(eps)])])]);
-    return g.op('Mul', [g.weight(names.weight, [size]), g.op('Mul', [x, inverse])]);
+    const weight = g.weight(names.weight, [size]);
+    const scale = weightOffset ? g.op('Add', [g.scalar(weightOffset), weight]) : weight;
+    return g.op('Mul', [scale, g.op('Mul', [x, inverse])]);
   });
 }
 
@@ -37,6 +43,11 @@ export function geluTanh(g: GraphBuilder, x: string): string {
     const inner = g.op('Mul', [g.scalar(Math.sqrt(2 / Math.PI)), g.op('Add', [x, g.op('Mul', [g.scalar(0.044715), cube])])]);
     return g.op('Mul', [g.op('Mul', [g.scalar(0.5), x]), g.op('Add', [g.scalar(1), g.op('Tanh', [inner])])]);
   });
+}
+
+/** Gemma3MLP's gate: gelu_pytorch_tanh(gate) * up (the same tanh GELU as GPT-2's gelu_new). */
+export function geglu(g: GraphBuilder, gate: string, up: string): string {
+  return g.op('Mul', [geluTanh(g, gate), up]);
 }
 
 /** silu(gate) * up, silu(x) = x σ(x). */
@@ -62,8 +73,10 @@ export function rope(g: GraphBuilder, x: string, cos: string, sin: string, headD
 export interface AttentionShapes {
   /** [2] int64: the batch and sequence sizes of this call (Shape of input_ids). */
   readonly batchAndSequence: string;
-  /** [B, 1, 1, S, T] bool: true where a query must not see a key (a later position, or padding). */
+  /** [B, 1, 1, S, T] bool: true where a query must not see a key (a later position, padding, or outside a sliding window). */
   readonly blocked: string;
+  /** What the scores q·k are multiplied by: head_dim^-0.5, or Gemma 3's query_pre_attn_scalar^-0.5. */
+  readonly scale: number;
   readonly numHeads: number;
   readonly numKvHeads: number;
   readonly headDim: number;
@@ -92,8 +105,8 @@ export function attention(
   const q5 = g.op('Transpose', [grouped], { perm: [0, 2, 3, 1, 4] });
   const k5 = g.op('Transpose', [g.op('Unsqueeze', [presentKey, g.ints([2])])], { perm: [0, 1, 2, 4, 3] });
   const v5 = g.op('Unsqueeze', [presentValue, g.ints([2])]);
-  // HF multiplies the scores by head_dim^-0.5 after the product (Llama's `scaling`; GPT-2 divides by sqrt(head_dim)).
-  const scores = g.op('Mul', [g.op('MatMul', [q5, k5]), g.scalar(1 / Math.sqrt(D))]);
+  // HF multiplies the scores by its `scaling` after the product (head_dim^-0.5; GPT-2 divides by sqrt(head_dim)).
+  const scores = g.op('Mul', [g.op('MatMul', [q5, k5]), g.scalar(s.scale)]);
   // The most negative f32, as HF's eager mask: a row with every key blocked (padding) stays finite.
   const masked = g.op('Where', [s.blocked, g.scalar(-3.4028234663852886e38), scores]);
   const probs = g.op('Softmax', [masked], { axis: -1 });

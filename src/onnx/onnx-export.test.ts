@@ -21,11 +21,11 @@ import { DataLocation, onnx } from './schema';
 import { LOGIT_TOLERANCE, verifyAgainstEngine } from './verify';
 
 // Both sides are f32 with different summation orders; see LOGIT_TOLERANCE (1e-4 of the largest
-// |logit|). Observed on the tiny models (printed below): 2e-7 to 3.5e-7 against the float64 reference and
+// |logit|). Observed on the tiny models (printed below): 1.7e-7 to 3.9e-7 against the float64 reference and
 // against the engine.
 const TOL = { rtol: LOGIT_TOLERANCE };
 
-const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3'];
+const ARCHS: Architecture[] = ['gpt2', 'llama', 'qwen2', 'qwen3', 'gemma3'];
 
 let e: Engine;
 beforeAll(async () => {
@@ -59,10 +59,10 @@ function emptyCache(spec: ModelSpec, B: number): Record<string, ort.Tensor> {
   return feeds;
 }
 
-/** Full-vocabulary float64 reference logits at every position of one unpadded sequence, [S, V]. */
-function referenceLogits(x: ExportedTiny, ids: readonly number[]): Float64Array {
+/** Full-vocabulary float64 reference logits at every position of one unpadded sequence, [S, V]; `spec` replaces the model's. */
+function referenceLogits(x: ExportedTiny, ids: readonly number[], spec: ModelSpec = x.model.spec): Float64Array {
   const batch = packBatch([ids], 0);
-  return referenceForward(x.model.spec, x.tensors, batch, { logits: { rows: Int32Array.from(ids, (_, i) => i) } }).logits!;
+  return referenceForward(spec, x.tensors, batch, { logits: { rows: Int32Array.from(ids, (_, i) => i) } }).logits!;
 }
 
 async function engineLogits(x: ExportedTiny, batch: TokenBatch, rows: Int32Array): Promise<Float32Array> {
@@ -112,6 +112,26 @@ describe.each(ARCHS)('ONNX export of a fine-tuned tiny %s model', (arch) => {
     // num_logits_to_keep = 1: the last row only, as transformers.js asks while generating.
     expect(Array.from(await onnxLogits(ort, open.session, spec, prompt, 1))).toEqual(Array.from(got.subarray((prompt.length - 1) * spec.vocabSize)));
   });
+
+  if (arch === 'gemma3') {
+    it('the sliding window is in the graph: the reference without it is far from the ONNX logits once the window slides', async () => {
+      const { spec } = x.model;
+      const window = spec.gemma3!.slidingWindow;
+      // The tiny Gemma 3 slides over 3 keys; the 9-token prompt (and the cache test's) reach past them.
+      expect(window).toBeLessThan(prompt.length);
+      expect(spec.gemma3!.layerTypes).toContain('sliding_attention');
+      const got = await onnxLogits(ort, open.session, spec, prompt, 0);
+      const want = referenceLogits(x, prompt);
+      const unwindowed = referenceLogits(x, prompt, { ...spec, gemma3: { ...spec.gemma3!, slidingWindow: 0 } });
+      // The first `window` positions see every earlier key either way: there the two references agree.
+      const early = window * spec.vocabSize;
+      expectClose(unwindowed.subarray(0, early), want.subarray(0, early), TOL, 'gemma3 references before the window slides');
+      const dropped = relativeError(got.subarray(early), unwindowed.subarray(early));
+      const kept = relativeError(got.subarray(early), want.subarray(early));
+      console.log(`gemma3: ONNX vs the reference with the window ${kept.toExponential(2)}, vs the reference without it ${dropped.toExponential(2)}`);
+      expect(dropped).toBeGreaterThan(100 * LOGIT_TOLERANCE);
+    });
+  }
 
   it('a left-padded batch continued from its KV cache gives each sequence the logits it gets alone', async () => {
     const { spec } = x.model;
