@@ -10,10 +10,18 @@ const tmp = tinyModelFolder('abft-export-', 'qwen2');
 
 const cli = runAbft;
 
+interface ModelObject {
+  readonly graph: { initializer: { name: string; rawData: Uint8Array }[] };
+  readonly metadataProps?: { key: string; value: string }[];
+}
+
+async function readModel(folder: string): Promise<ModelObject> {
+  return onnx.ModelProto.toObject(onnx.ModelProto.decode(await readFile(join(folder, 'onnx/model.onnx')))) as ModelObject;
+}
+
 /** The float32 values of one initializer of an exported model.onnx. */
 async function initializer(folder: string, name: string): Promise<Float32Array> {
-  const model = onnx.ModelProto.toObject(onnx.ModelProto.decode(await readFile(join(folder, 'onnx/model.onnx')))) as { graph: { initializer: { name: string; rawData: Uint8Array }[] } };
-  const raw = model.graph.initializer.find((t) => t.name === name)!.rawData;
+  const raw = (await readModel(folder)).graph.initializer.find((t) => t.name === name)!.rawData;
   return new Float32Array(Uint8Array.from(raw).buffer);
 }
 
@@ -35,6 +43,10 @@ describe('abft export --onnx', () => {
     expect(summary.verify.maxRelDiff).toBeLessThanOrEqual(summary.verify.tolerance);
     console.log(`abft export (qwen2, wasm): max relative logit difference ${summary.verify.maxRelDiff.toExponential(2)}, max absolute ${summary.verify.maxAbsDiff.toExponential(2)}`);
     for (const f of summary.files) expect((await stat(join(out, f.path))).size).toBe(f.bytes);
+    // The same keys as the safetensors export (session/export.ts): the run's steps and options from the checkpoint.
+    const metadata = Object.fromEntries((await readModel(out)).metadataProps!.map((p) => [p.key, p.value]));
+    expect(metadata).toMatchObject({ fine_tuned_with: 'ABFT Studio', training_steps: '1', 'abft.steps': '1', 'abft.lr': '0.01', 'abft.objective': 'abft' });
+    expect(metadata['abft.base']).toBe(metadata.base_model);
 
     // The trained W_K is the one train wrote into its fine-tuned model, and differs from the base.
     const fromTrainedFolder = join(tmp.dir, 'onnx-from-trained-folder');

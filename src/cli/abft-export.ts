@@ -9,14 +9,14 @@ import { preparePrompts } from '../abft/prepared';
 import { labelTargets } from '../abft/label-scoring';
 import { buildTestSet } from '../abft/sampling';
 import type { Engine } from '../engine/engine';
-import { fineTunedTensors } from '../model/export';
 import { memoryFile } from '../model/files';
 import { readSafetensorsHeader, readTensorF32 } from '../model/safetensors';
-import { exportOnnx, type OnnxExport } from '../onnx/export';
+import type { OnnxExport } from '../onnx/export';
 import { ONNX_DATA_NAME, ONNX_MODEL_PATH } from '../onnx/folder';
 import { openOnnxSession } from '../onnx/session';
 import { verifyAgainstEngine, type VerifyReport } from '../onnx/verify';
-import { readTrainingStateInfo } from '../train/checkpoint';
+import { exportRunOnnx, trainedMetadata } from '../session/export';
+import { readTrainingStateInfo, type TrainingStateInfo } from '../train/checkpoint';
 import { labelScoringOption, numberOption, UsageError, type ParsedArgs } from './abft-args';
 import { loadRunData } from './abft-data';
 import type { CliIo } from './abft-io';
@@ -30,8 +30,8 @@ export const VERIFY_FAILED = 4;
 
 const TRAINED = /^weight\/layers\.(\d+)\.([qkvo])\.(weight|bias)$/;
 
-/** Writes a training checkpoint's weights over the loaded model's; returns the steps it had done. */
-async function applyTrainingCheckpoint(e: Engine, run: RunModel, path: string): Promise<number> {
+/** Writes a training checkpoint's weights over the loaded model's; returns what it says of its run. */
+async function applyTrainingCheckpoint(e: Engine, run: RunModel, path: string): Promise<TrainingStateInfo> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -60,7 +60,7 @@ async function applyTrainingCheckpoint(e: Engine, run: RunModel, path: string): 
     }
     e.write(tensor, values);
   }
-  return info.stepsDone;
+  return info;
 }
 
 async function writeFolder(exported: OnnxExport, out: string): Promise<void> {
@@ -110,9 +110,9 @@ export async function exportCommand(args: ParsedArgs, io: CliIo): Promise<number
   const run = await loadRunModel(e, args);
   try {
     const checkpoint = args.values.get('checkpoint');
-    const steps = checkpoint ? await applyTrainingCheckpoint(e, run, checkpoint) : null;
-    const metadata: Record<string, string> = { 'abft.base': run.identity, ...(steps !== null && { 'abft.steps': String(steps) }) };
-    const exported = await exportOnnx(run.model.spec, fineTunedTensors(e, run.model.spec, run.model.weights, run.checkpoint), run.folder, { ...limits, metadata });
+    const trained = checkpoint ? await applyTrainingCheckpoint(e, run, checkpoint) : null;
+    const metadata = trainedMetadata(run.identity, trained && { options: trained.options, steps: trained.stepsDone });
+    const exported = await exportRunOnnx(e, run.model, run.checkpoint, run.folder, metadata, limits);
     try {
       await mkdir(out, { recursive: true });
     } catch (error) {

@@ -6,20 +6,21 @@
 import { InputError } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { openCheckpoint } from '../model/checkpoint';
-import { fineTunedTensors } from '../model/export';
-import { exportOnnx, fileBytes, type OnnxExport } from '../onnx/export';
+import { fileBytes, type OnnxExport } from '../onnx/export';
 import { ONNX_DATA_NAME } from '../onnx/folder';
 import { openOnnxSession } from '../onnx/session';
 import { verifyAgainstEngine } from '../onnx/verify';
 import { zipFolder } from '../onnx/zip';
 import { requireModel, type HostedModel } from './model-host';
+import { exportRunOnnx, trainedMetadata } from '../session/export';
 import { evaluationDraws, preparePromptSet } from '../session/prompt-sets';
 import type { EvaluationSet, OnnxExportResult, OnnxVerification } from '../train/protocol';
 import type { WorkerState } from './state';
 
-async function exportHosted(e: Engine, { model, folder }: HostedModel): Promise<OnnxExport> {
-  const weights = fineTunedTensors(e, model.spec, model.weights, await openCheckpoint(folder));
-  return exportOnnx(model.spec, weights, folder, { metadata: { base_model: model.label, fine_tuned_with: 'ABFT Studio' } });
+async function exportHosted(state: WorkerState, e: Engine, { model, folder }: HostedModel): Promise<OnnxExport> {
+  const trained = state.session?.hosted.model === model ? state.session : null;
+  const metadata = trainedMetadata(model.label, trained && { options: trained.options, steps: trained.trainer.steps });
+  return exportRunOnnx(e, model, await openCheckpoint(folder), folder, metadata);
 }
 
 /** "folder tiny-llama" -> "tiny-llama-onnx", "Hub: org/name@main" -> "name-main-onnx", "demo tiny Llama (random weights)" -> "demo-tiny-llama-random-weights-onnx" */
@@ -34,7 +35,7 @@ export async function exportOnnxZip(state: WorkerState, e: Engine): Promise<Onnx
   const hosted = requireModel(state);
   // Reading W_Q / W_K back and every weight into the archive: no training step may change them meanwhile.
   return state.gpuWork.run(async () => {
-    const exported = await exportHosted(e, hosted);
+    const exported = await exportHosted(state, e, hosted);
     const root = folderName(hosted.model.label);
     const zip = await zipFolder(exported.files, root);
     return {
@@ -54,7 +55,7 @@ export async function verifyOnnx(state: WorkerState, e: Engine, set: EvaluationS
   const { prompts, labels } = await preparePromptSet(hosted.model, template, draws.slice(0, maxPrompts), 'test prompt', set.labelScoring);
   const ort = await state.onnxRuntime();
   return state.gpuWork.run(async () => {
-    const exported = await exportHosted(e, hosted);
+    const exported = await exportHosted(state, e, hosted);
     const model = await fileBytes(exported.files[0]);
     const data = exported.external ? await fileBytes(exported.files[1]) : null;
     const providers = typeof navigator !== 'undefined' && 'gpu' in navigator ? (['webgpu', 'wasm'] as const) : (['wasm'] as const);
