@@ -52,9 +52,10 @@ describe('the size of a Hub model, before its weights are downloaded', () => {
     const { context, page, errors } = await openApp(browser, appUrl());
     try {
       const rows = page.getByTestId('suggested-model');
-      expect(await rows.count()).toBe(7);
+      expect(await rows.count()).toBe(8);
       expect(await page.getByTestId('suggested-models').innerText()).toMatch(/openai-community\/gpt2-large[\s\S]*774M/);
-      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-verdict')))).toEqual(Array(7).fill('fits'));
+      expect(await page.getByTestId('suggested-models').innerText()).toMatch(/google\/gemma-3-270m\s+Gemma 3 family[^\n]*needs an access token\s+268M/);
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-verdict')))).toEqual(Array(8).fill('fits'));
 
       const before = hub.requests.length;
       await page.getByRole('button', { name: 'Use HuggingFaceTB/SmolLM2-360M' }).click();
