@@ -24,7 +24,7 @@ export function ModelPanel() {
   return (
     <section className={`panel${model ? ' ok' : ''}`} data-testid="model-panel" aria-labelledby="model-panel-title">
       <h2 id="model-panel-title">Model</h2>
-      <p>Pick a pretrained model (GPT-2, Llama, Qwen2 or Qwen3 family, safetensors weights) from the Hugging Face Hub or from a folder on this computer.</p>
+      <p>Pick a pretrained model (GPT-2, Llama, Qwen2, Qwen3 or Gemma 3 family, safetensors weights) from the Hugging Face Hub or from a folder on this computer.</p>
       <DemoModelCard disabled={busy} />
       <HubModelForm disabled={busy} />
       <HubModelFit />
