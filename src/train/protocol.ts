@@ -65,7 +65,7 @@ export type TrainingData =
   | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly template: PromptTemplate };
 
 /**
- * Fixed test prompts for accuracy: the synthetic test set (queries and demonstration pool drawn
+ * Fixed test prompts for the evaluation suite: the synthetic test set (queries and demonstration pool drawn
  * apart from the training rows), or queries and a demonstration pool the UI gives; and how the
  * label words are scored as the query's answer.
  */
