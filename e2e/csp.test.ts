@@ -73,8 +73,8 @@ describe("the built page's Content-Security-Policy", () => {
       await page.getByLabel('Training steps').fill('1');
       await page.getByLabel('Pseudo-batch (prompts per step)').fill('2');
       await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
-      await page.getByLabel('Test queries (accuracy)').fill('2');
-      await page.getByLabel('Measure accuracy before and after').setChecked(false);
+      await page.getByLabel('Test queries (evaluation)').fill('2');
+      await page.getByLabel('Evaluate before and after').setChecked(false);
       await page.getByRole('button', { name: 'Start training' }).click();
       await expect.poll(() => page.getByTestId('training-progress').getAttribute('data-state'), { timeout: 120_000 }).toBe('done');
       expect(await page.locator('.recharts-surface').count()).toBeGreaterThan(0);

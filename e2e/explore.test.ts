@@ -128,7 +128,7 @@ describe('attention explorer (tiny Llama, SwiftShader)', () => {
     await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
     await page.getByLabel('Learning rate').fill('0.05');
     // Accuracy is measured before and after a run; 2 queries keep that short on SwiftShader.
-    await page.getByLabel('Test queries (accuracy)').fill('2');
+    await page.getByLabel('Test queries (evaluation)').fill('2');
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => page.getByTestId('training-progress').getAttribute('data-state'), { timeout: 90_000 }).toBe('done');
     await openStep(page, 'Explore');

@@ -64,7 +64,7 @@ async function startRun(page: Page): Promise<void> {
   await page.getByLabel('Pseudo-batch (prompts per step)').fill('2');
   await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
   await page.getByLabel('Demonstrations per prompt (k)').fill('2');
-  await page.getByLabel('Measure accuracy before and after').setChecked(false);
+  await page.getByLabel('Evaluate before and after').setChecked(false);
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect.poll(() => page.getByTestId('training-step').innerText(), { timeout: 60_000 }).toMatch(/step [1-9]\d*\/50/);
 }

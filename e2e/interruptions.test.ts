@@ -9,10 +9,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SuiteReport } from '../src/abft/suite';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
+import { pickMeasures } from './support/train-panel';
 
 let server: AppServer;
 let browser: Browser;
@@ -54,15 +56,16 @@ async function configure(steps: number, lr = '0.01'): Promise<void> {
   await page.getByLabel('Pseudo-batch (prompts per step)').fill('1');
   await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('1');
   await page.getByLabel('Demonstrations per prompt (k)').fill('2');
-  await page.getByLabel('Test queries (accuracy)').fill('2');
-  await page.getByLabel('Measure accuracy before and after').check();
+  await page.getByLabel('Test queries (evaluation)').fill('2');
+  await page.getByLabel('Evaluate before and after').check();
+  await pickMeasures(page, ['test']);
 }
 
 interface Report {
   readonly outcome: string;
   readonly steps: readonly { readonly step: number; readonly loss: number; readonly gradNorm: number }[];
-  readonly accuracyBefore: { readonly accuracy: number; readonly count: number } | null;
-  readonly accuracyAfter: { readonly accuracy: number; readonly count: number } | null;
+  readonly evaluationBefore: SuiteReport | null;
+  readonly evaluationAfter: SuiteReport | null;
 }
 
 /** The JSON report of the newest finished run. */
@@ -109,7 +112,7 @@ describe('a run interrupted by a reload', () => {
     await expect.poll(() => runState(page), { timeout: 240_000 }).toBe('done');
     straight = await newestReport();
     expect(straight.steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
-    expect(straight.accuracyBefore?.count).toBe(4);
+    expect(straight.evaluationBefore?.test?.count).toBe(4);
     straightHash = await exportedWeightsHash();
     // A finished run leaves no autosave behind.
     expect(await checkpointFiles()).toEqual([]);
@@ -141,9 +144,9 @@ describe('a run interrupted by a reload', () => {
     expect(resumed.outcome).toBe('done');
     expect(resumed.steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
     expect(resumed.steps.map((s) => [s.loss, s.gradNorm])).toEqual(straight.steps.map((s) => [s.loss, s.gradNorm]));
-    expect(resumed.accuracyBefore).toEqual(straight.accuracyBefore);
-    expect(resumed.accuracyAfter).not.toBeNull();
-    expect(resumed.accuracyAfter).toEqual(straight.accuracyAfter);
+    expect(resumed.evaluationBefore).toEqual(straight.evaluationBefore);
+    expect(resumed.evaluationAfter).not.toBeNull();
+    expect(resumed.evaluationAfter).toEqual(straight.evaluationAfter);
     expect(await exportedWeightsHash()).toBe(straightHash);
     expect(await checkpointFiles()).toEqual([]);
     expect(errors).toEqual([]);
@@ -153,7 +156,7 @@ describe('a run interrupted by a reload', () => {
     await loadDemo();
     await configure(50);
     // No measure: the test set costs SwiftShader seconds and changes nothing here.
-    await page.getByLabel('Measure accuracy before and after').uncheck();
+    await page.getByLabel('Evaluate before and after').uncheck();
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => stepText(page), { timeout: 240_000 }).toMatch(/^step [1-9]\d*\/50$/);
     // The first autosave is on disk (its record was committed before it): what a reload then finds.
@@ -176,7 +179,7 @@ describe('a run that blows up', () => {
   it('says which weights it left on the GPU, blames the weights and not the next run\'s learning rate, and restores the loaded ones', { timeout: 300_000 }, async () => {
     await loadDemo();
     await configure(4, '1e6');
-    await page.getByLabel('Measure accuracy before and after').uncheck();
+    await page.getByLabel('Evaluate before and after').uncheck();
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect.poll(() => runState(page), { timeout: 240_000 }).toBe('failed');
     const error = page.getByTestId('training-error');

@@ -39,8 +39,8 @@ async function trainOneStep(page: Page): Promise<void> {
   await page.getByLabel('Learning rate').fill('0.01');
   await page.getByLabel('Pseudo-batch (prompts per step)').fill('2');
   await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
-  await page.getByLabel('Test queries (accuracy)').fill('2');
-  await page.getByLabel('Measure accuracy before and after').setChecked(false);
+  await page.getByLabel('Test queries (evaluation)').fill('2');
+  await page.getByLabel('Evaluate before and after').setChecked(false);
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect.poll(() => page.getByTestId('training-progress').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
 }

@@ -16,6 +16,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadFolder, loadedSummary } from './support/model-panel';
 import { openStep, type StepLabel } from './support/shell';
+import { pickMeasures } from './support/train-panel';
 
 declare global {
   interface Window {
@@ -128,8 +129,9 @@ describe('ABFT Studio end to end (demo model, SwiftShader)', () => {
     await page.getByLabel('Pseudo-batch (prompts per step)').fill('2');
     await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
     await page.getByLabel('Demonstrations per prompt (k)').fill('2');
-    await page.getByLabel('Test queries (accuracy)').fill('2');
-    await page.getByLabel('Measure accuracy before and after').check();
+    await page.getByLabel('Test queries (evaluation)').fill('2');
+    await page.getByLabel('Evaluate before and after').check();
+    await pickMeasures(page, ['test']);
     const started = await page.evaluate(() => performance.now());
     await page.getByRole('button', { name: 'Start training' }).click();
     // What the charts show while the run goes on: each step must appear in each of them as it ends.

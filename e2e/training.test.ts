@@ -12,6 +12,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadedSummary, loadFolder, openAppWithModel, waitForGpu, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
+import { pickMeasures } from './support/train-panel';
 
 let server: AppServer;
 let browser: Browser;
@@ -54,8 +55,9 @@ async function configure(page: Page, steps: number, { ablation = 'noHeadFilter',
   await page.getByLabel('Pseudo-batch (prompts per step)').fill(String(pseudoBatch));
   await page.getByLabel('Demonstrations per prompt (k)').fill(String(k));
   await page.getByLabel('Micro-batch (prompts per GPU pass)').fill('2');
-  await page.getByLabel('Test queries (accuracy)').fill('2');
-  await page.getByLabel('Measure accuracy before and after').setChecked(measure);
+  await page.getByLabel('Test queries (evaluation)').fill('2');
+  await page.getByLabel('Evaluate before and after').setChecked(measure);
+  await pickMeasures(page, ['test']);
 }
 
 /** The Data panel's default dataset as the Train panel sends it: the synthetic rows of its training pool. */
@@ -231,7 +233,8 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     expect(report).toMatchObject({ format: 'abft-studio-run-report', outcome: 'done', layers: 2, heads: 4, settings: { preset: 'abft', steps: 2 } });
     expect(report.steps).toHaveLength(2);
     expect(report.steps[1].heads.plus).toHaveLength(8);
-    expect(report.accuracyBefore.count).toBe(4);
+    expect(report.evaluationBefore.test.count).toBe(4);
+    expect(report.evaluationBefore.demonstrationConsistency).toBeNull();
     expect(report.deltaNorms).toHaveLength(2);
     const summary = await download(page, () => abft.getByRole('button', { name: 'Summary' }).click());
     expect(summary.name).toMatch(/\.html$/);

@@ -25,6 +25,9 @@ export interface SuiteMeasures {
 
 export type SuiteMeasure = keyof SuiteMeasures;
 
+/** The measures in the order runSuite scores them. */
+export const SUITE_MEASURES: readonly SuiteMeasure[] = ['test', 'demonstrationConsistency', 'templateConsistency', 'unseenLabel'];
+
 export interface SuiteData {
   readonly queries: readonly Row[];
   /** Demonstrations come from here, never from the queries. */

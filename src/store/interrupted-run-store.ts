@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { EvaluationSet, TrainingData } from '../train/protocol';
 import { idbValue } from './idb-storage';
-import type { RunRecord } from './run-history-store';
+import { upgradeRecord, type RunRecord } from './run-history-store';
 
 export interface InterruptedRun {
   /** Outcome 'interrupted', with the steps and the "before" measure so far. */
@@ -35,7 +35,9 @@ const stored = idbValue<InterruptedRun>('abft-studio-interrupted-run', 'run');
 export const useInterruptedRunStore = create<InterruptedRunStore>((set) => ({
   interrupted: null,
   async load() {
-    set({ interrupted: (await stored.get()) ?? null });
+    const saved = await stored.get();
+    // A run an older version left has its accuracy in the old shape.
+    set({ interrupted: saved ? { ...saved, record: upgradeRecord(saved.record) } : null });
   },
   keep: (run) => stored.put(run),
   async interrupt(run) {

@@ -8,7 +8,7 @@ import { persist } from 'zustand/middleware';
 import type { HeadSummary } from '../abft/loss';
 import type { LayerDeltaNorms } from '../train/delta-norms';
 import type { TrainOptions } from '../train/options';
-import type { EvaluationSummary } from '../train/protocol';
+import type { SuiteReport } from '../abft/suite';
 import type { StepMetrics } from '../train/trainer';
 import { idbStorage } from './idb-storage';
 import type { TrainSettings } from './training-store';
@@ -41,10 +41,31 @@ export interface RunRecord {
   /** Why a failed run failed. */
   readonly message?: string;
   readonly steps: readonly StepRecord[];
-  /** On the same test set right before the first step and after the last; null when not measured. */
-  readonly accuracyBefore: EvaluationSummary | null;
-  readonly accuracyAfter: EvaluationSummary | null;
+  /** The suite on the same test set right before the first step and after the last; null when not evaluated. */
+  readonly evaluationBefore: SuiteReport | null;
+  readonly evaluationAfter: SuiteReport | null;
   readonly deltaNorms: readonly LayerDeltaNorms[];
+}
+
+/** Accuracy alone, as the app measured it before it ran the suite (record version 1). */
+interface AccuracyV1 {
+  readonly accuracy: number;
+  readonly macroF1: number;
+  readonly confusion: number[][];
+  readonly count: number;
+}
+
+/**
+ * A record as this version keeps it, from one an older version kept: its accuracy measures become
+ * the test measure of a suite report that ran nothing else. Their prompts' fingerprint is unknown
+ * (empty), so compareReports never takes them for the same prompts as a newer report's.
+ */
+export function upgradeRecord(record: RunRecord | (Omit<RunRecord, 'evaluationBefore' | 'evaluationAfter'> & { accuracyBefore?: AccuracyV1 | null; accuracyAfter?: AccuracyV1 | null })): RunRecord {
+  if ('evaluationBefore' in record) return record;
+  const { accuracyBefore, accuracyAfter, ...rest } = record;
+  const report = (a: AccuracyV1 | null | undefined): SuiteReport | null =>
+    a ? { test: { accuracy: a.accuracy, macroF1: a.macroF1, confusion: a.confusion, count: a.count, prompts: '' }, demonstrationConsistency: null, templateConsistency: null, unseenLabel: null } : null;
+  return { ...rest, evaluationBefore: report(accuracyBefore), evaluationAfter: report(accuracyAfter) };
 }
 
 const FIELDS = ['plus', 'minus', 'sink', 'passRate'] as const;
@@ -103,7 +124,9 @@ export const useRunHistoryStore = create<RunHistoryStore>()(
     }),
     {
       name: 'abft-studio-runs',
-      version: 1,
+      version: 2,
+      // Called for a saved state of an older version: version 1 kept accuracy alone before and after.
+      migrate: (saved) => ({ runs: ((saved as { runs?: Parameters<typeof upgradeRecord>[0][] } | null)?.runs ?? []).map(upgradeRecord) }),
       // Its own database: the Data panel's versions its own, and a run never needs to wait for a dataset write.
       storage: idbStorage<Pick<RunHistoryStore, 'runs'>>({ database: 'abft-studio-runs' }),
       partialize: ({ runs }) => ({ runs }),

@@ -4,7 +4,8 @@ import { abftObjectivePresets, type AbftPresetName } from '../abft/objective';
 import { DEMO_MODEL } from '../demo-model';
 import { WorkerCallError } from '../train/client';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
-import type { EvaluationSet, EvaluationSummary, ModelSummary, RestorableWeights, TrainingData } from '../train/protocol';
+import { SUITE_MEASURES, type SuiteMeasure, type SuiteMeasures, type SuiteReport } from '../abft/suite';
+import type { EvaluationProgress, EvaluationSet, ModelSummary, RestorableWeights, TrainingData } from '../train/protocol';
 import type { StepMetrics } from '../train/trainer';
 import { trainerClient } from './trainer-client';
 import type { LayerDeltaNorms } from '../train/delta-norms';
@@ -27,18 +28,23 @@ export interface TrainSettings {
   readonly pseudoBatch: number;
   readonly microBatch: number;
   readonly seed: number;
-  /** At most this many of the dataset's test queries are used to measure accuracy; each gets 2 demonstration sets, as the paper's test set. */
+  /**
+   * At most this many of the dataset's test queries are evaluated on; each gets 2 demonstration
+   * sets for accuracy, as the paper's test set, and 8 sets and 9 templates for the consistencies.
+   */
   readonly testQueries: number;
-  /** Measure accuracy right before the first step and after the last, so runs can be compared. */
+  /** Evaluate right before the first step and after the last, so runs can be compared. */
   readonly evaluateBeforeAfter: boolean;
+  /** The suite's measures the Evaluate button and the before/after evaluation run (ABFT-SPEC.md §6). */
+  readonly measures: SuiteMeasures;
 }
 
 export type RunState =
   | { readonly state: 'idle' }
   /** Building and checking the prompts, before the first step. */
   | { readonly state: 'preparing' }
-  /** The run's own accuracy measures, before its first step and after its last. */
-  | { readonly state: 'measuring'; readonly when: 'before' | 'after' }
+  /** The run's own evaluation, before its first step and after its last; `progress` is null until its first prompts are scored. */
+  | { readonly state: 'measuring'; readonly when: 'before' | 'after'; readonly progress: EvaluationProgress | null }
   | { readonly state: 'running' }
   /** Asked to pause; the step in flight still ends. */
   | { readonly state: 'pausing' }
@@ -51,19 +57,37 @@ export type RunState =
   /** An interrupted run being taken up again: its model loaded if needed, its autosave restored. */
   | { readonly state: 'resuming' };
 
-export interface AccuracyMeasure {
-  /** Training steps of the current run before the measure; 0 before any training of this model. */
+/** One press of Evaluate: the suite's report, a measure not picked null. */
+export interface EvaluationRecord {
+  /** Training steps of the current run before the evaluation; 0 before any training of this model. */
   readonly afterStep: number;
-  readonly result: EvaluationSummary;
+  readonly report: SuiteReport;
 }
 
-/** The current run's accuracy measures (null: not measured, or not yet). */
-export interface RunAccuracy {
-  readonly before: EvaluationSummary | null;
-  readonly after: EvaluationSummary | null;
+/** The current run's evaluations (null: not evaluated, or not yet). */
+export interface RunEvaluation {
+  readonly before: SuiteReport | null;
+  readonly after: SuiteReport | null;
 }
 
 export type TaskState = { readonly state: 'idle' } | { readonly state: 'running' } | { readonly state: 'failed'; readonly message: string };
+
+/** An evaluation on demand; `progress` is null until its first prompts are scored. */
+export type EvaluationTask = { readonly state: 'idle' } | { readonly state: 'running'; readonly progress: EvaluationProgress | null } | { readonly state: 'failed'; readonly message: string };
+
+/** Every measure, as `abft train` runs by default. */
+export const ALL_MEASURES: SuiteMeasures = { test: true, demonstrationConsistency: true, templateConsistency: true, unseenLabel: true };
+
+export function anyMeasure(measures: SuiteMeasures): boolean {
+  return SUITE_MEASURES.some((m) => measures[m]);
+}
+
+/** Saved measures as they are when they have the four flags, else all of them (settings saved before the suite, or broken). */
+function savedMeasures(saved: unknown): SuiteMeasures {
+  const flags = saved as Partial<Record<SuiteMeasure, unknown>> | null | undefined;
+  if (typeof flags !== 'object' || flags === null || !SUITE_MEASURES.every((m) => typeof flags[m] === 'boolean')) return ALL_MEASURES;
+  return { test: flags.test as boolean, demonstrationConsistency: flags.demonstrationConsistency as boolean, templateConsistency: flags.templateConsistency as boolean, unseenLabel: flags.unseenLabel as boolean };
+}
 
 export interface RestoreChoice {
   readonly which: RestorableWeights;
@@ -90,9 +114,10 @@ interface TrainingStore {
   /** Per layer ‖ΔW_Q‖_F and ‖ΔW_K‖_F from the loaded weights, as of the end of the last run. */
   readonly deltaNorms: readonly LayerDeltaNorms[];
   readonly targetSteps: number;
-  readonly accuracy: readonly AccuracyMeasure[];
-  readonly runAccuracy: RunAccuracy;
-  readonly evaluation: TaskState;
+  /** The Evaluate button's reports, oldest first. */
+  readonly evaluations: readonly EvaluationRecord[];
+  readonly runEvaluation: RunEvaluation;
+  readonly evaluation: EvaluationTask;
   readonly exporting: TaskState;
   readonly weightsRestore: WeightsRestoreState;
   /** Why the running run's last autosave failed; null while saving works. */
@@ -107,7 +132,8 @@ interface TrainingStore {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
-  measureAccuracy(): Promise<void>;
+  /** Runs the picked measures of the suite on the test set; the report goes to `evaluations`. */
+  evaluate(): Promise<void>;
   /** The fine-tuned model.safetensors, or null when the export failed (the store says why). */
   exportWeights(): Promise<Uint8Array<ArrayBuffer> | null>;
 }
@@ -124,7 +150,7 @@ export function evaluationSet({ seed, testQueries }: TrainSettings): EvaluationS
   return set.kind === 'rows' ? { ...set, queries: set.queries.slice(0, testQueries) } : { ...set, queries: Math.min(set.queries, testQueries) };
 }
 
-const NOT_MEASURED: RunAccuracy = { before: null, after: null };
+const NOT_MEASURED: RunEvaluation = { before: null, after: null };
 
 export const DEFAULT_SETTINGS: TrainSettings = {
   objective: DEFAULT_TRAIN_OPTIONS.objective,
@@ -136,11 +162,12 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   seed: DEFAULT_TRAIN_OPTIONS.seed,
   testQueries: 32,
   evaluateBeforeAfter: true,
+  measures: ALL_MEASURES,
 };
 
 /** The run's options: the panel's settings, and the data's k and label scoring. */
 export function trainOptionsOf(s: TrainSettings, k: number, labelScoring: TrainOptions['labelScoring']): TrainOptions {
-  const { preset, testQueries: _, evaluateBeforeAfter: __, ...rest } = s;
+  const { preset, testQueries: _, evaluateBeforeAfter: __, measures: ___, ...rest } = s;
   return { ...DEFAULT_TRAIN_OPTIONS, ...rest, k, labelScoring, abft: abftObjectivePresets[preset] };
 }
 
@@ -214,6 +241,11 @@ function reloader(label: string): (() => Promise<void>) | null {
   };
 }
 
+/** A run's measures; a run recorded before the app had the suite measured accuracy alone. */
+function runMeasures(settings: TrainSettings): SuiteMeasures {
+  return settings.measures ?? { ...ALL_MEASURES, demonstrationConsistency: false, templateConsistency: false, unseenLabel: false };
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -222,7 +254,7 @@ function errorMessage(error: unknown): string {
 export function savedSettings(saved: unknown): TrainSettings {
   const { k: legacyK, ...settings } = (saved as { settings?: Partial<TrainSettings> & { k?: unknown } } | undefined)?.settings ?? {};
   adoptLegacyK(legacyK);
-  return { ...DEFAULT_SETTINGS, ...settings };
+  return { ...DEFAULT_SETTINGS, ...settings, measures: savedMeasures(settings.measures) };
 }
 
 let listening = false;
@@ -235,7 +267,7 @@ export const useTrainingStore = create<TrainingStore>()(
         if (listening) return;
         listening = true;
         trainerClient().onEvent((event) => {
-          if (event.type === 'model-released') set({ history: [], deltaNorms: [], accuracy: [], runAccuracy: NOT_MEASURED, run: { state: 'idle' }, weightsRestore: { state: 'idle' } });
+          if (event.type === 'model-released') set({ history: [], deltaNorms: [], evaluations: [], runEvaluation: NOT_MEASURED, run: { state: 'idle' }, weightsRestore: { state: 'idle' } });
         });
       }
 
@@ -251,17 +283,19 @@ export const useTrainingStore = create<TrainingStore>()(
         }
       }
 
-      async function evaluate(testSet: EvaluationSet, microBatch: number): Promise<EvaluationSummary> {
-        const reply = await trainerClient().request({ type: 'evaluate', set: testSet, microBatch });
-        return reply.result;
+      /** The one evaluation the app has, for the Evaluate button and a run's before and after alike. */
+      async function evaluateSuite(testSet: EvaluationSet, measures: SuiteMeasures, microBatch: number, onProgress: (progress: EvaluationProgress) => void): Promise<SuiteReport> {
+        const reply = await trainerClient().request({ type: 'evaluate-suite', set: testSet, measures, microBatch }, { onEvaluationProgress: onProgress });
+        return reply.report;
       }
 
-      /** A run's own measure; a failure is shown by the accuracy view and does not stop the run. */
+      /** A run's own evaluation; a failure is shown by the evaluation view and does not stop the run. */
       async function measure(when: 'before' | 'after', run: RunContext): Promise<void> {
-        set({ run: { state: 'measuring', when } });
+        set({ run: { state: 'measuring', when, progress: null } });
         try {
-          const result = await evaluate(run.evaluation!, run.settings.microBatch);
-          set((s) => ({ runAccuracy: { ...s.runAccuracy, [when]: result } }));
+          const onProgress = (progress: EvaluationProgress) => set((s) => (s.run.state === 'measuring' ? { run: { ...s.run, progress } } : {}));
+          const report = await evaluateSuite(run.evaluation!, runMeasures(run.settings), run.settings.microBatch, onProgress);
+          set((s) => ({ runEvaluation: { ...s.runEvaluation, [when]: report } }));
         } catch (error) {
           set({ evaluation: { state: 'failed', message: errorMessage(error) } });
         }
@@ -269,7 +303,7 @@ export const useTrainingStore = create<TrainingStore>()(
 
       /** The run's record as of now: its steps so far and its measures. */
       function recordOf(run: RunContext, outcome: RunRecord['outcome'], message?: string): RunRecord {
-        const { history, runAccuracy, deltaNorms } = get();
+        const { history, runEvaluation, deltaNorms } = get();
         return {
           id: run.id,
           startedAt: run.startedAt,
@@ -283,8 +317,8 @@ export const useTrainingStore = create<TrainingStore>()(
           layers: run.model.layers,
           heads: run.model.heads,
           steps: history.map(compactStep),
-          accuracyBefore: runAccuracy.before,
-          accuracyAfter: runAccuracy.after,
+          evaluationBefore: runEvaluation.before,
+          evaluationAfter: runEvaluation.after,
           deltaNorms,
         };
       }
@@ -388,8 +422,8 @@ export const useTrainingStore = create<TrainingStore>()(
         history: [],
         deltaNorms: [],
         targetSteps: 0,
-        accuracy: [],
-        runAccuracy: NOT_MEASURED,
+        evaluations: [],
+        runEvaluation: NOT_MEASURED,
         evaluation: { state: 'idle' },
         exporting: { state: 'idle' },
         weightsRestore: { state: 'idle' },
@@ -413,9 +447,9 @@ export const useTrainingStore = create<TrainingStore>()(
             data,
             dataName,
             model,
-            evaluation: settings.evaluateBeforeAfter ? evaluationSet(settings) : null,
+            evaluation: settings.evaluateBeforeAfter && anyMeasure(settings.measures) ? evaluationSet(settings) : null,
           };
-          set({ history: [], targetSteps: options.steps, runAccuracy: NOT_MEASURED, weightsRestore: { state: 'idle' } });
+          set({ history: [], targetSteps: options.steps, runEvaluation: NOT_MEASURED, weightsRestore: { state: 'idle' } });
           await archiveInterrupted();
           if (run.evaluation) await measure('before', run);
           await train(run, false);
@@ -449,7 +483,7 @@ export const useTrainingStore = create<TrainingStore>()(
           set({
             history: record.steps.slice(0, stepsDone).map((step) => expandStep(step, run.model)),
             targetSteps: record.options.steps,
-            runAccuracy: { before: record.accuracyBefore, after: null },
+            runEvaluation: { before: record.evaluationBefore, after: null },
             deltaNorms: [],
           });
           useInterruptedRunStore.setState({ interrupted: null });
@@ -475,14 +509,20 @@ export const useTrainingStore = create<TrainingStore>()(
         resume: () => control('resume', { state: 'running' }, { state: 'running' }),
         stop: () => control('stop', { state: 'stopping' }, { state: 'stopping' }),
 
-        async measureAccuracy() {
+        async evaluate() {
+          if (get().evaluation.state === 'running') return;
+          const settings = get().settings;
+          if (!anyMeasure(settings.measures)) {
+            set({ evaluation: { state: 'failed', message: 'no measure is picked; pick at least one of the evaluation measures.' } });
+            return;
+          }
           listen();
           const afterStep = get().history.at(-1)?.step ?? 0;
-          set({ evaluation: { state: 'running' } });
+          set({ evaluation: { state: 'running', progress: null } });
           try {
-            const settings = get().settings;
-            const result = await evaluate(evaluationSet(settings), settings.microBatch);
-            set((s) => ({ accuracy: [...s.accuracy, { afterStep, result }], evaluation: { state: 'idle' } }));
+            const onProgress = (progress: EvaluationProgress) => set((s) => (s.evaluation.state === 'running' ? { evaluation: { state: 'running', progress } } : {}));
+            const report = await evaluateSuite(evaluationSet(settings), settings.measures, settings.microBatch, onProgress);
+            set((s) => ({ evaluations: [...s.evaluations, { afterStep, report }], evaluation: { state: 'idle' } }));
           } catch (error) {
             set({ evaluation: { state: 'failed', message: errorMessage(error) } });
           }

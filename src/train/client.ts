@@ -2,10 +2,10 @@
  * The UI side of the worker protocol: request/reply as promises, progress to the request's
  * callback, worker events to listeners.
  */
-import type { FinalReplyType, LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+import type { EvaluationProgress, FinalReplyType, LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
 import type { StepMetrics } from './trainer';
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep' | 'onAutosaveDue'>;
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep' | 'onAutosaveDue' | 'onEvaluationProgress'>;
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: FinalReplyType<T> }>;
 
@@ -15,6 +15,8 @@ export interface RequestOptions {
   readonly onStep?: (metrics: StepMetrics) => void;
   /** A `start-training` run with autosave waits after this step for an `autosave` request. */
   readonly onAutosaveDue?: (step: number) => void;
+  /** How far an `evaluate-suite` request is, per measure. */
+  readonly onEvaluationProgress?: (progress: EvaluationProgress) => void;
   /** Aborting sends a `cancel` for this request; the request still ends with the worker's reply. */
   readonly signal?: AbortSignal;
 }
@@ -43,7 +45,7 @@ export class TrainerClient {
   request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {
     const id = this.nextId++;
     const done = new Promise<ReplyOf<T>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep, onAutosaveDue: opts.onAutosaveDue });
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep, onAutosaveDue: opts.onAutosaveDue, onEvaluationProgress: opts.onEvaluationProgress });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
     const { signal } = opts;
@@ -79,6 +81,10 @@ export class TrainerClient {
     }
     if (message.type === 'autosave-due') {
       pending.onAutosaveDue?.(message.step);
+      return;
+    }
+    if (message.type === 'evaluation-progress') {
+      pending.onEvaluationProgress?.(message.progress);
       return;
     }
     this.pending.delete(message.id);

@@ -5,10 +5,9 @@
  */
 import type { AdapterDescription, GpuFeatures } from '../engine/device';
 import type { SelfCheckResult } from '../engine/self-check';
-import type { Evaluation } from '../abft/evaluate';
 import type { LabelScoring } from '../abft/label-scoring';
 import type { PromptTemplate } from '../abft/prompts';
-import type { SuiteMeasures, SuiteReport } from '../abft/suite';
+import type { SuiteMeasure, SuiteMeasures, SuiteReport } from '../abft/suite';
 import type { Row } from '../data/dataset';
 import type { FrozenDType } from '../model/memory';
 import type { TrainOptions } from './options';
@@ -66,7 +65,7 @@ export type TrainingData =
   | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly template: PromptTemplate };
 
 /**
- * Fixed test prompts for accuracy: the synthetic test set (queries and demonstration pool drawn
+ * Fixed test prompts for the evaluation suite: the synthetic test set (queries and demonstration pool drawn
  * apart from the training rows), or queries and a demonstration pool the UI gives; and how the
  * label words are scored as the query's answer.
  */
@@ -83,8 +82,12 @@ export type EvaluationSet = (
     }
 ) & { readonly labelScoring: LabelScoring };
 
-/** What the accuracy is measured on, and the result; predictions are left out to keep the reply small. */
-export type EvaluationSummary = Omit<Evaluation, 'predictions'>;
+/** How far an evaluation is: `done` of the `total` prompts of `measure` scored. */
+export interface EvaluationProgress {
+  readonly measure: SuiteMeasure;
+  readonly done: number;
+  readonly total: number;
+}
 
 /** A prompt for the attention explorer: typed text, or one of the training session's prompts (0-based). */
 export type AttentionInput = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'prompt'; readonly index: number };
@@ -231,8 +234,10 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'pause' }
   | { readonly id: number; readonly type: 'resume' }
   | { readonly id: number; readonly type: 'stop' }
-  | { readonly id: number; readonly type: 'evaluate'; readonly set: EvaluationSet; readonly microBatch: number }
-  /** The full evaluation suite `abft train` runs (session/evaluate.ts), on the same test set; the measures are picked. */
+  /**
+   * The evaluation suite `abft train` runs (session/evaluate.ts) on the test set, the measures
+   * picked; sends `evaluation-progress` as each micro-batch of a measure is scored.
+   */
   | { readonly id: number; readonly type: 'evaluate-suite'; readonly set: EvaluationSet; readonly measures: SuiteMeasures; readonly microBatch: number }
   | {
       readonly id: number;
@@ -282,7 +287,6 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'pause' }
   | { readonly id: number; readonly type: 'resume' }
   | { readonly id: number; readonly type: 'stop' }
-  | { readonly id: number; readonly type: 'evaluate'; readonly result: EvaluationSummary }
   | { readonly id: number; readonly type: 'evaluate-suite'; readonly report: SuiteReport }
   | { readonly id: number; readonly type: 'attention'; readonly attention: AttentionResult }
   /** The fine-tuned model as one model.safetensors (its buffer is transferred, not copied). */
@@ -308,6 +312,8 @@ export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-t
 export type WorkerProgress =
   | { readonly id: number; readonly type: 'progress'; readonly progress: LoadProgress }
   | { readonly id: number; readonly type: 'training-step'; readonly metrics: StepMetrics }
+  /** An `evaluate-suite` request has scored `done` of the `total` prompts of `measure`. */
+  | { readonly id: number; readonly type: 'evaluation-progress'; readonly progress: EvaluationProgress }
   /** The run waits after step `step` until the page sends `autosave` (after keeping the metrics so far). */
   | { readonly id: number; readonly type: 'autosave-due'; readonly step: number };
 

@@ -1,7 +1,7 @@
 import { useGpuStore } from '../store/gpu-store';
 import { useModelStore } from '../store/model-store';
 import { isActive, useTrainingStore } from '../store/training-store';
-import { AccuracyView } from './AccuracyView';
+import { EvaluationView } from './EvaluationView';
 import { DeltaNormsView } from './DeltaNormsView';
 import { ExportWeightsButton } from './ExportWeightsButton';
 import { OnnxExportPanel } from './OnnxExportPanel';
@@ -37,7 +37,7 @@ export function TrainPanel() {
       <LiveCharts />
       <div className="train-results">
         {deltaNorms.length > 0 && <DeltaNormsView norms={deltaNorms} />}
-        <AccuracyView disabled={!usable || active} />
+        <EvaluationView disabled={!usable || active} />
       </div>
       <ExportWeightsButton disabled={!ready || model === null} />
       <OnnxExportPanel disabled={!usable || active} />

@@ -1,6 +1,8 @@
 import type { AbftPresetName } from '../abft/objective';
 import { useDataStore } from '../store/data-store';
+import { SUITE_MEASURES } from '../abft/suite';
 import { useTrainingStore, type TrainSettings } from '../store/training-store';
+import { MEASURE_LABELS } from './evaluation-measures';
 
 const PRESETS: Readonly<Record<AbftPresetName, string>> = {
   abft: 'ABFT as in the paper',
@@ -18,7 +20,7 @@ const NUMBER_FIELDS: readonly { key: NumberSetting; label: string; step: string;
   { key: 'pseudoBatch', label: 'Pseudo-batch (prompts per step)', step: '1', min: 1 },
   { key: 'microBatch', label: 'Micro-batch (prompts per GPU pass)', step: '1', min: 1 },
   { key: 'seed', label: 'Seed', step: '1' },
-  { key: 'testQueries', label: 'Test queries (accuracy)', step: '1', min: 1 },
+  { key: 'testQueries', label: 'Test queries (evaluation)', step: '1', min: 1 },
 ];
 
 /**
@@ -85,8 +87,20 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
       </div>
       <label className="field-check">
         <input type="checkbox" checked={settings.evaluateBeforeAfter} onChange={(e) => setSetting('evaluateBeforeAfter', e.target.checked)} />
-        Measure accuracy before and after
+        Evaluate before and after
       </label>
+      <fieldset className="evaluation-measures" aria-describedby="evaluation-measures-note">
+        <legend>Evaluation measures</legend>
+        {SUITE_MEASURES.map((m) => (
+          <label className="field-check" key={m}>
+            <input type="checkbox" checked={settings.measures[m]} onChange={(e) => setSetting('measures', { ...settings.measures, [m]: e.target.checked })} />
+            {MEASURE_LABELS[m]}
+          </label>
+        ))}
+        <p id="evaluation-measures-note" className="muted small">
+          Evaluate and the before/after evaluation run these. Per test query, accuracy scores 2 prompts, the consistencies 8 and 9, unseen-label accuracy 1.
+        </p>
+      </fieldset>
       <p id="train-k-note" className="muted small train-settings-note">
         k is one setting with the Data step’s prompt template: changing it here changes the prompts previewed there, and the other way round.
       </p>

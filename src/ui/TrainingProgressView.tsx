@@ -1,4 +1,5 @@
 import type { RunState } from '../store/training-store';
+import { MEASURE_LABELS } from './evaluation-measures';
 import type { StepMetrics } from '../train/trainer';
 
 const STATE_TEXT: Readonly<Record<Exclude<RunState['state'], 'measuring'>, string>> = {
@@ -15,7 +16,12 @@ const STATE_TEXT: Readonly<Record<Exclude<RunState['state'], 'measuring'>, strin
 };
 
 function stateText(run: RunState): string {
-  if (run.state === 'measuring') return run.when === 'before' ? 'Measuring accuracy before training…' : 'Measuring accuracy after training…';
+  if (run.state === 'measuring') {
+    const when = run.when === 'before' ? 'before training' : 'after training';
+    if (!run.progress) return `Evaluating ${when}…`;
+    const { measure, done, total } = run.progress;
+    return `Evaluating ${when}: ${MEASURE_LABELS[measure].toLowerCase()}, ${done}/${total} prompts…`;
+  }
   return STATE_TEXT[run.state];
 }
 

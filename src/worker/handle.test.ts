@@ -65,18 +65,39 @@ describe('the worker handlers on one state', () => {
       expect([...p.subarray((row % n) + 1)].every((v) => v === 0)).toBe(true);
     }
 
-    // The full suite abft train runs, on the app's test set: as many test prompts as `evaluate` scores, and only the measures asked for.
+    // The full suite abft train runs, on the app's test set: every measure, each with its progress as its micro-batches are scored.
     const set = { kind: 'synthetic', queries: 6, seed: 3, k: 2, labelScoring: 'sequence' } as const;
-    const { result } = await call(state, { type: 'evaluate', set, microBatch: 4 }, 'evaluate');
-    const measures = { test: true, demonstrationConsistency: true, templateConsistency: false, unseenLabel: false };
-    const { report } = await call(state, { type: 'evaluate-suite', set, measures, microBatch: 4 }, 'evaluate-suite');
-    expect(report.test!.count).toBe(result.count);
-    expect(report.test!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(result.count);
+    const all = { test: true, demonstrationConsistency: true, templateConsistency: true, unseenLabel: true };
+    const progressFrom = posted.length;
+    const suite = await call(state, { type: 'evaluate-suite', set, measures: all, microBatch: 4 }, 'evaluate-suite');
+    const { report } = suite;
+    // 2 demonstration sets per test query, 8 sets and 9 templates per query for the consistencies, 1 unseen-label prompt per query.
+    expect(report.test!.count).toBe(12);
+    expect(report.test!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12);
     expect(report.demonstrationConsistency).toMatchObject({ queries: 6, variantsPerQuery: 8 });
-    expect(report.demonstrationConsistency!.consistency).toBeGreaterThanOrEqual(0);
-    expect(report.demonstrationConsistency!.consistency).toBeLessThanOrEqual(1);
-    expect(report.templateConsistency).toBeNull();
-    expect(report.unseenLabel).toBeNull();
+    expect(report.templateConsistency).toMatchObject({ queries: 6, variantsPerQuery: 9 });
+    expect(report.unseenLabel!.count).toBe(6);
+    for (const value of [report.test!.accuracy, report.test!.macroF1, report.demonstrationConsistency!.consistency, report.templateConsistency!.consistency, report.unseenLabel!.accuracy]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    const progress = posted.slice(progressFrom).flatMap((m) => (m.type === 'evaluation-progress' && m.id === suite.id ? [m.progress] : []));
+    // In the suite's order, each measure counting up to all of its prompts (micro-batches of 4).
+    const measureOrder = progress.map((p) => p.measure).filter((m, i, order) => order[i - 1] !== m);
+    expect(measureOrder).toEqual(['test', 'demonstrationConsistency', 'templateConsistency', 'unseenLabel']);
+    const last = (measure: string) => progress.filter((p) => p.measure === measure).at(-1);
+    expect([last('test'), last('demonstrationConsistency'), last('templateConsistency'), last('unseenLabel')]).toEqual([
+      { measure: 'test', done: 12, total: 12 },
+      { measure: 'demonstrationConsistency', done: 48, total: 48 },
+      { measure: 'templateConsistency', done: 54, total: 54 },
+      { measure: 'unseenLabel', done: 6, total: 6 },
+    ]);
+    expect(progress.filter((p) => p.measure === 'test').map((p) => p.done)).toEqual([4, 8, 12]);
+
+    // Only the measures asked for run; the same seed scores the same prompts alike.
+    const measures = { test: true, demonstrationConsistency: false, templateConsistency: false, unseenLabel: true };
+    const { report: picked } = await call(state, { type: 'evaluate-suite', set, measures, microBatch: 4 }, 'evaluate-suite');
+    expect(picked).toEqual({ test: report.test, demonstrationConsistency: null, templateConsistency: null, unseenLabel: report.unseenLabel });
 
     // A second model replaces the first, which the page is told about.
     await call(state, { type: 'load-model', source: tinyModelSource('gpt2', 'tiny-gpt2') }, 'load-model');

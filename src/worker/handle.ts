@@ -7,11 +7,11 @@ import type { Engine } from '../engine/engine';
 import { GpuDeviceLostError, WebGpuUnavailableError } from '../engine/errors';
 import { runSelfCheck } from '../engine/self-check';
 import { CheckpointMismatchError } from '../train/checkpoint';
-import type { GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from '../train/protocol';
+import type { EvaluationProgress, GpuInfo, WorkerError, WorkerMessage, WorkerRequest } from '../train/protocol';
 import { NonFiniteLossError } from '../train/trainer';
 import { attentionMaps } from './attention-host';
 import { checkCheckpointName } from './checkpoint-store';
-import { evaluateSet, evaluateSetSuite } from './evaluation-host';
+import { evaluateSetSuite } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import { exportOnnxZip, verifyOnnx } from './onnx-host';
 import { previewPrompt } from './preview-host';
@@ -86,10 +86,10 @@ export async function handle(state: WorkerState, request: WorkerRequest): Promis
     case 'stop':
       stopTraining(state);
       return { id: request.id, type: 'stop' };
-    case 'evaluate':
-      return { id: request.id, type: 'evaluate', result: await evaluateSet(state, await engine(), request.set, request.microBatch) };
-    case 'evaluate-suite':
-      return { id: request.id, type: 'evaluate-suite', report: await evaluateSetSuite(state, await engine(), request.set, request.measures, request.microBatch) };
+    case 'evaluate-suite': {
+      const onProgress = (progress: EvaluationProgress) => state.post({ id: request.id, type: 'evaluation-progress', progress });
+      return { id: request.id, type: 'evaluate-suite', report: await evaluateSetSuite(state, await engine(), request.set, request.measures, request.microBatch, onProgress) };
+    }
     case 'attention':
       return { id: request.id, type: 'attention', attention: await attentionMaps(state, await engine(), request) };
     case 'export-weights':

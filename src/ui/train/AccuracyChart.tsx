@@ -51,7 +51,7 @@ export const AccuracyChart = memo(function AccuracyChart({ testId, runs }: Props
           </BarChart>
         )}
         {measured === 0 && (
-          <p className="train-chart-empty muted">Measured before the first step and after the last when "Measure accuracy before and after" is on.</p>
+          <p className="train-chart-empty muted">Measured before the first step and after the last when "Evaluate before and after" and its accuracy measure are on.</p>
         )}
       </div>
     </figure>

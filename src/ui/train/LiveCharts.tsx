@@ -22,13 +22,13 @@ const ABFT_ONLY = 'ABFT only: end-to-end training has no 𝒜 and no head filter
  */
 export function LiveCharts() {
   const history = useTrainingStore((s) => s.history);
-  const runAccuracy = useTrainingStore((s) => s.runAccuracy);
+  const runEvaluation = useTrainingStore((s) => s.runEvaluation);
   const points = useMemo(() => stepSeries(history.map(compactStep)), [history]);
   const latest = history.at(-1);
   const loss = useStaggered(points, REDRAW_MS);
   const punishment = useStaggered(points, REDRAW_MS);
   const passing = useStaggered(points, REDRAW_MS);
-  const accuracy = useStaggered(runAccuracy, REDRAW_MS);
+  const accuracy = useStaggered(runEvaluation, REDRAW_MS);
   const accuracyRuns = useMemo(() => [{ name: 'this run', color: 'var(--accent)', accuracy }], [accuracy]);
   const grid = useStaggered(latest, REDRAW_MS);
 

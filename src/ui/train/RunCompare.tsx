@@ -52,7 +52,7 @@ function CompareCharts({ runs }: { runs: readonly [RunRecord, RunRecord] }) {
   const [pa, pb] = useMemo(() => runs.map((r) => stepSeries(r.steps)), [runs]);
   const lines: ChartLine[] = runs.map((r, i) => ({ key: i === 0 ? 'a' : 'b', name: runTitle(r), color: COLORS[i] }));
   const series = (key: StepKey) => compareSeries(pa, pb, key);
-  const accuracy = runs.map((r, i) => ({ name: runTitle(r), color: COLORS[i], accuracy: { before: r.accuracyBefore, after: r.accuracyAfter } }));
+  const accuracy = runs.map((r, i) => ({ name: runTitle(r), color: COLORS[i], accuracy: { before: r.evaluationBefore, after: r.evaluationAfter } }));
   return (
     <div className="train-charts">
       <MetricChart title="Loss" testId="compare-loss" data={series('loss')} lines={lines} />

@@ -24,7 +24,7 @@ function RunRow({ run, picked }: { run: RunRecord; picked: boolean }) {
       </td>
       <td className="num">{last ? last.loss.toPrecision(4) : '–'}</td>
       <td className="num">
-        {percent(run.accuracyBefore?.accuracy)} → {percent(run.accuracyAfter?.accuracy)}
+        {percent(run.evaluationBefore?.test?.accuracy)} → {percent(run.evaluationAfter?.test?.accuracy)}
       </td>
       <td className="run-actions">
         <ReportExport run={run} />
@@ -55,7 +55,7 @@ function InterruptedRow({ pending }: { pending: InterruptedRun }) {
         </div>
       </td>
       <td className="num">{last ? last.loss.toPrecision(4) : '–'}</td>
-      <td className="num">{percent(record.accuracyBefore?.accuracy)} → –</td>
+      <td className="num">{percent(record.evaluationBefore?.test?.accuracy)} → –</td>
       <td className="run-actions">
         <button type="button" onClick={() => void resumeInterrupted()} disabled={busy || !gpuReady} aria-label={`Resume ${title}`}>
           Resume

@@ -1,6 +1,7 @@
 /** Small run records for the unit tests of series and reports. */
 import { compactStep, type RunRecord } from '../../store/run-history-store';
 import { DEFAULT_SETTINGS, trainOptionsOf } from '../../store/training-store';
+import type { SuiteReport } from '../../abft/suite';
 import type { StepMetrics } from '../../train/trainer';
 
 /** Step `step` of a 2-layer × 2-head ABFT run (or end-to-end, without head statistics). */
@@ -23,7 +24,12 @@ export function stepMetrics(step: number, abft = true): StepMetrics {
 export function runRecord(steps: number, overrides: Partial<RunRecord> = {}): RunRecord {
   const abft = overrides.settings?.objective !== 'end-to-end';
   const settings = { ...DEFAULT_SETTINGS, steps };
-  const summary = (accuracy: number) => ({ accuracy, macroF1: accuracy - 0.05, confusion: [[1, 0], [0, 1]], count: 4 });
+  const report = (accuracy: number): SuiteReport => ({
+    test: { accuracy, macroF1: accuracy - 0.05, confusion: [[1, 0], [0, 1]], count: 4, prompts: '4:0000000a' },
+    demonstrationConsistency: { consistency: accuracy - 0.1, queries: 2, variantsPerQuery: 8, prompts: '16:0000000b' },
+    templateConsistency: { consistency: accuracy - 0.2, queries: 2, variantsPerQuery: 9, prompts: '18:0000000c' },
+    unseenLabel: { accuracy: accuracy - 0.25, count: 2, prompts: '2:0000000d' },
+  });
   return {
     id: `run-${steps}`,
     startedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
@@ -36,8 +42,8 @@ export function runRecord(steps: number, overrides: Partial<RunRecord> = {}): Ru
     options: trainOptionsOf(settings, 4, 'sequence'),
     outcome: 'done',
     steps: Array.from({ length: steps }, (_, i) => compactStep(stepMetrics(i + 1, abft))),
-    accuracyBefore: summary(0.5),
-    accuracyAfter: summary(0.75),
+    evaluationBefore: report(0.5),
+    evaluationAfter: report(0.75),
     deltaNorms: [
       { layer: 0, q: 1e-3, k: 2e-3 },
       { layer: 1, q: 3e-3, k: 4e-3 },

@@ -7,7 +7,7 @@ describe('run report', () => {
   it('is the whole record as JSON, with a format tag and a title', () => {
     const run = runRecord(3);
     const parsed = JSON.parse(runReportJson(run));
-    expect(parsed).toMatchObject({ format: REPORT_FORMAT, version: 1, title: 'ABFT · 3 steps · lr 0.00002' });
+    expect(parsed).toMatchObject({ format: REPORT_FORMAT, version: 2, title: 'ABFT · 3 steps · lr 0.00002' });
     expect(parsed.steps).toHaveLength(3);
     expect(parsed.steps[0].heads.plus).toHaveLength(4);
     expect(parsed.deltaNorms).toEqual(run.deltaNorms);
@@ -17,7 +17,16 @@ describe('run report', () => {
   it('names the key numbers, 𝒜 and passing heads only for ABFT', () => {
     const names = (run: ReturnType<typeof runRecord>) => keyNumbers(run).map(([name]) => name);
     const abft = runRecord(2);
-    expect(Object.fromEntries(keyNumbers(abft))).toMatchObject({ steps: '2 of 2', 'loss, first → last step': '1 → 0.5', 'accuracy before → after': '50.0% → 75.0%' });
+    expect(Object.fromEntries(keyNumbers(abft))).toMatchObject({ steps: '2 of 2', 'loss, first → last step': '1 → 0.5', 'accuracy before → after': '50.0% → 75.0%',
+      'demonstration consistency before → after': '40.0% → 65.0%',
+      'template consistency before → after': '30.0% → 55.0%',
+      'unseen-label accuracy before → after': '25.0% → 50.0%',
+    });
+    // A measure neither evaluation ran has no row; accuracy keeps its row, a dash where it was not measured.
+    const testOnly = runRecord(2, { evaluationBefore: { ...abft.evaluationBefore!, templateConsistency: null }, evaluationAfter: null });
+    expect(Object.fromEntries(keyNumbers(testOnly))).toMatchObject({ 'accuracy before → after': '50.0% → –', 'demonstration consistency before → after': '40.0% → –' });
+    expect(names(testOnly)).not.toContain('template consistency before → after');
+    expect(names(runRecord(2, { evaluationBefore: null, evaluationAfter: null }))).toContain('accuracy before → after');
     expect(names(abft)).toContain('𝒜 after the last step');
     expect(names(runRecord(2, { settings: { ...abft.settings, objective: 'end-to-end' } }))).not.toContain('𝒜 after the last step');
   });

@@ -1,12 +1,14 @@
 /** A run's report: the whole record as JSON, and a readable HTML summary with its charts as inline SVG. */
+import type { SuiteReport } from '../../abft/suite';
 import { headGrid, runTitle, type RunRecord } from '../../store/run-history-store';
 import { accuracySvg, escapeHtml, headGridSvg, lineChartSvg } from './report-svg';
 import { headCells, stepSeries, type StepKey } from './series';
 
 export const REPORT_FORMAT = 'abft-studio-run-report';
 
+/** Version 2: the before and after evaluations are the suite's reports (evaluationBefore/After), no longer accuracy alone. */
 export function runReport(run: RunRecord) {
-  return { format: REPORT_FORMAT, version: 1, title: runTitle(run), ...run };
+  return { format: REPORT_FORMAT, version: 2, title: runTitle(run), ...run };
 }
 
 export function runReportJson(run: RunRecord): string {
@@ -21,6 +23,14 @@ export function reportFileName(run: RunRecord, extension: 'json' | 'html'): stri
 const percent = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 const number = (v: number | undefined) => (v === undefined ? '–' : String(Number(v.toPrecision(4))));
 
+/** `name before → after` of one measure of the suite; accuracy always has its row, a measure neither evaluation ran has none. */
+function beforeAfter(run: RunRecord, name: string, value: (report: SuiteReport) => number | undefined): [string, string][] {
+  const before = run.evaluationBefore && value(run.evaluationBefore);
+  const after = run.evaluationAfter && value(run.evaluationAfter);
+  if (name !== 'accuracy' && before == null && after == null) return [];
+  return [[`${name} before → after`, `${percent(before ?? undefined)} → ${percent(after ?? undefined)}`]];
+}
+
 /** The numbers a reader looks for first, as [name, value] rows. */
 export function keyNumbers(run: RunRecord): [string, string][] {
   const first = run.steps[0];
@@ -33,8 +43,11 @@ export function keyNumbers(run: RunRecord): [string, string][] {
     ['steps', `${run.steps.length} of ${run.options.steps}`],
     ['loss, first → last step', `${number(first?.loss)} → ${number(last?.loss)}`],
     ...(abft ? ([['𝒜 after the last step', number(last?.nextPunishment)], ['passing heads per prompt, last step', number(last?.passingHeads)]] as [string, string][]) : []),
-    ['accuracy before → after', `${percent(run.accuracyBefore?.accuracy)} → ${percent(run.accuracyAfter?.accuracy)}`],
-    ['macro-F1 before → after', `${percent(run.accuracyBefore?.macroF1)} → ${percent(run.accuracyAfter?.macroF1)}`],
+    ...beforeAfter(run, 'accuracy', (r) => r.test?.accuracy),
+    ...beforeAfter(run, 'macro-F1', (r) => r.test?.macroF1),
+    ...beforeAfter(run, 'demonstration consistency', (r) => r.demonstrationConsistency?.consistency),
+    ...beforeAfter(run, 'template consistency', (r) => r.templateConsistency?.consistency),
+    ...beforeAfter(run, 'unseen-label accuracy', (r) => r.unseenLabel?.accuracy),
     ['training time', `${seconds.toFixed(1)} s, ${Math.round(tokens / Math.max(seconds, 1e-9)).toLocaleString('en')} tokens/s`],
   ];
 }
@@ -56,7 +69,7 @@ function charts(run: RunRecord): string {
     line('Loss', 'loss'),
     line('𝒜 (punishment)', 'punishment'),
     line('Passing heads per prompt', 'passingHeads'),
-    accuracySvg('Accuracy before → after (%)', [{ name: runTitle(run), before: pct(run.accuracyBefore?.accuracy), after: pct(run.accuracyAfter?.accuracy) }]),
+    accuracySvg('Accuracy before → after (%)', [{ name: runTitle(run), before: pct(run.evaluationBefore?.test?.accuracy), after: pct(run.evaluationAfter?.test?.accuracy) }]),
     last ? headGridSvg(`Attention on correct vs wrong labels, step ${run.steps.length}`, headCells(headGrid(last, run.layers, run.heads))) : '',
   ].join('\n');
 }

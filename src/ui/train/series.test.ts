@@ -26,7 +26,7 @@ describe('chart series', () => {
 
   it('gives accuracy bars in percent per run, leaving out what was not measured', () => {
     const run = runRecord(1);
-    expect(accuracyRows([{ before: run.accuracyBefore, after: run.accuracyAfter }, { before: null, after: run.accuracyAfter }])).toEqual([
+    expect(accuracyRows([{ before: run.evaluationBefore, after: run.evaluationAfter }, { before: null, after: run.evaluationAfter }, { before: { ...run.evaluationBefore!, test: null }, after: null }])).toEqual([
       { when: 'before', r0: 50 },
       { when: 'after', r0: 75, r1: 75 },
     ]);

@@ -1,7 +1,7 @@
 /** Chart rows and head-grid cells derived from step records: pure, so charts can memoise them. */
 import type { HeadSummary } from '../../abft/loss';
 import type { StepRecord } from '../../store/run-history-store';
-import type { EvaluationSummary } from '../../train/protocol';
+import type { SuiteReport } from '../../abft/suite';
 
 export interface StepPoint {
   readonly step: number;
@@ -36,8 +36,8 @@ export function compareSeries(a: readonly StepPoint[], b: readonly StepPoint[], 
 }
 
 export interface AccuracyPair {
-  readonly before: EvaluationSummary | null;
-  readonly after: EvaluationSummary | null;
+  readonly before: SuiteReport | null;
+  readonly after: SuiteReport | null;
 }
 
 /** Bar rows 'before' and 'after', with run i's accuracy in percent under `r${i}`; absent when not measured. */
@@ -45,8 +45,8 @@ export function accuracyRows(runs: readonly AccuracyPair[]): Record<string, stri
   return (['before', 'after'] as const).map((when) => {
     const row: Record<string, string | number> = { when };
     runs.forEach((run, i) => {
-      const result = run[when];
-      if (result) row[`r${i}`] = Math.round(result.accuracy * 1000) / 10;
+      const test = run[when]?.test;
+      if (test) row[`r${i}`] = Math.round(test.accuracy * 1000) / 10;
     });
     return row;
   });
