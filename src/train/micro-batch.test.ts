@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../model/config';
-import { SMOLLM2_135M } from '../model/known-configs';
+import { GEMMA3_270M, SMOLLM2_135M } from '../model/known-configs';
 import { fitMicroBatch, tapeBytesPerPrompt } from './micro-batch';
 
 const spec = parseModelConfig(SMOLLM2_135M);
@@ -9,6 +9,9 @@ describe('micro-batch sizing', () => {
   it('counts the tape of one prompt layer by layer', () => {
     // SmolLM2: 2·576 + 2·576 + 2·192 + 3·1536 = 7296 floats per token and layer.
     expect(tapeBytesPerPrompt(spec, 128)).toBe(30 * 128 * 7296 * 4);
+    // gemma-3-270m adds QK-norm's inputs (q and k before the norm) and its two post-norms' inputs:
+    // 2·640 + 2·1024 + 2·256 + 3·2048 + (1024 + 256) + 2·640 = 12544.
+    expect(tapeBytesPerPrompt(parseModelConfig(GEMMA3_270M), 128)).toBe(18 * 128 * 12544 * 4);
   });
 
   it('keeps the requested size when it fits and halves it until the tape fits the budget', () => {

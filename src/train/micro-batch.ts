@@ -5,6 +5,7 @@
  * GPU has, so the budget is a setting; it does tell the largest single buffer, which every
  * activation tensor must fit in.
  */
+import { architectureModule } from '../model/arch';
 import type { ModelSpec } from '../model/spec';
 
 /** Default activation budget: fits beside the weights of the small models on an 4 GiB GPU. */
@@ -12,14 +13,19 @@ export const DEFAULT_ACTIVATION_BUDGET = 1 << 30;
 
 /**
  * Bytes one prompt of `tokens` tokens keeps from the forward to the backward, per the tape of
- * training-forward.ts: per layer the residual copy, the norm output, q, k, v and the attention
- * output, and the MLP's pre-activations (two for SwiGLU), all f32.
+ * forward.ts: per layer the residual copy, the norm output, q, k, v and the attention output, and
+ * the MLP's pre-activations (two for SwiGLU and GeGLU); QK-norm's inputs (Qwen3, Gemma 3) and the
+ * post-norms' inputs (Gemma 3) where the architecture has them; all f32.
  */
 export function tapeBytesPerPrompt(spec: ModelSpec, tokens: number): number {
+  const C = spec.hiddenSize;
   const q = spec.numHeads * spec.headDim;
   const kv = spec.numKvHeads * spec.headDim;
   const mlp = (spec.mlp !== 'gelu' ? 3 : 2) * spec.intermediateSize;
-  const perToken = 2 * spec.hiddenSize + 2 * q + 2 * kv + mlp;
+  const layer = architectureModule(spec.architecture).tensors(spec).layers[0];
+  const qkNorm = layer.qNorm ? q + kv : 0;
+  const postNorms = (layer.postAttentionNorm ? C : 0) + (layer.postMlpNorm ? C : 0);
+  const perToken = 2 * C + 2 * q + 2 * kv + mlp + qkNorm + postNorms;
   return spec.numLayers * tokens * perToken * 4;
 }
 
