@@ -20,7 +20,7 @@ export interface CorpusOptions {
   readonly seed: number;
   /** Tokens per sequence, <bos> and padding included. */
   readonly length: number;
-  /** Families to draw from, uniformly; the train split unless given. */
+  /** Families to draw from, uniformly (list one twice to weight it); the train split unless given. */
   readonly families?: readonly TaskFamily[];
   /** Classes per sequence, drawn uniformly from [minClasses, maxClasses]; default 2..4. */
   readonly minClasses?: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preparePrompts } from '../abft/prepared';
-import { buildPrompt, checkRowsForTemplate, locateLabels, templateVariants } from '../abft/prompts';
+import { labelTargets, singleTokenIds } from '../abft/label-scoring';
+import { buildPrompt, checkRowsForTemplate, locateLabels, templateOf, templateVariants } from '../abft/prompts';
 import { buildTestSet, sampleTrainingPrompts } from '../abft/sampling';
 import { memoryFolder } from '../model/files';
 import { loadTokenizer } from '../model/tokenizer';
@@ -30,6 +31,7 @@ describe.each(FAMILIES.map((f) => [f.id, f.split] as const))('the classroom data
     expect(task.dataset.rows).toHaveLength(300);
     expect(task.testRows).toHaveLength(90);
     expect(task.dataset.labelSet).toEqual(task.template.labelWords);
+    expect(task.template).toEqual(templateOf({ inputPrefix: 'Input: ', labelPrefix: 'Label: ', labelWords: task.dataset.labelSet }));
     checkRowsForTemplate(task.dataset.rows, task.template, 'training pool');
     checkRowsForTemplate(task.testRows, task.template, 'test queries');
     for (const label of [0, 1, 2]) expect(task.dataset.rows.filter((r) => r.label === label)).toHaveLength(100);
@@ -41,6 +43,8 @@ describe.each(FAMILIES.map((f) => [f.id, f.split] as const))('the classroom data
     const tokenizer = await tokenizerPromise;
     const task = classroomDataset(id, { seed: 4, classes: 2, poolSize: 128, testSize: 32 });
     const labelIds = task.template.labelWords.map((w) => tokenId(w));
+    // The app scores each class by the very token that stands at the demonstrations' label positions.
+    for (const scoring of ['sequence', 'first', 'last'] as const) expect(singleTokenIds(labelTargets(tokenizer, task.template, scoring))).toEqual(labelIds);
     const draws = sampleTrainingPrompts(task.dataset.rows, 40, K, 7);
     const prepared = preparePrompts(tokenizer, task.template, draws, { maxPositions: 64, what: 'training prompt' });
     for (const [i, prompt] of prepared.entries()) {
