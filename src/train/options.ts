@@ -5,7 +5,7 @@ import { LABEL_SCORINGS, DEFAULT_LABEL_SCORING, isLabelScoring, type LabelScorin
 import { defaultAbftObjective, type AbftObjectiveOptions } from '../abft/objective';
 import type { TrainableSet } from '../model/grads';
 
-/** What a fine-tuning run may train; 'all' (every weight) is pretraining's (train/pretrain-step.ts). */
+/** What a fine-tuning run may train; 'all' (every weight) is pretraining's (src/pretrain/). */
 export type FineTunedSet = Exclude<TrainableSet, 'all'>;
 
 export interface TrainOptions {
