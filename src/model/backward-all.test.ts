@@ -217,6 +217,14 @@ describe.each(ARCHITECTURE_IDS)('training every weight of a tiny %s model', (arc
     await checkAgainstFiniteDifferences(`${arch} logits`, m, grads, batch, loss, 13, { headRows: vocab });
   });
 
+  it('next-token loss on a left-padded batch (padding rows see no key and have no target): every gradient equals finite differences', async () => {
+    const left = packBatch(sequences(m.spec, 5), 0, { side: 'left' });
+    const grads = gradsFor();
+    const loss = await pretrainGradients(m, left, grads);
+    expect(Math.abs(loss - referenceNextTokenLoss(m, left)) / loss).toBeLessThan(1e-5);
+    await checkAgainstFiniteDifferences(`${arch} left-padded`, m, grads, left, () => referenceNextTokenLoss(m, left), 19, { samples: 4 });
+  });
+
   it('allocates no new buffers from the second pretraining step on', async () => {
     const grads = gradsFor();
     await expectSteadyState(e, async () => {
