@@ -83,6 +83,30 @@ describe('PretrainOptimizer against the float64 reference', () => {
     }
   });
 
+  it('resumes from its state: 3 steps, a new optimizer loading that state, 3 more give the weights of 6 steps in one run, to the bit', async () => {
+    const e = await testEngine();
+    const opts: PretrainOptimizerOptions = { schedule: { peakLr: 1e-2, warmupSteps: 2, totalSteps: 6, minLr: 1e-3 }, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 };
+    const shapes = [[5, 3], [4]];
+    const make = (): ParamGrad[] => shapes.map((shape, i) => ({ name: `t${i}`, param: e.upload(randomArray(shape.reduce((p, d) => p * d, 1), 40 + i), shape), grad: e.zeros(shape) }));
+    const [one, two] = [make(), make()];
+    const run = (opt: PretrainOptimizer, params: ParamGrad[], steps: number[]) => {
+      for (const step of steps) {
+        params.forEach((p, i) => e.write(p.grad, randomArray(p.grad.size, 200 + 10 * step + i)));
+        opt.step(0.5).gradNorm.release();
+      }
+    };
+    const whole = new PretrainOptimizer(e, one, opts);
+    run(whole, one, [1, 2, 3, 4, 5, 6]);
+    const first = new PretrainOptimizer(e, two, opts);
+    run(first, two, [1, 2, 3]);
+    const resumed = new PretrainOptimizer(e, two, opts);
+    resumed.loadState(first.state());
+    expect(resumed.stepCount).toBe(3);
+    run(resumed, two, [4, 5, 6]);
+    for (let i = 0; i < shapes.length; i++) expect(Array.from(await e.read(two[i].param)), `param ${i}`).toEqual(Array.from(await e.read(one[i].param)));
+    for (const o of [whole, first, resumed]) o.release();
+  });
+
   it('refuses a bad schedule', async () => {
     const e = await testEngine();
     const params: ParamGrad[] = [{ name: 'x', param: e.zeros([2]), grad: e.zeros([2]) }];

@@ -6,7 +6,7 @@
  * CPU passes with each step. Built on ops/optimizer.ts (clipGradNorm, AdamOptimizer).
  */
 import type { Engine } from '../engine/engine';
-import { AdamOptimizer, clipGradNorm, gradNorm as gradNormOf } from '../engine/ops/optimizer';
+import { AdamOptimizer, clipGradNorm, gradNorm as gradNormOf, type AdamState } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
 import type { ParamGrad } from '../model/grads';
 
@@ -100,16 +100,46 @@ export class PretrainOptimizer {
    * Clips (when asked) and steps every parameter once. `gradScale` multiplies the gradients first:
    * 1 / (target tokens) when they hold the summed next-token loss's gradient (next-token-loss.ts).
    */
-  step(gradScale = 1): PretrainStepReport {
+  step(gradScale = 1, skipIf?: Tensor): PretrainStepReport {
     if (!Number.isFinite(gradScale)) throw new Error(`PretrainOptimizer.step: gradScale is ${gradScale}, expected a finite number`);
     const lr = scheduledLr(this.options.schedule, this.steps + 1);
     const grads = this.params.map((p) => p.grad);
     // The norm is reported whether or not it clips.
     const max = this.options.maxGradNorm;
     const gradNorm = max === undefined ? gradNormOf(this.e, grads, gradScale) : clipGradNorm(this.e, grads, max, gradScale);
-    for (const g of this.groups) g.adam.step(g.params.map((p) => p.grad), { lr, gradScale });
+    for (const g of this.groups) g.adam.step(g.params.map((p) => p.grad), { lr, gradScale, skipIf });
     this.steps++;
     return { lr, gradNorm };
+  }
+
+  /** Takes back the latest step, which its `skipIf` flag (nonzero on the GPU) kept from changing anything: the schedule does not advance either. */
+  discardSkippedStep(): void {
+    if (this.steps === 0) throw new Error('PretrainOptimizer.discardSkippedStep: no step was taken');
+    for (const g of this.groups) g.adam.discardSkippedStep();
+    this.steps--;
+  }
+
+  /** Adam's moments in `params` order (live tensors: read them for a checkpoint, do not release them) and the step count. */
+  state(): AdamState {
+    const byParam = new Map<Tensor, { m: Tensor; v: Tensor }>();
+    for (const g of this.groups) {
+      const { m, v } = g.adam.state();
+      g.params.forEach((p, i) => byParam.set(p.param, { m: m[i], v: v[i] }));
+    }
+    return { m: this.params.map((p) => byParam.get(p.param)!.m), v: this.params.map((p) => byParam.get(p.param)!.v), step: this.steps };
+  }
+
+  /** Resumes from `state()` of an optimizer over the same parameters (copied into this one's buffers). */
+  loadState(state: AdamState): void {
+    if (state.m.length !== this.params.length || state.v.length !== this.params.length) {
+      throw new Error(`PretrainOptimizer.loadState: ${state.m.length} / ${state.v.length} moments for ${this.params.length} params`);
+    }
+    const index = new Map(this.params.map((p, i) => [p.param, i]));
+    for (const g of this.groups) {
+      const at = g.params.map((p) => index.get(p.param)!);
+      g.adam.loadState({ m: at.map((i) => state.m[i]), v: at.map((i) => state.v[i]), step: state.step });
+    }
+    this.steps = state.step;
   }
 
   release(): void {

@@ -73,6 +73,18 @@ describe('Pretrainer', () => {
     expect(r.lr).toBeCloseTo(1e-2 / 3, 12);
     expect(trainer.stepCount).toBe(1);
     await expect(trainer.step([[5]])).rejects.toThrow(/nothing to predict/);
+    // A NaN in the embedding row of token 5 makes every gradient NaN: the update is skipped on the GPU and not counted.
+    const chunk = model.weights.tokenEmbedding.chunks[0];
+    const row = new Float32Array(await e.read(chunk));
+    row[5 * model.spec.hiddenSize] = NaN;
+    e.write(chunk, row);
+    const before = await e.read(model.weights.layers[0].q.weight);
+    const bad = await trainer.step([[5, 6, 7]]);
+    expect(bad.skipped).toBe(true);
+    expect(Number.isNaN(bad.loss)).toBe(true);
+    expect(trainer.stepCount).toBe(1);
+    expect(Array.from(await e.read(model.weights.layers[0].q.weight))).toEqual(Array.from(before));
+    expect(r.skipped).toBe(false);
     trainer.release();
     releaseWeights(model.weights);
   });

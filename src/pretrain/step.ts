@@ -6,7 +6,9 @@
  * The model must be loaded with every weight f32 (frozenDTypeFor('all', ...) gives 'f32').
  */
 import type { Engine } from '../engine/engine';
+import { flagNonFinite } from '../engine/ops/optimizer';
 import type { Tensor } from '../engine/tensor';
+import { contiguousRuns } from '../engine/tensor-group';
 import { backward } from '../model/backward';
 import { packBatch } from '../model/batch';
 import { createTrainableGrads, releaseGrads, zeroGrads, type TrainableGrads } from '../model/grads';
@@ -32,6 +34,8 @@ export interface PretrainStepResult {
   readonly gradNorm: number;
   /** Target tokens (positions with a next token) the loss averages over. */
   readonly tokens: number;
+  /** A gradient was NaN or infinite: no weight changed, and the step (and schedule) did not count. */
+  readonly skipped: boolean;
 }
 
 export class Pretrainer {
@@ -53,6 +57,11 @@ export class Pretrainer {
     return this.optimizer.stepCount;
   }
 
+  /** The optimizer, for its state (checkpoints) and schedule. */
+  get adamW(): PretrainOptimizer {
+    return this.optimizer;
+  }
+
   /** One optimizer step on `sequences` (token ids, each at least 2 tokens, at most the model's positions). */
   async step(sequences: readonly (readonly number[])[]): Promise<PretrainStepResult> {
     if (sequences.length === 0) throw new Error('Pretrainer.step: no sequences');
@@ -67,7 +76,9 @@ export class Pretrainer {
       losses.push(backward(e, spec, weights, tape, {}, this.grads).nextTokenLoss!);
     }
     if (tokens === 0) throw new Error('Pretrainer.step: no sequence has two tokens, so there is nothing to predict');
-    const { lr, gradNorm } = this.optimizer.step(1 / tokens);
+    // A NaN or infinite gradient (a diverging run) must not reach the weights: the update is gated on the GPU.
+    const nonFinite = flagNonFinite(e, contiguousRuns(this.grads.params.map((p) => p.grad), e.storageAlignment).map((r) => r.range));
+    const { lr, gradNorm } = this.optimizer.step(1 / tokens, nonFinite);
     // Read back after the update is recorded, so the step is one submission.
     let sum = 0;
     for (const l of losses) {
@@ -75,8 +86,11 @@ export class Pretrainer {
       l.release();
     }
     const norm = ((await e.read(gradNorm)) as Float32Array)[0];
+    const skipped = ((await e.read(nonFinite)) as Uint32Array)[0] !== 0;
     gradNorm.release();
-    return { loss: sum / tokens, lr, gradNorm: norm, tokens };
+    nonFinite.release();
+    if (skipped) this.optimizer.discardSkippedStep();
+    return { loss: sum / tokens, lr, gradNorm: norm, tokens, skipped };
   }
 
   release(): void {
