@@ -79,18 +79,14 @@ export class Pretrainer {
     // A NaN or infinite gradient (a diverging run) must not reach the weights: the update is gated on the GPU.
     const nonFinite = flagNonFinite(e, contiguousRuns(this.grads.params.map((p) => p.grad), e.storageAlignment).map((r) => r.range));
     const { lr, gradNorm } = this.optimizer.step(1 / tokens, nonFinite);
-    // Read back after the update is recorded, so the step is one submission.
+    // Read back after the update is recorded, with one wait: the step is one submission.
+    const [flag, norm, ...parts] = await e.readAll([nonFinite, gradNorm, ...losses]);
     let sum = 0;
-    for (const l of losses) {
-      for (const v of (await e.read(l)) as Float32Array) sum += v;
-      l.release();
-    }
-    const norm = ((await e.read(gradNorm)) as Float32Array)[0];
-    const skipped = ((await e.read(nonFinite)) as Uint32Array)[0] !== 0;
-    gradNorm.release();
-    nonFinite.release();
+    for (const part of parts) for (const v of part) sum += v;
+    const skipped = flag[0] !== 0;
+    for (const t of [nonFinite, gradNorm, ...losses]) t.release();
     if (skipped) this.optimizer.discardSkippedStep();
-    return { loss: sum / tokens, lr, gradNorm: norm, tokens, skipped };
+    return { loss: sum / tokens, lr, gradNorm: norm[0], tokens, skipped };
   }
 
   release(): void {
