@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectClose } from '../engine/testing/compare';
 import { testEngine } from '../engine/testing/gpu';
 import { randomInts } from '../engine/random';
 import { releaseWeights } from '../model/load';
@@ -64,6 +65,24 @@ describe.each(['llama', 'gpt2'] as const)('pretraining a tiny %s model', (arch) 
 });
 
 describe('Pretrainer', () => {
+  it('sums micro-batches into the gradient of the whole batch: the loss and every gradient match one micro-batch of all sequences', async () => {
+    const e = await testEngine();
+    const results = [];
+    for (const microBatch of [2, 5]) {
+      const { model } = await loadTinyModel(e, 'qwen3');
+      const trainer = new Pretrainer(e, model.spec, model.weights, { ...OPTIONS, optimizer: { ...OPTIONS.optimizer, maxGradNorm: undefined }, microBatch });
+      const r = await trainer.step(randomCorpus(model.spec.vocabSize, 5, 21));
+      results.push({ r, grads: await Promise.all(trainer.grads.params.map((p) => e.read(p.grad))) });
+      trainer.release();
+      releaseWeights(model.weights);
+    }
+    const [split, whole] = results;
+    expect(split.r.tokens).toBe(whole.r.tokens);
+    expect(Math.abs(split.r.loss - whole.r.loss) / whole.r.loss).toBeLessThan(1e-6);
+    // The same f32 sums in another order (other padding, other row blocks): rounding only.
+    whole.grads.forEach((g, i) => expectClose(split.grads[i], g, { rtol: 1e-5 }, `gradient ${i}`));
+  });
+
   it('reports the step: the mean over target tokens, the rate of the schedule, and refuses a step with nothing to predict', async () => {
     const e = await testEngine();
     const { model } = await loadTinyModel(e, 'llama');
