@@ -16,7 +16,7 @@ const WG_SCATTER: u32 = 64u;
 
 // scale multiplies the gathered rows and so their gradients: sqrt(hidden_size) for Gemma, else 1.
 struct GatherParams { n: u32, C: u32, V: u32, first: i32, keep: u32, scale: f32 }
-struct ScatterParams { N: u32, C: u32, V: u32, block: u32, scale: f32 }
+struct ScatterParams { N: u32, C: u32, V: u32, block: u32, scale: f32, first: i32 }
 @group(0) @binding(0) var<uniform> gp: GatherParams;
 @group(0) @binding(0) var<uniform> sp: ScatterParams;
 
@@ -25,7 +25,7 @@ struct ScatterParams { N: u32, C: u32, V: u32, block: u32, scale: f32 }
 @group(0) @binding(2) var<storage, read> f_ids: array<i32>;
 @group(0) @binding(3) var<storage, read_write> f_y: array<f32>;
 
-// embedding_backward: adds into b_table, which the caller clears or keeps
+// embedding_backward: adds into b_table (rows [first, first + V) of the vocabulary), which the caller clears or keeps
 @group(0) @binding(1) var<storage, read> b_ids: array<i32>;
 @group(0) @binding(2) var<storage, read> b_dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> b_table: array<f32>;
@@ -50,7 +50,7 @@ fn embedding_backward(@builtin(global_invocation_id) gid: vec3u) {
   let lo = gid.y * sp.block;
   let hi = min(lo + sp.block, sp.V);
   for (var t = 0u; t < sp.N; t++) {
-    let id = b_ids[t];
+    let id = b_ids[t] - sp.first;
     if (id >= 0 && u32(id) >= lo && u32(id) < hi) {
       b_table[u32(id) * sp.C + c] += b_dy[t * sp.C + c] * sp.scale;
     }

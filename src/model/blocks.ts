@@ -4,8 +4,9 @@
  * keeps it on the tape or lets its scope (scope.ts) free it, and each block frees its own
  * intermediates by a scope of its own. The residual stream h [B, T, C] is updated in place by the output projections (matmul with accumulate
  * adds x W + b into h), and its gradient dh likewise, so no separate add kernel runs. The backward
- * computes weight gradients only for the trainable projections it is handed (see grads.ts): frozen
- * weights only pass the gradient on to their input.
+ * computes weight gradients only for the trainable weights it is handed (see grads.ts, LayerGrads
+ * and ModelGrads): frozen weights only pass the gradient on to their input, and a gradient nobody
+ * asked for costs no launch (ABFT's q/k path runs exactly what it ran before full training existed).
  */
 import { attention, attentionBackward, type AttentionOptions, type AttentionProbsGrad } from '../engine/ops/attention';
 import { geglu, gegluBackward, gelu, geluBackward, swiglu, swigluBackward } from '../engine/ops/activation';
@@ -16,10 +17,10 @@ import { accumulateInto } from '../engine/ops/optimizer';
 import { rope, ropeBackward } from '../engine/ops/rope';
 import type { Engine } from '../engine/engine';
 import { Tensor } from '../engine/tensor';
-import type { LinearGrad, Projection } from './grads';
+import type { LayerGrads, LinearGrad, ModelGrads, NormGrad } from './grads';
 import { scope } from './scope';
 import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights } from './spec';
-import { gatherVocabularyRows, vocabularyLogits, vocabularyLogitsBackward, type VocabularyTable } from './vocabulary-table';
+import { gatherVocabularyRows, vocabularyLogits, vocabularyLogitsBackward, vocabularyLogitsWeightGrad, type VocabularyTable } from './vocabulary-table';
 
 /** The batch on the GPU, uploaded once per forward. */
 export interface BatchTensors {
@@ -85,6 +86,20 @@ export function embed(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: 
   });
 }
 
+/**
+ * Backward of `embed` from dh [B, T, C], the gradient of the layers' input: each token's row of dh
+ * (times Gemma's scale) summed into its embedding row, in the chunk that holds it, and into the
+ * position embedding row of its position (GPT-2). Padding tokens add their gradient too, which
+ * is zero: nothing reads their hidden states (masked keys, ignored targets).
+ */
+export function embedBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: BatchTensors, dh: Tensor, grads: ModelGrads): void {
+  const dRows = rowsView(dh);
+  const table = weights.tokenEmbedding;
+  const scale = spec.gemma3?.embeddingScale;
+  grads.tokenEmbedding.forEach((g, i) => embeddingBackward(e, batch.ids, dRows, g.shape[0], { firstRow: i * table.chunkRows, out: g, accumulate: true, scale }));
+  if (grads.positionEmbedding) embeddingBackward(e, batch.positions, dRows, grads.positionEmbedding.shape[0], { out: grads.positionEmbedding, accumulate: true });
+}
+
 /** What a norm's backward reads: its input and row statistics. */
 export interface NormSaved {
   /** The input [..., C], owned by the saver (a copy when it is the residual stream, which later blocks update in place). */
@@ -108,11 +123,28 @@ export function normalize(e: Engine, spec: ModelSpec, w: NormWeights, x: Tensor)
   return { y, saved: { x, mean, rstd } };
 }
 
-/** dx from dy; the norm's own weights are frozen and get no gradient. */
-export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor): Tensor {
-  if (spec.norm.kind === 'rmsnorm') return rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy, { weightOffset: spec.norm.weightOffset }).dx;
+/** dx from dy; with `grad` (a trained norm) dW (+ db) are summed into it, else the weights are frozen and get none. */
+export function normalizeBackward(e: Engine, spec: ModelSpec, w: NormWeights, saved: NormSaved, dy: Tensor, grad?: NormGrad): Tensor {
+  const needWeightGrads = grad !== undefined;
+  if (spec.norm.kind === 'rmsnorm') {
+    const { dx, dWeight } = rmsNormBackward(e, saved.x, w.weight, saved.rstd, dy, { weightOffset: spec.norm.weightOffset, needWeightGrads });
+    if (grad) sumInto(e, grad.weight, dWeight!);
+    return dx;
+  }
   if (!saved.mean) throw new Error('normalizeBackward: a LayerNorm saved without its means; save it with normalize');
-  return layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy).dx;
+  const { dx, dWeight, dBias } = layerNormBackward(e, saved.x, w.weight, saved.mean, saved.rstd, dy, { needWeightGrads });
+  if (grad) {
+    sumInto(e, grad.weight, dWeight!);
+    if (!grad.bias) throw new Error('normalizeBackward: a LayerNorm gradient without its bias; make the gradients with createTrainableGrads');
+    sumInto(e, grad.bias, dBias!);
+  }
+  return dx;
+}
+
+/** acc += g, then frees g (a weight gradient's one-off partial). */
+function sumInto(e: Engine, acc: Tensor, g: Tensor): void {
+  accumulateInto(e, acc, g);
+  g.release();
 }
 
 /** What attention leaves: q and k after QK-norm and RoPE, v, lse (for probabilities and the backward) and the heads' output. */
@@ -169,7 +201,7 @@ export function projectedHeads(
 
 /**
  * Backward of `projectedHeads` from d [B, T', H, D] (released): back through RoPE and QK-norm (its
- * weight frozen), to the gradient of the projection's output.
+ * weight's gradient summed into `normGrad` when trained), to the gradient of the projection's output.
  */
 export function projectedHeadsBackward(
   e: Engine,
@@ -179,6 +211,7 @@ export function projectedHeadsBackward(
   norm: NormWeights | null,
   saved: NormSaved | null,
   positions: Tensor,
+  normGrad?: NormGrad,
 ): Tensor {
   let grad = d;
   if (spec.positions.kind === 'rope') {
@@ -187,7 +220,8 @@ export function projectedHeadsBackward(
   }
   if (!norm) return grad;
   if (!saved) throw new Error('projectedHeadsBackward: QK-norm weights but no saved statistics; save them with projectedHeads');
-  const { dx } = rmsNormBackward(e, saved.x, norm.weight, saved.rstd, grad, { weightOffset: spec.norm.weightOffset });
+  const { dx, dWeight } = rmsNormBackward(e, saved.x, norm.weight, saved.rstd, grad, { weightOffset: spec.norm.weightOffset, needWeightGrads: normGrad !== undefined });
+  if (normGrad) sumInto(e, normGrad.weight, dWeight!);
   grad.release();
   return dx;
 }
@@ -213,8 +247,8 @@ export interface AttentionUpstream {
 
 /**
  * Backward of `selfAttention` of layer l on x = norm(h) [B, T, C]: dq, dk, dv through the attention, RoPE
- * and QK-norm, dW (+ db) of the projections in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T when `needDx`
- * (not in layer 0: the embeddings are frozen, so nothing below reads it).
+ * and QK-norm, dW (+ db) of the projections (and QK-norm weights) in `grads`, and dx = dq Wq^T + dk Wk^T + dv Wv^T
+ * when `needDx` (not in layer 0 unless the embeddings are trained: nothing below reads it).
  */
 export function selfAttentionBackward(
   e: Engine,
@@ -225,7 +259,7 @@ export function selfAttentionBackward(
   batch: BatchTensors,
   l: number,
   upstream: AttentionUpstream,
-  grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
+  grads: LayerGrads,
   needDx: boolean,
 ): Tensor | null {
   const { B, T } = batch;
@@ -233,9 +267,9 @@ export function selfAttentionBackward(
   const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
   const { dq, dk, dv } = attentionBackward(e, { q, k, v, out, lse, keyMask: batch.keyMask, ...upstream }, opts);
   const xRows = rowsView(x);
-  const flowing: [Projection, Tensor][] = [
-    ['q', projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, batch.positions)],
-    ['k', projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions)],
+  const flowing: ['q' | 'k' | 'v', Tensor][] = [
+    ['q', projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, batch.positions, grads.qNorm)],
+    ['k', projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions, grads.kNorm)],
   ];
   // v reaches the loss only through the heads' output: without dOut (ABFT's last layer) dv is zero.
   if (upstream.dOut) flowing.push(['v', dv]);
@@ -286,21 +320,22 @@ function postNormResidual(e: Engine, spec: ModelSpec, norm: NormWeights, y: Tens
 }
 
 /**
- * dOut [B, T, Hq, D] = dy Wo^T, with dWo += out^T dy when `grad` (the o projection is trained); dy
- * is dh, or in Gemma 3 dh back through the post-attention norm (`post`, saved by attentionResidual).
+ * dOut [B, T, Hq, D] = dy Wo^T, with dWo += out^T dy when `grads.o` (the o projection is trained); dy
+ * is dh, or in Gemma 3 dh back through the post-attention norm (`post`, saved by attentionResidual;
+ * its weight trained with `grads.postAttentionNorm`).
  */
-export function attentionResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, post: NormSaved | null, dh: Tensor, grad?: LinearGrad): Tensor {
+export function attentionResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, out: Tensor, post: NormSaved | null, dh: Tensor, grads: LayerGrads = {}): Tensor {
   const [B, T, H, D] = out.shape;
-  const dy = postNormBackward(e, spec, layer.postAttentionNorm, post, dh);
-  if (grad) linearWeightGrad(e, out.reshape([B * T, H * D]), layer.o, rowsView(dy), grad);
+  const dy = postNormBackward(e, spec, layer.postAttentionNorm, post, dh, grads.postAttentionNorm);
+  if (grads.o) linearWeightGrad(e, out.reshape([B * T, H * D]), layer.o, rowsView(dy), grads.o);
   return asShape(e, linearInputGrad(e, dy, layer.o), out.shape);
 }
 
 /** The gradient of y in h += norm(y) from dh: dh itself where the model has no such norm. */
-function postNormBackward(e: Engine, spec: ModelSpec, norm: NormWeights | null, saved: NormSaved | null, dh: Tensor): Tensor {
+function postNormBackward(e: Engine, spec: ModelSpec, norm: NormWeights | null, saved: NormSaved | null, dh: Tensor, grad?: NormGrad): Tensor {
   if (!norm) return dh;
   if (!saved) throw new Error('backward: a post-norm without its saved input; save it in the forward');
-  return normalizeBackward(e, spec, norm, saved, dh);
+  return normalizeBackward(e, spec, norm, saved, dh, grad);
 }
 
 /** The MLP's pre-activations: c_fc(x) for GPT-2 (gate null), gate(x) and up(x) for SwiGLU and GeGLU. */
@@ -349,19 +384,35 @@ function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: T
 
 /**
  * Backward of `mlpResidual`: dh, the gradient of the block's output h + MLP(norm(h)), becomes
- * that of its input by adding what flows back through the frozen MLP and norm.
+ * that of its input by adding what flows back through the MLP and norm; the weights in `grads` get
+ * their gradients. The tape keeps neither norm(h) nor the activation (ABFT and the end-to-end
+ * baseline never read them), so a trained MLP recomputes the two from what it keeps: one norm and
+ * one elementwise pass, against the memory of two [B, T, ·] activations per layer.
  */
-export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor): void {
+export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeights, saved: MlpSaved, dh: Tensor, grads: LayerGrads = {}): void {
   scope(e, () => {
+    const trainsProjections = grads.up !== undefined || grads.gate !== undefined || grads.down !== undefined;
+    const x = trainsProjections ? rowsView(normalize(e, spec, layer.mlpNorm, saved.norm.x).y) : null;
     // The activation's gradients are freed before the norm's backward runs.
     const dx = scope(e, () => {
-      const dAct = linearInputGrad(e, postNormBackward(e, spec, layer.postMlpNorm, saved.post, dh), layer.down);
-      if (!saved.gate) return linearInputGrad(e, geluBackward(e, saved.up, dAct), layer.up);
+      const dy = postNormBackward(e, spec, layer.postMlpNorm, saved.post, dh, grads.postMlpNorm);
+      if (grads.down) {
+        const inner = saved.gate ? (spec.mlp === 'geglu' ? geglu : swiglu)(e, saved.gate, saved.up) : gelu(e, saved.up);
+        linearWeightGrad(e, rowsView(inner), layer.down, rowsView(dy), grads.down);
+      }
+      const dAct = linearInputGrad(e, dy, layer.down);
+      if (!saved.gate) {
+        const dPre = geluBackward(e, saved.up, dAct);
+        if (grads.up) linearWeightGrad(e, x!, layer.up, rowsView(dPre), grads.up);
+        return linearInputGrad(e, dPre, layer.up);
+      }
       const { dGate, dUp } = (spec.mlp === 'geglu' ? gegluBackward : swigluBackward)(e, saved.gate, saved.up, dAct);
       // mlpPreActivations made `gate`, so the weights have it.
+      if (grads.gate) linearWeightGrad(e, x!, layer.gate!, rowsView(dGate), grads.gate);
+      if (grads.up) linearWeightGrad(e, x!, layer.up, rowsView(dUp), grads.up);
       return linearInputGrad(e, dUp, layer.up, linearInputGrad(e, dGate, layer.gate!));
     });
-    accumulateInto(e, dh, normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx));
+    accumulateInto(e, dh, normalizeBackward(e, spec, layer.mlpNorm, saved.norm, dx, grads.mlpNorm));
   });
 }
 
@@ -381,8 +432,11 @@ export function copyOf(e: Engine, t: Tensor): Tensor {
 /** What the head's backward reads: the final norm of the picked rows, and the LM-head rows scored. */
 export interface HeadSaved {
   readonly norm: NormSaved;
-  /** The LM-head rows [V', C] gathered (owned) when a vocabulary subset is scored, else the model's whole lmHead (not owned). */
-  readonly head: { readonly rows: Tensor } | { readonly table: VocabularyTable };
+  /**
+   * The LM-head rows [V', C] gathered (owned) when a vocabulary subset is scored, with their ids
+   * [V'] (for the head's own gradient), else the model's whole lmHead (not owned).
+   */
+  readonly head: { readonly rows: Tensor; readonly ids: Tensor } | { readonly table: VocabularyTable };
 }
 
 export function logitsHead(
@@ -398,7 +452,7 @@ export function logitsHead(
     const { y: x, saved: norm } = normalize(e, spec, weights.finalNorm, picked);
     if (vocab) {
       const rows = gatherVocabularyRows(e, weights.lmHead, vocab);
-      return { logits: matmul(e, x, rows, { transB: true }), saved: { norm, head: { rows } } };
+      return { logits: matmul(e, x, rows, { transB: true }), saved: { norm, head: { rows, ids: vocab } } };
     }
     const [B, P, C] = x.shape;
     // Owned under its own shape: the logits leave the forward for the caller, who releases them.
@@ -408,17 +462,55 @@ export function logitsHead(
 }
 
 /**
- * dh [B, T, C] from dLogits [B, P, V'] of `logitsHead`: back through the frozen LM-head rows and
- * final norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero elsewhere.
+ * dh [B, T, C] from dLogits [B, P, V'] of `logitsHead`: back through the LM-head rows and final
+ * norm, then scattered to the picked rows (`flatRows` [B, P] into the B * T rows of h); zero
+ * elsewhere. With `grads` (full training) the LM head (the embedding when tied) and the final norm
+ * get their gradients too; without, they are frozen.
  */
-export function logitsHeadBackward(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, flatRows: Tensor, dLogits: Tensor, hShape: readonly number[]): Tensor {
+export function logitsHeadBackward(
+  e: Engine,
+  spec: ModelSpec,
+  weights: ModelWeights,
+  saved: HeadSaved,
+  flatRows: Tensor,
+  dLogits: Tensor,
+  hShape: readonly number[],
+  grads: ModelGrads | null = null,
+): Tensor {
   return scope(e, () => {
     const [B, P, V] = dLogits.shape;
     const head = saved.head;
+    if (grads) headWeightGrads(e, spec, weights, saved, dLogits.reshape([B * P, V]), grads);
     const dx = 'rows' in head ? matmul(e, dLogits, head.rows) : vocabularyLogitsBackward(e, dLogits.reshape([B * P, V]), head.table).reshape([B, P, head.table.hidden]);
-    const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx);
+    const dPicked = normalizeBackward(e, spec, weights.finalNorm, saved.norm, dx, grads?.finalNorm);
     const C = hShape[hShape.length - 1];
     return embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C).reshape(hShape);
   });
 }
 
+
+/** The LM head's gradient chunks: the embedding's when the head is tied to it. */
+export function lmHeadGrads(grads: ModelGrads): readonly Tensor[] {
+  return grads.lmHead ?? grads.tokenEmbedding;
+}
+
+/**
+ * dW_head += dLogits^T x, x the final norm's output (recomputed from the saved input: the tape keeps
+ * only what the input gradient needs). A scored vocabulary subset scatters its rows' gradients into
+ * the chunks holding them; the whole vocabulary adds each chunk's columns' product into its chunk.
+ */
+function headWeightGrads(e: Engine, spec: ModelSpec, weights: ModelWeights, saved: HeadSaved, dLogits: Tensor, grads: ModelGrads): void {
+  scope(e, () => {
+    const x = rowsView(normalize(e, spec, weights.finalNorm, saved.norm.x).y);
+    const head = saved.head;
+    const table = weights.lmHead;
+    const into = lmHeadGrads(grads);
+    if ('rows' in head) {
+      // [V', C] = dLogits^T x, then row v' into the chunk holding vocabulary id ids[v'].
+      const dRows = matmul(e, dLogits, x, { transA: true });
+      into.forEach((g, i) => embeddingBackward(e, head.ids, dRows, g.shape[0], { firstRow: i * table.chunkRows, out: g, accumulate: true }));
+      return;
+    }
+    vocabularyLogitsWeightGrad(e, x, table, dLogits, into);
+  });
+}

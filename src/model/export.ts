@@ -6,32 +6,59 @@
  *
  * Trained tensors are written as F32 even when the base is F16/BF16: ABFT's updates (lr 2e-5) are
  * far below a 16-bit float's resolution and would be rounded away.
+ *
+ * After full-model training (pretraining, TrainableSet 'all') every tensor changed: with
+ * `weights: 'all'` each one is read back from the GPU (the embedding and LM head chunk by chunk; a
+ * tied lm_head that the base file carries gets the embedding's values), and the base checkpoint
+ * gives only the names, shapes and the buffers that hold no weights.
  */
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
+import { readVocabularyTable, type VocabularyTable } from './vocabulary-table';
 import type { Checkpoint } from './checkpoint';
 import { encodeSafetensors, f32Bytes, type TensorToWrite } from './safetensors';
 import { architectureModule } from './arch';
 import type { LinearTensors, NormTensors } from './arch/types';
-import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, TensorSource } from './spec';
+import type { LayerWeights, LinearWeights, ModelSpec, ModelWeights, NormWeights, TensorSource } from './spec';
 
 /** How a trained tensor is laid out inside an HF tensor. */
 interface TrainedPart {
-  readonly tensor: Tensor;
+  readonly tensor: Tensor | VocabularyTable;
   /** GPT-2's fused c_attn: the column range [from, to) of the [in, 3·hidden] weight or [3·hidden] bias. */
   readonly columns?: readonly [number, number];
   /** nn.Linear weights are [out, in] in the file, [in, out] on the GPU. */
   readonly transpose?: boolean;
 }
 
-/** Where the trained projections (arch/ `trained`) go in the checkpoint's tensors, by HF name. */
-function trainedParts(spec: ModelSpec, weights: ModelWeights, source: Checkpoint): Map<string, TrainedPart[]> {
+export interface ExportOptions {
+  /** 'trained' (default): W_Q, W_K and biases from the GPU, the rest copied. 'all': every weight from the GPU (after pretraining). */
+  readonly weights?: 'trained' | 'all';
+}
+
+/** Where the trained projections (arch/ `trained`), or with 'all' every weight, go in the checkpoint's tensors, by HF name. */
+function trainedParts(spec: ModelSpec, weights: ModelWeights, source: Checkpoint, which: 'trained' | 'all' = 'trained'): Map<string, TrainedPart[]> {
   const parts = new Map<string, TrainedPart[]>();
   const add = (name: string, part: TrainedPart) => parts.set(name, [...(parts.get(name) ?? []), part]);
-  const described = architectureModule(spec.architecture).tensors(spec, (name) => source.info(name) !== undefined);
+  const has = (name: string) => source.info(name) !== undefined;
+  const described = architectureModule(spec.architecture).tensors(spec, has);
+  const all = which === 'all';
+  if (all) {
+    add(described.tokenEmbedding.name, { tensor: weights.tokenEmbedding });
+    if (described.positionEmbedding && weights.positionEmbedding) add(described.positionEmbedding.name, { tensor: weights.positionEmbedding });
+    add(described.finalNorm.weight.name, { tensor: weights.finalNorm.weight });
+    if (described.finalNorm.bias && weights.finalNorm.bias) add(described.finalNorm.bias.name, { tensor: weights.finalNorm.bias });
+    // A tied head may be absent from the file; present, it must hold the embedding's new values (weights.lmHead is the embedding then).
+    if (has(described.lmHead.name)) add(described.lmHead.name, { tensor: weights.lmHead });
+  }
   described.layers.forEach((layer, i) => {
     for (const [key, part] of Object.entries(layer) as [keyof LayerWeights, LinearTensors | NormTensors | null][]) {
-      if (part?.kind !== 'linear' || !part.trained) continue;
+      if (all && part?.kind === 'norm') {
+        const norm = weights.layers[i][key] as NormWeights;
+        add(part.weight.name, { tensor: norm.weight });
+        if (part.bias && norm.bias) add(part.bias.name, { tensor: norm.bias });
+        continue;
+      }
+      if (part?.kind !== 'linear' || !(part.trained || all)) continue;
       const linear = weights.layers[i][key] as LinearWeights;
       const columns = part.layout.kind === 'conv1d' ? ([part.layout.from, part.layout.to] as const) : undefined;
       add(part.weight.name, columns ? { tensor: linear.weight, columns } : { tensor: linear.weight, transpose: true });
@@ -45,7 +72,8 @@ async function mergeTrained(e: Engine, name: string, shape: readonly number[], b
   const out = Float32Array.from(base);
   const cols = shape[shape.length - 1];
   for (const part of parts) {
-    const values = await e.read(part.tensor);
+    if (!('chunks' in part.tensor) && part.tensor.dtype !== 'f32') throw new Error(`export: ${name} is ${part.tensor.dtype} on the GPU; export every weight from a model loaded with frozenDType 'f32'`);
+    const values = 'chunks' in part.tensor ? await readVocabularyTable(e, part.tensor) : ((await e.read(part.tensor)) as Float32Array);
     if (part.columns) {
       const [from, to] = part.columns;
       const rows = out.length / cols;
@@ -66,8 +94,8 @@ async function mergeTrained(e: Engine, name: string, shape: readonly number[], b
  * The fine-tuned model's tensors by HF name and layout, as f32: the trained W_Q / W_K (and biases)
  * merged from the GPU, every other tensor read from the base checkpoint. What the ONNX export reads.
  */
-export function fineTunedTensors(e: Engine, spec: ModelSpec, weights: ModelWeights, source: Checkpoint): TensorSource {
-  const trained = trainedParts(spec, weights, source);
+export function fineTunedTensors(e: Engine, spec: ModelSpec, weights: ModelWeights, source: Checkpoint, opts: ExportOptions = {}): TensorSource {
+  const trained = trainedParts(spec, weights, source, opts.weights);
   return {
     label: `${source.label} (fine-tuned)`,
     names: () => source.names(),
@@ -87,8 +115,9 @@ export async function exportFineTuned(
   weights: ModelWeights,
   source: Checkpoint,
   metadata: Readonly<Record<string, string>> = {},
+  opts: ExportOptions = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const trained = trainedParts(spec, weights, source);
+  const trained = trainedParts(spec, weights, source, opts.weights);
   const tensors: TensorToWrite[] = [];
   for (const name of source.names()) {
     const info = source.info(name)!;

@@ -30,9 +30,18 @@ export interface ForwardOptions {
   readonly stopAfterAttentionOf?: number;
   /**
    * Record what the backward reads. Needs the attention of one row per sequence (the loss row) in
-   * every layer that runs, all heads; and either the logits or `stopAfterAttentionOf`.
+   * every layer that runs, all heads; and either the logits or `stopAfterAttentionOf`; or, with
+   * `nextTokenTargets`, neither.
    */
   readonly tape?: boolean;
+  /** With `tape`: record layer 0's attention norm too, so the backward reaches the embeddings (training every weight). */
+  readonly tapeThroughEmbeddings?: boolean;
+  /**
+   * With `tape` (and no attention, logits or stop): run every layer and keep the last hidden state
+   * with these targets ([B * T] i32, -1 ignored: next-token-loss.ts), for the pretraining loss the
+   * backward computes.
+   */
+  readonly nextTokenTargets?: Int32Array;
 }
 
 export interface ForwardResult {
@@ -52,6 +61,8 @@ interface Plan {
   readonly logits: { readonly flatRows: Int32Array; readonly P: number; readonly vocab: Int32Array | null } | null;
   readonly attention: { readonly rows: Int32Array; readonly R: number; readonly layers: readonly number[]; readonly heads: Int32Array | null } | null;
   readonly tape: boolean;
+  readonly throughEmbeddings: boolean;
+  readonly nextTokenTargets: Int32Array | null;
 }
 
 export function forward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: ForwardOptions = {}): ForwardResult {
@@ -92,6 +103,8 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
         }
       : null;
 
+  const targets = plan.nextTokenTargets ? e.upload(plan.nextTokenTargets, [B * T], 'i32') : null;
+
   const h = embed(e, spec, weights, inputs);
   const probs: Tensor[] = [];
   const layers: LayerTape[] = [];
@@ -103,7 +116,7 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
     // place) and keeps the norm's statistics; elsewhere they are freed at once.
     const p = scope(e, () => {
       const norm =
-        arena && l > 0
+        arena && (l > 0 || plan.throughEmbeddings)
           ? normalize(e, spec, layer.attentionNorm, copyOf(e, h))
           : { y: scope(e, () => normalize(e, spec, layer.attentionNorm, h).y), saved: null };
       const attentionNorm = norm.saved;
@@ -130,17 +143,20 @@ function runForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: To
   if (!arena) return result;
 
   arena.hold({ inputs, probRows, rows, logitRows });
+  const nextToken = targets ? arena.hold({ h, targets }) : null;
   const tape: Tape = {
-    upTo: head ? 'logits' : 'last-attention',
+    upTo: nextToken ? 'next-token' : head ? 'logits' : 'last-attention',
+    throughEmbeddings: plan.throughEmbeddings,
     B,
     T,
     batch: inputs,
-    lossRows: probRows!,
+    lossRows: probRows,
     probs,
     logits: head?.logits ?? null,
     layers,
     rows,
     head: head && { saved: head.saved, flatRows: logitRows! },
+    nextToken,
     get released() {
       return arena.released;
     },
@@ -190,8 +206,19 @@ function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): 
     if (heads) checkIndices('attention.heads', heads, spec.numHeads, 'query heads');
     attention = { rows: opts.attention.rows, R, layers, heads };
   }
-  if (opts.tape) checkTapeRequest(logits, attention, stop, lastLayer);
-  return { lastLayer, stop: stop ?? null, logits, attention, tape: opts.tape === true };
+  const targets = opts.nextTokenTargets ?? null;
+  if (targets) {
+    if (!opts.tape) throw new Error('forward: nextTokenTargets are for a recording forward; pass tape: true');
+    if (logits || attention || stop !== undefined) throw new Error('forward: nextTokenTargets take the place of logits, attention and stopAfterAttentionOf; ask for none of them');
+    if (targets.length !== B * T) throw new Error(`forward: nextTokenTargets has ${targets.length} entries, expected B * T = ${B * T}`);
+    for (let i = 0; i < targets.length; i++) {
+      if (targets[i] !== -1) checkIndices('nextTokenTargets', [targets[i]], spec.vocabSize, 'vocabulary ids (or -1)');
+    }
+  } else if (opts.tape) {
+    checkTapeRequest(logits, attention, stop, lastLayer);
+  }
+  if (opts.tapeThroughEmbeddings && !opts.tape) throw new Error('forward: tapeThroughEmbeddings is for a recording forward; pass tape: true');
+  return { lastLayer, stop: stop ?? null, logits, attention, tape: opts.tape === true, throughEmbeddings: opts.tapeThroughEmbeddings === true, nextTokenTargets: targets };
 }
 
 /** The backward takes dL/dα [B, Hq, 1, T] of every layer that ran, and starts from the logits or from the layer the forward stopped after. */

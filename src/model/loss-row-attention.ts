@@ -19,7 +19,7 @@ import { lossRowProbs, lossRowProbsBackward } from '../engine/ops/loss-row-atten
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { layerAttention, linearInputGrad, linearWeightGrad, projectedHeads, projectedHeadsBackward, rowsView, type BatchTensors, type NormSaved } from './blocks';
-import type { LinearGrad, Projection } from './grads';
+import type { LayerGrads } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
 /** Where the loss rows are: in their sequences, as rows of the [B * T, ·] activations, and their positions (for RoPE). */
@@ -83,7 +83,7 @@ export function lossRowAttentionBackward(
   l: number,
   rows: LossRows,
   probsGrad: Tensor,
-  grads: Readonly<Partial<Record<Projection, LinearGrad>>>,
+  grads: LayerGrads,
   needDx: boolean,
 ): Tensor | null {
   const { B, T } = batch;
@@ -91,8 +91,8 @@ export function lossRowAttentionBackward(
   const { batch: layerBatch, opts } = layerAttention(spec, batch, l);
   const { dq, dk } = lossRowProbsBackward(e, { q, k, keyMask: batch.keyMask, rows: rows.inSequence, lse, probsGrad }, opts);
   const qWidth = spec.numHeads * spec.headDim;
-  const dqRows = projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, rows.positions);
-  const dkAll = projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions);
+  const dqRows = projectedHeadsBackward(e, spec, layerBatch, dq, layer.qNorm, saved.qNorm, rows.positions, grads.qNorm);
+  const dkAll = projectedHeadsBackward(e, spec, layerBatch, dk, layer.kNorm, saved.kNorm, batch.positions, grads.kNorm);
   const dkFlat = dkAll.reshape([B, T, spec.numKvHeads * spec.headDim]);
   const dqFlat = dqRows.reshape([B, 1, qWidth]);
   if (grads.q) linearWeightGrad(e, rowsView(saved.xRows), layer.q, rowsView(dqFlat), grads.q);

@@ -6,10 +6,20 @@
 import { formatBytes } from '../engine/pool';
 import { architectureModule } from './arch';
 import { engineShape, PART_LABELS, type LinearTensors, type NormTensors } from './arch/types';
+import type { TrainableSet } from './grads';
 import type { LayerWeights, ModelSpec } from './spec';
 
 /** Storage of the frozen Linear weights (v, o, MLP); q, k, biases, norms and embeddings are always f32. */
 export type FrozenDType = 'f32' | 'f16';
+
+/**
+ * The storage to load a model with for training `set`: f16 only where every weight it trains stays
+ * f32 anyway (ABFT's W_Q, W_K); training v and o, or every weight (pretraining), needs f32 master
+ * weights for all of them, so every weight is loaded f32 then, whatever the adapter offers.
+ */
+export function frozenDTypeFor(set: TrainableSet, preferred: FrozenDType): FrozenDType {
+  return set === 'qk' ? preferred : 'f32';
+}
 
 export type BufferLimits = Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>;
 

@@ -9,7 +9,7 @@ import type { LossRowAttentionSaved, LossRows } from './loss-row-attention';
 
 /** What the backward of one layer reads. */
 export interface LayerTape {
-  /** The attention norm, with a copy of h; null in layer 0, whose input gradient nothing reads. */
+  /** The attention norm, with a copy of h; null in layer 0, whose input gradient nothing reads, unless the tape goes through the embeddings. */
   readonly attentionNorm: NormSaved | null;
   /** norm(h) [B, T, C], the input of the q, k, v projections. */
   readonly x: Tensor;
@@ -24,13 +24,19 @@ export interface LayerTape {
 }
 
 export interface Tape {
-  /** 'logits': the forward ran the whole model; 'last-attention': it stopped after the last recorded layer's attention (ABFT). */
-  readonly upTo: 'last-attention' | 'logits';
+  /**
+   * 'logits': the forward ran the whole model; 'last-attention': it stopped after the last recorded
+   * layer's attention (ABFT); 'next-token': it ran every layer and kept the last hidden state, and
+   * the backward computes the head and the next-token loss over every position (pretraining).
+   */
+  readonly upTo: 'last-attention' | 'logits' | 'next-token';
+  /** Layer 0's attention norm is recorded too, so the backward reaches the embeddings (training every weight). */
+  readonly throughEmbeddings: boolean;
   readonly B: number;
   readonly T: number;
   readonly batch: BatchTensors;
-  /** [B, 1] i32, the loss rows: the rows whose attention probabilities `probs` holds. */
-  readonly lossRows: Tensor;
+  /** [B, 1] i32, the loss rows: the rows whose attention probabilities `probs` holds; null with 'next-token', which records no α. */
+  readonly lossRows: Tensor | null;
   /** [B, Hq, 1, T] per recorded layer: α of the loss rows. The caller owns these and releases them. */
   readonly probs: readonly Tensor[];
   /** [B, P, V'] with upTo 'logits', else null. The caller owns it. */
@@ -40,6 +46,8 @@ export interface Tape {
   readonly rows: LossRows | null;
   /** With upTo 'logits': the head's saved tensors, and the rows of h it read ([B, P] i32, b * T + t). */
   readonly head: { readonly saved: HeadSaved; readonly flatRows: Tensor } | null;
+  /** With upTo 'next-token': the last hidden state [B, T, C] and each position's target [B * T] (i32, -1 ignored). */
+  readonly nextToken: { readonly h: Tensor; readonly targets: Tensor } | null;
   readonly released: boolean;
   /** Gives back every tensor the tape holds (not `probs` or `logits`); `backward` calls it. Idempotent. */
   release(): void;

@@ -8,16 +8,23 @@
 import type { Engine } from '../engine/engine';
 import type { TokenBatch } from './batch';
 import { forward } from './forward';
+import { nextTokenTargets } from './next-token-loss';
 import type { ModelSpec, ModelWeights } from './spec';
 import type { Tape } from './tape';
 
 export type { LayerTape, Tape } from './tape';
 
 export interface TrainingForwardOptions {
-  /** [B]: the loss row of each sequence, its last real token (see `lastTokenRows`). */
-  readonly lossRows: Int32Array;
-  /** 'last-attention': ABFT, the loss is on α only. 'logits': the whole model, for a loss on the logits of the loss rows. */
-  readonly upTo: 'last-attention' | 'logits';
+  /** [B]: the loss row of each sequence, its last real token (see `lastTokenRows`); not with 'next-token'. */
+  readonly lossRows?: Int32Array;
+  /**
+   * 'last-attention': ABFT, the loss is on α only. 'logits': the whole model, for a loss on the logits
+   * of the loss rows. 'next-token': the whole model for pretraining's next-token cross-entropy over
+   * every position, which the backward computes (next-token-loss.ts) and returns.
+   */
+  readonly upTo: 'last-attention' | 'logits' | 'next-token';
+  /** Record what the backward needs to reach the embeddings: set it to train every weight (TrainableSet 'all'). */
+  readonly throughEmbeddings?: boolean;
   /** With 'logits': the vocabulary ids scored (the label words); all when absent. */
   readonly logitsVocab?: Int32Array;
   /**
@@ -28,13 +35,22 @@ export interface TrainingForwardOptions {
 }
 
 export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: TrainingForwardOptions): Tape {
-  if (opts.upTo !== 'last-attention' && opts.upTo !== 'logits') throw new Error(`trainingForward: upTo is '${String(opts.upTo)}', expected 'last-attention' or 'logits'`);
+  if (opts.upTo !== 'last-attention' && opts.upTo !== 'logits' && opts.upTo !== 'next-token') {
+    throw new Error(`trainingForward: upTo is '${String(opts.upTo)}', expected 'last-attention', 'logits' or 'next-token'`);
+  }
+  const throughEmbeddings = opts.throughEmbeddings === true;
+  if (opts.upTo === 'next-token') {
+    if (opts.lossRows || opts.logitsVocab || opts.logitsRows) throw new Error("trainingForward: upTo 'next-token' scores every position; give no lossRows, logitsVocab or logitsRows");
+    return forward(e, spec, weights, batch, { tape: true, tapeThroughEmbeddings: throughEmbeddings, nextTokenTargets: nextTokenTargets(batch) }).tape!;
+  }
+  if (!opts.lossRows) throw new Error(`trainingForward: upTo '${opts.upTo}' needs lossRows, one row per sequence`);
   if (opts.lossRows.length !== batch.B) throw new Error(`trainingForward: lossRows has ${opts.lossRows.length} entries, expected one per sequence (B = ${batch.B})`);
   if ((opts.logitsVocab || opts.logitsRows) && opts.upTo !== 'logits') throw new Error("trainingForward: logitsVocab and logitsRows are only used with upTo 'logits'");
   const { tape } = forward(e, spec, weights, batch, {
     attention: { rows: opts.lossRows },
     ...(opts.upTo === 'logits' ? { logits: { rows: opts.logitsRows ?? opts.lossRows, vocab: opts.logitsVocab } } : { stopAfterAttentionOf: spec.numLayers - 1 }),
     tape: true,
+    tapeThroughEmbeddings: throughEmbeddings,
   });
   return tape!;
 }

@@ -95,3 +95,24 @@ export function vocabularyLogitsBackward(e: Engine, dLogits: Tensor, table: Voca
   });
   return dx!;
 }
+
+/**
+ * dTable += dLogits [N, V]ᵀ · x [N, C], into `into` (one gradient per chunk, shaped like it): the
+ * weight gradient of `vocabularyLogits` when the table is trained. Each chunk takes its own columns
+ * of dLogits, so a split vocabulary gives the whole table's gradient, chunk by chunk.
+ */
+export function vocabularyLogitsWeightGrad(e: Engine, x: Tensor, table: VocabularyTable, dLogits: Tensor, into: readonly Tensor[]): void {
+  if (into.length !== table.chunks.length) throw new Error(`vocabularyLogitsWeightGrad: ${into.length} gradients for ${table.chunks.length} chunks`);
+  if (table.chunks.length === 1) {
+    matmul(e, dLogits, x, { transA: true, out: into[0], accumulate: true });
+    return;
+  }
+  const N = dLogits.shape[0];
+  table.chunks.forEach((chunk, i) => {
+    const rows = chunk.shape[0];
+    const part = e.empty([N, rows]);
+    copyColumns(e, dLogits, part, { srcFirst: i * table.chunkRows, dstFirst: 0, width: rows });
+    matmul(e, part, x, { transA: true, out: into[i], accumulate: true });
+    part.release();
+  });
+}

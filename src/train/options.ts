@@ -5,12 +5,15 @@ import { LABEL_SCORINGS, DEFAULT_LABEL_SCORING, isLabelScoring, type LabelScorin
 import { defaultAbftObjective, type AbftObjectiveOptions } from '../abft/objective';
 import type { TrainableSet } from '../model/grads';
 
+/** What a fine-tuning run may train; 'all' (every weight) is pretraining's (src/pretrain/). */
+export type FineTunedSet = Exclude<TrainableSet, 'all'>;
+
 export interface TrainOptions {
   /** 'abft': the attention loss on W_Q/W_K. 'end-to-end': cross-entropy of the gold label token at the last position (the baseline). */
   readonly objective: 'abft' | 'end-to-end';
   readonly abft: AbftObjectiveOptions;
   /** What is trained: W_Q and W_K (default, as the paper), or every attention projection (end-to-end variant). */
-  readonly trainable: TrainableSet;
+  readonly trainable: FineTunedSet;
   /** End-to-end only: the cross-entropy runs over the full vocabulary ('full', as the paper) or over the label words only. */
   readonly endToEndVocabulary: 'full' | 'label-words';
   /**

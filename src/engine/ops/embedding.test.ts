@@ -82,6 +82,27 @@ describe('embedding against the float64 reference', () => {
     expect(() => embedding(e, e.zeros([4, C]), idt, { firstRow: -1 })).toThrow(/firstRow = -1/);
   });
 
+  it('the gradient of a vocabulary split into chunks (firstRow) is the whole table\'s, chunk by chunk', async () => {
+    const e = await testEngine();
+    const [V, C, N] = [23, 5, 40];
+    const ids = testIds(N, V, 64);
+    const dy = randomArray(N * C, 65);
+    const [idt, dyt] = [e.upload(ids, [N], 'i32'), e.upload(dy, [N, C])];
+    const expected = embeddingBackwardRef(ids, dy, V, C);
+    const got = new Float32Array(V * C);
+    for (const first of [0, 10, 20]) {
+      const rows = Math.min(10, V - first);
+      // Stale values in the chunk's gradient: overwritten without accumulate.
+      const dChunk = e.upload(randomArray(rows * C, 66), [rows, C]);
+      embeddingBackward(e, idt, dyt, rows, { firstRow: first, out: dChunk });
+      got.set(await e.read(dChunk), first * C);
+      dChunk.release();
+    }
+    expectClose(got, expected, F32_REPEATED_SUM, 'chunked dTable');
+    expect(() => embeddingBackward(e, idt, dyt, 4, { firstRow: -2 })).toThrow(/firstRow = -2/);
+    for (const t of [idt, dyt]) t.release();
+  });
+
   it("scales the rows and their gradients by Gemma's sqrt(hidden_size), into a tied gradient too", async () => {
     const e = await testEngine();
     const [V, C, N] = [301, 129, 48];

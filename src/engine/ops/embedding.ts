@@ -16,7 +16,7 @@ const kernels = {
     name: 'embedding_backward',
     source,
     entryPoint: 'embedding_backward',
-    params: ['N:u32', 'C:u32', 'V:u32', 'block:u32', 'scale:f32'],
+    params: ['N:u32', 'C:u32', 'V:u32', 'block:u32', 'scale:f32', 'first:i32'],
     bindings: ['read', 'read', 'write'],
   }),
 };
@@ -41,6 +41,11 @@ export interface EmbeddingBackwardOptions extends EmbeddingScaleOption {
   readonly out?: Tensor;
   /** Add into `out` instead of overwriting it (tied input/output embeddings share one gradient). */
   readonly accumulate?: boolean;
+  /**
+   * The vocabulary id of the table's first row, as for `embedding`: the gradient of one chunk of a
+   * split vocabulary (`vocabSize` its rows), taking the ids in [firstRow, firstRow + vocabSize) only.
+   */
+  readonly firstRow?: number;
 }
 
 export interface EmbeddingOptions extends EmbeddingScaleOption {
@@ -92,6 +97,8 @@ export function embeddingBackward(e: Engine, ids: Tensor, dy: Tensor, vocabSize:
     throw new ShapeError(op, `dy has shape ${shapeToString(dy.shape)}, expected [${ids.size}, C] for ids of shape ${shapeToString(ids.shape)}`);
   }
   const V = vocabSize;
+  const first = opts.firstRow ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > 2 ** 31 - 1) throw new Error(`${op}: firstRow = ${first}, expected a non-negative 32-bit integer`);
   if (opts.accumulate && !opts.out) throw new Error(`${op}: accumulate needs opts.out, the gradient to add into`);
   let out: Tensor;
   if (opts.out) {
@@ -106,7 +113,7 @@ export function embeddingBackward(e: Engine, ids: Tensor, dy: Tensor, vocabSize:
   const wanted = Math.ceil(SCATTER_TARGET_INVOCATIONS / (columnGroups * WG_SCATTER));
   const block = Math.ceil(V / Math.min(V, wanted));
   e.run(kernels.embeddingBackward, {
-    params: { N: ids.size, C, V, block, scale: scaleOf(op, opts) },
+    params: { N: ids.size, C, V, block, scale: scaleOf(op, opts), first },
     tensors: [ids, dy, out],
     workgroups: [columnGroups, Math.ceil(V / block)],
   });
