@@ -5,18 +5,23 @@
 import { DEFAULT_LABEL_SCORING, LABEL_SCORINGS, type LabelScoring } from '../abft/label-scoring';
 import { abftObjectivePresets, type AbftObjectiveOptions, type AbftPresetName } from '../abft/objective';
 import type { SuiteMeasures } from '../abft/suite';
+import { CLASSROOM_CLASSES, CLASSROOM_POOL_ROWS, CLASSROOM_PRESETS, CLASSROOM_TEST_ROWS } from '../data/classroom-presets';
 import { checkTrainOptions, type TrainOptions } from '../train/options';
 
+const CLASSROOM_LINES = CLASSROOM_PRESETS.map((p) => `    ${p.id.padEnd(30)}${p.split === 'held-out' ? 'held out of pretraining' : 'pretraining family'}`).join('\n');
+
 export const USAGE = `usage:
-  abft train --model DIR --data FILE|PRESET|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
-  abft eval  --model DIR --data FILE|PRESET|synthetic [options]   evaluate ICL and print the report as JSON
+  abft train --model DIR --data FILE|PRESET|CLASSROOM|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
+  abft eval  --model DIR --data FILE|PRESET|CLASSROOM|synthetic [options]   evaluate ICL and print the report as JSON
   abft export --model DIR --onnx --out DIR [options]              the model as an ONNX folder for transformers.js
   abft --help
 
 data and template (train and eval):
-  --data FILE|PRESET|synthetic .csv, .tsv, .txt or .jsonl with a header/keys; a paper dataset read from the
+  --data FILE|PRESET|CLASSROOM|synthetic
+                               .csv, .tsv, .txt or .jsonl with a header/keys; a paper dataset read from the
                                Hugging Face Hub: sst2, mr, fp, sst5, trec, subj, tee, teh (rows with no text
-                               or label are skipped and counted); or built-in synthetic sentiment rows
+                               or label are skipped and counted); a built-in classroom task, classroom/<family>
+                               (below); or built-in synthetic sentiment rows
   --hub-datasets URL           the Hub's dataset viewer API for a PRESET (default https://datasets-server.huggingface.co)
   --text-column NAME           column of the text in FILE (default text)
   --label-column NAME          column of the label in FILE (default label)
@@ -41,6 +46,12 @@ data and template (train and eval):
 
   Split: the rows are shuffled with the seed; the first min(1024, n/2) are the training pool, of the
   rest the first min(--queries, half) are the test queries and the others the demonstration pool.
+
+  CLASSROOM: a task of the classroom language (docs/classroom-language.md), made for the classroom
+  model, rows fixed whatever --seed: ${CLASSROOM_POOL_ROWS} pool rows (training and demonstrations), ${CLASSROOM_TEST_ROWS} test queries
+  whose texts are not in the pool (but in word-alone, whose texts are the keys), ${CLASSROOM_CLASSES} classes, template
+  "Input: " / "Label: ".
+${CLASSROOM_LINES}
 
 train:
   --objective abft|end-to-end  (default abft)

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './abft-args';
-import { loadRunData } from './abft-data';
+import { CLASSROOM_PRESETS, classroomPresetData } from '../data/classroom-presets';
+import { describeSplit, loadRunData } from './abft-data';
 import { runAbft as cli } from './testing/run-abft';
 import { tinyModelFolder } from './testing/tiny-model-folder';
 
@@ -63,5 +64,47 @@ describe('--data FILE: encodings, delimiters and labels', () => {
     expect(err).toContain(
       `abft: ${file}: 9 rows; the classes are its labels: "positive" (4 rows), "negative" (4 rows), "pos" (1 row). --labels W1,W2,... names the classes and makes any other label an error.`,
     );
+  });
+});
+
+describe('--data classroom/<family>', () => {
+  it('takes the classroom dataset as it is split: pool for training and demonstrations, its test rows as queries, whatever --seed', async () => {
+    const expected = classroomPresetData('classroom/word-last');
+    const { data } = await runData('--data', 'classroom/word-last', '--queries', '100', '--seed', '3');
+    expect(data.source).toBe('classroom/word-last');
+    expect(data.trainingPool).toEqual(expected.pool);
+    expect(data.demoPool).toEqual(expected.pool);
+    expect(data.queries).toEqual(expected.testRows.slice(0, 100));
+    expect(data.template).toEqual(expected.template);
+    expect(describeSplit(data)).toMatchObject({ rows: 768, trainingPool: 512, queries: 100, demoPool: 512, rule: expect.stringMatching(/^the classroom dataset's own/) });
+    const renamed = await runData('--data', 'classroom/word-last', '--labels', 'yes,no', '--input-prefix', 'text: ');
+    expect(renamed.data.template).toEqual({ ...expected.template, inputPrefix: 'text: ', labelWords: ['yes', 'no'] });
+    expect(renamed.data.queries).toHaveLength(256);
+  });
+
+  it('evaluates a model on it, the unseen-label measure included', async () => {
+    const { code, out, err } = await cli('eval', '--model', tmp.modelDir, '--data', 'classroom/category-in-filler', '--queries', '2', '--k', '2', '--measures', 'test,unseen');
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const { report, data } = JSON.parse(out.join('\n'));
+    expect(data.source).toBe('classroom/category-in-filler');
+    expect(report.test.count).toBe(4);
+    expect(report.unseenLabel.count).toBe(2);
+  });
+
+  it('lists the classroom datasets in --help and names them all for an unknown one', async () => {
+    const help = await cli('train', '--data', 'classroom/word-last', '--help');
+    expect(help.code).toBe(0);
+    const usage = help.out.join('\n');
+    expect(usage).toMatch(/--data FILE\|PRESET\|CLASSROOM\|synthetic/);
+    for (const p of CLASSROOM_PRESETS) expect(usage).toMatch(new RegExp(`^ +${p.id} +${p.split === 'held-out' ? 'held out of pretraining' : 'pretraining family'}$`, 'm'));
+
+    const bad = await cli('train', '--model', tmp.modelDir, '--data', 'classroom/word-middle');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual([`abft: --data classroom/word-middle is neither a classroom dataset nor a file; the classroom datasets are ${CLASSROOM_PRESETS.map((p) => p.id).join(', ')}`]);
+    const column = await cli('eval', '--model', tmp.modelDir, '--data', 'classroom/word-last', '--text-column', 'x');
+    expect(column.err).toEqual(['abft: --text-column is for data files; --data classroom/word-last is built in']);
+    const labels = await cli('eval', '--model', tmp.modelDir, '--data', 'classroom/word-last', '--labels', 'a,b,c');
+    expect(labels.err).toEqual(['abft: --labels gives 3 words; classroom/word-last has 2 classes (shirt, coat)']);
   });
 });

@@ -4,10 +4,12 @@
  * printed with their counts, so a stray label is seen), one of the paper's datasets read from the
  * Hub's dataset viewer (rows it cannot use are skipped and counted, as they are the Hub's, not the
  * user's), or the synthetic sentiment data; then the seeded split into a training pool, test
- * queries and a demonstration pool (ABFT-SPEC.md §2).
+ * queries and a demonstration pool (ABFT-SPEC.md §2). A classroom dataset (classroom/<family>)
+ * comes split already: its pool trains and gives the demonstrations, its test rows are the queries.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { checkRowsForTemplate, templateOf, type PromptTemplate } from '../abft/prompts';
+import { CLASSROOM_PRESETS, classroomPresetData, isClassroomPresetId, type ClassroomPresetData } from '../data/classroom-presets';
 import { InputError, quote, type Row } from '../data/dataset';
 import { fetchDatasetRows, type RowsProgress } from '../data/dataset-viewer';
 import { decodeText, type FileEncoding } from '../data/decode';
@@ -27,14 +29,19 @@ const SHOWN_PROBLEMS = 10;
 const ENCODINGS: Readonly<Record<string, FileEncoding>> = { 'utf-8': 'utf-8', latin1: 'windows-1252' };
 const DELIMITER_OPTIONS = Object.fromEntries(Object.entries(DELIMITER_NAMES).map(([d, name]) => [name, d])) as Readonly<Record<string, Delimiter>>;
 
+const SPLIT_RULE = 'seeded shuffle; training pool = first min(1024, n/2) rows; of the rest, queries = first min(--queries, half), demonstration pool = the others';
+const CLASSROOM_SPLIT_RULE = "the classroom dataset's own: training pool = its pool rows, also the demonstration pool; queries = the first --queries of its test rows (none of whose texts is in the pool, but in word-alone)";
+
 export interface RunData {
-  /** The file path, a preset id, or "synthetic". */
+  /** The file path, a preset id, a classroom dataset id, or "synthetic". */
   readonly source: string;
   readonly template: PromptTemplate;
   readonly rows: number;
   readonly trainingPool: readonly Row[];
   readonly queries: readonly Row[];
   readonly demoPool: readonly Row[];
+  /** How the rows were split, as report.json states it. */
+  readonly splitRule: string;
 }
 
 /** Prints a preset's progress to `log` at each tenth of a split, not at each of its hundreds of pages. */
@@ -102,6 +109,22 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
+const CLASSROOM_NAMES = CLASSROOM_PRESETS.map((p) => p.id).join(', ');
+
+/** A classroom dataset's rows, or a usage error naming them all for a classroom/... that is neither one nor a file. */
+async function classroomData(args: ParsedArgs, source: string): Promise<ClassroomPresetData | null> {
+  if (isClassroomPresetId(source)) {
+    for (const name of ['text-column', 'label-column', 'encoding', 'delimiter']) {
+      if (args.values.has(name)) throw new UsageError(`--${name} is for data files; --data ${source} is built in`);
+    }
+    return classroomPresetData(source);
+  }
+  if (source.startsWith('classroom/') && !(await stat(source).catch(() => null))) {
+    throw new UsageError(`--data ${source} is neither a classroom dataset nor a file; the classroom datasets are ${CLASSROOM_NAMES}`);
+  }
+  return null;
+}
+
 /** `log` gets progress lines (reading a preset from the Hub); errors are thrown, not logged. */
 export async function loadRunData(args: ParsedArgs, log: (line: string) => void = () => {}): Promise<RunData> {
   const source = args.values.get('data')!;
@@ -111,6 +134,28 @@ export async function loadRunData(args: ParsedArgs, log: (line: string) => void 
   const wanted = numberOption(args, 'queries', 512, 'count');
   const preset = PRESETS.find((p) => p.id === source);
   if (args.values.has('hub-datasets') && !preset) throw new UsageError(`--hub-datasets is for --data with a preset (${PRESETS.map((p) => p.id).join(', ')}), not ${source}`);
+  const classroom = await classroomData(args, source);
+  if (classroom) {
+    if (labels && labels.length !== classroom.template.labelWords.length) {
+      throw new UsageError(`--labels gives ${labels.length} words; ${source} has ${classroom.template.labelWords.length} classes (${classroom.classNames.join(', ')})`);
+    }
+    const template: PromptTemplate = {
+      ...classroom.template,
+      inputPrefix: args.values.get('input-prefix') ?? classroom.template.inputPrefix,
+      labelPrefix: args.values.get('label-prefix') ?? classroom.template.labelPrefix,
+      labelWords: labels ?? classroom.template.labelWords,
+    };
+    checkRowsForTemplate([...classroom.pool, ...classroom.testRows], template, source);
+    return {
+      source,
+      template,
+      rows: classroom.pool.length + classroom.testRows.length,
+      trainingPool: classroom.pool,
+      queries: classroom.testRows.slice(0, wanted),
+      demoPool: classroom.pool,
+      splitRule: CLASSROOM_SPLIT_RULE,
+    };
+  }
   let rows: readonly Row[];
   let labelWords: readonly string[];
   if (preset) {
@@ -133,7 +178,7 @@ export async function loadRunData(args: ParsedArgs, log: (line: string) => void 
   const poolSize = Math.min(TRAINING_POOL, Math.floor(all.length / 2));
   const rest = all.slice(poolSize);
   const queryCount = Math.min(wanted, Math.floor(rest.length / 2));
-  return { source, template, rows: all.length, trainingPool: all.slice(0, poolSize), queries: rest.slice(0, queryCount), demoPool: rest.slice(queryCount) };
+  return { source, template, rows: all.length, trainingPool: all.slice(0, poolSize), queries: rest.slice(0, queryCount), demoPool: rest.slice(queryCount), splitRule: SPLIT_RULE };
 }
 
 /** The split as report.json states it. */
@@ -143,6 +188,6 @@ export function describeSplit(data: RunData): Record<string, number | string> {
     trainingPool: data.trainingPool.length,
     queries: data.queries.length,
     demoPool: data.demoPool.length,
-    rule: 'seeded shuffle; training pool = first min(1024, n/2) rows; of the rest, queries = first min(--queries, half), demonstration pool = the others',
+    rule: data.splitRule,
   };
 }

@@ -101,7 +101,7 @@ describe('abft eval and --help', () => {
   it('--help prints the usage', async () => {
     const { code, out } = await cli('--help');
     expect(code).toBe(0);
-    expect(out.join('\n')).toMatch(/abft train --model DIR --data FILE\|PRESET\|synthetic/);
+    expect(out.join('\n')).toMatch(/abft train --model DIR --data FILE\|PRESET\|CLASSROOM\|synthetic/);
   });
 });
 
