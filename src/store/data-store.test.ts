@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { classroomPresetData } from '../data/classroom-presets';
 import { defaultTrainCount, mergeSaved, rowFlag, splitRows, useDataStore } from './data-store';
 
 const file = (content: string | Uint8Array<ArrayBuffer>) => new Blob([content]);
@@ -179,6 +180,27 @@ describe('useDataStore', () => {
     useDataStore.getState().loadSynthetic();
     expect(useDataStore.getState().labelScoring).toBe('last');
     useDataStore.getState().setLabelScoring('sequence');
+  });
+});
+
+describe('a classroom dataset', () => {
+  beforeEach(() => useDataStore.getState().loadSynthetic());
+
+  it('loads split as it comes: its pool trains and gives the demonstrations, its test rows are the queries; an import replaces it', async () => {
+    const expected = classroomPresetData('classroom/category-last');
+    useDataStore.getState().loadClassroom('classroom/category-last');
+    const s = useDataStore.getState();
+    expect(s.info).toMatchObject({ name: 'Classroom: category-last', source: { kind: 'classroom', id: 'classroom/category-last' }, classNames: expected.classNames });
+    expect(s.info.description).toMatch(/^Held-out family .* Made for the classroom model/);
+    expect(s.template).toEqual(expected.template);
+    const data = s.trainingData();
+    expect(data.kind === 'rows' && data.rows).toEqual(expected.pool);
+    const set = s.evaluationSet({ seed: 3, setsPerQuery: 2 });
+    expect(set.kind === 'rows' && [set.queries, set.demonstrations]).toEqual([expected.testRows, expected.pool]);
+
+    await s.openImport(file('text,label\ncat,alpha\n'), 'c.csv');
+    expect(useDataStore.getState().importDraft?.mode).toBe('replace');
+    useDataStore.getState().cancelImport();
   });
 });
 

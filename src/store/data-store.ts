@@ -1,7 +1,8 @@
 /**
  * The dataset the user works on: rows (each in the training pool or among the test queries), the
  * class names, the prompt template, k and how the label words are scored. Persisted in IndexedDB, so nothing typed or imported is
- * lost on reload. The built-in synthetic data is the default, so the app works offline.
+ * lost on reload. The built-in synthetic data is the default, so the app works offline; the
+ * built-in classroom datasets come with their own split into training pool and test queries.
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
@@ -9,6 +10,7 @@ import { DEFAULT_LABEL_SCORING, isLabelScoring, type LabelScoring } from '../abf
 import { templateOf, type PromptTemplate } from '../abft/prompts';
 import { rowProblem, type Row } from '../data/dataset';
 import { browserRowsCache, fetchDatasetRows, type RowsCache, type RowsProgress } from '../data/dataset-viewer';
+import { CLASSROOM_NOTE, classroomPresetData, type ClassroomPresetId } from '../data/classroom-presets';
 import type { FileEncoding } from '../data/decode';
 import type { Delimiter } from '../data/delimiter';
 import type { ColumnMapping } from '../data/import';
@@ -27,7 +29,11 @@ export interface DataRow extends Row {
   readonly test: boolean;
 }
 
-export type DataSource = { readonly kind: 'synthetic' } | { readonly kind: 'preset'; readonly id: PresetId } | { readonly kind: 'file'; readonly fileName: string };
+export type DataSource =
+  | { readonly kind: 'synthetic' }
+  | { readonly kind: 'preset'; readonly id: PresetId }
+  | { readonly kind: 'classroom'; readonly id: ClassroomPresetId }
+  | { readonly kind: 'file'; readonly fileName: string };
 
 export interface DatasetInfo {
   readonly name: string;
@@ -100,6 +106,8 @@ interface DataStore extends StoredData {
   readonly importDraft: ImportDraft | null;
   readonly saveStatus: SaveStatus;
   loadSynthetic(): void;
+  /** A classroom dataset (e.g. "classroom/word-last"), its pool as the training rows and its test rows as the test queries. */
+  loadClassroom(id: ClassroomPresetId): void;
   loadPreset(id: PresetId, maxRows: number): Promise<void>;
   cancelPresetLoad(): void;
   clearPresetLoad(): void;
@@ -189,6 +197,17 @@ function syntheticData(): Omit<PersistedData, 'version' | 'labelScoring'> {
   };
 }
 
+/** A built-in classroom dataset, split as it comes: its test rows are the test queries whatever the seed. */
+function classroomData(id: ClassroomPresetId): Omit<PersistedData, 'version' | 'labelScoring' | 'k' | 'seed'> {
+  const data = classroomPresetData(id);
+  const row = (test: boolean) => (r: Row): DataRow => ({ text: r.text, label: r.label, test });
+  return {
+    info: { name: `Classroom: ${data.preset.name}`, source: { kind: 'classroom', id }, description: `${data.preset.description} ${CLASSROOM_NOTE}`, classNames: data.classNames, notes: [] },
+    rows: [...data.pool.map(row(false)), ...data.testRows.map(row(true))],
+    template: data.template,
+  };
+}
+
 /**
  * The saved data over the defaults; data saved before the label scoring was a choice scored
  * single-token label words only, which 'sequence' (the default) scores alike.
@@ -241,6 +260,7 @@ export const useDataStore = create<DataStore>()(
         saveStatus: { state: 'saved' },
 
         loadSynthetic: () => change(syntheticData()),
+        loadClassroom: (id) => change(classroomData(id)),
 
         async loadPreset(id, maxRows) {
           abort?.abort();
@@ -279,8 +299,9 @@ export const useDataStore = create<DataStore>()(
         clearPresetLoad: () => set({ presetLoad: { state: 'idle' } }),
 
         openImport(file, fileName) {
-          // The built-in sample data is replaced; data of the user's own is added to, unless they choose otherwise.
-          const mode = get().info.source.kind === 'synthetic' ? 'replace' : 'append';
+          // Built-in data is replaced; data of the user's own is added to, unless they choose otherwise.
+          const kind = get().info.source.kind;
+          const mode = kind === 'synthetic' || kind === 'classroom' ? 'replace' : 'append';
           return readDraft({ fileName, file, encoding: 'utf-8', delimiter: null, mapping: null, classes: 'template', mode, reading: null, pending: true });
         },
 

@@ -22,6 +22,7 @@ export function DatasetSummary() {
       <div className="dataset-title">
         <strong data-testid="dataset-name">{info.name}</strong>
         {synthetic && <span className="tag synthetic">Synthetic</span>}
+        {info.source.kind === 'classroom' && <span className="tag classroom">Classroom</span>}
         <span className="muted counts">
           {plural(rows.length, 'row')} · {(rows.length - test).toLocaleString()} training · {plural(test, 'test query', 'test queries')} ·{' '}
           {plural(info.classNames.length, 'class', 'classes')}

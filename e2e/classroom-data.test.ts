@@ -1,0 +1,62 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { classroomPresetData } from '../src/data/classroom-presets';
+import { startAppServer, type AppServer } from './support/app-server';
+import { launchChromium } from './support/chromium';
+import { openApp, waitForGpu } from './support/model-panel';
+
+let server: AppServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openDataStep(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Data/ }).click();
+  await page.getByTestId('data-panel').waitFor();
+}
+
+it('picks a held-out classroom task in the Data panel: its rows, split and prompt preview, kept over a reload', async () => {
+  const expected = classroomPresetData('classroom/word-last');
+  const [word0, word1] = expected.template.labelWords;
+  const { context, page, errors } = await openApp(browser, server.url);
+  try {
+    await page.setViewportSize({ width: 1360, height: 1000 });
+    await openDataStep(page);
+    const tasks = page.getByRole('group', { name: 'Classroom tasks' });
+    expect(await tasks.getByRole('button').allInnerTexts()).toHaveLength(8);
+    await tasks.getByRole('button', { name: /^word-last/ }).click();
+    expect(await page.locator('.preset-picker .preset-about').innerText()).toMatch(/^Held-out family .*: the last word .* 512 training rows · 256 test queries not in the pool · built in\. Made for the classroom model/);
+    await page.getByRole('button', { name: 'Use this task' }).click();
+
+    const shows = async () => {
+      await expect.poll(() => page.getByTestId('dataset-name').innerText()).toBe('Classroom: word-last');
+      expect(await page.getByTestId('dataset-summary').innerText()).toMatch(/768 rows · 512 training · 256 test queries · 2 classes/);
+      expect(await page.getByLabel('Text of row 1', { exact: true }).inputValue()).toBe(expected.pool[0].text);
+      expect(await page.getByLabel('Input prefix').inputValue()).toBe('Input: ');
+      expect(await page.getByLabel('Label word for class 0').inputValue()).toBe(word0);
+      // The preview is the classroom prompt: demonstration lines ending in their label words, then the query.
+      const preview = await page.getByTestId('prompt-preview').locator('.prompt-text').innerText();
+      expect(preview).toMatch(new RegExp(`^(Input: [a-z ]+ Label: (${word0}|${word1})\\n){4}Input: [a-z ]+ Label: $`));
+      expect(await page.getByRole('group', { name: 'Classroom tasks' }).getByRole('button', { name: /^word-last/ }).getAttribute('aria-pressed')).toBe('true');
+    };
+    await shows();
+    await expect.poll(() => page.getByTestId('data-save-state').getAttribute('data-state')).toBe('saved');
+    await page.screenshot({ path: 'test-results/classroom-data.png', fullPage: true });
+
+    await page.reload();
+    await waitForGpu(page);
+    await openDataStep(page);
+    await shows();
+    expect(await page.getByRole('button', { name: 'In use' }).isDisabled()).toBe(true);
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
