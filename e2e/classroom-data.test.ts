@@ -1,20 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { classroomPresetData } from '../src/data/classroom-presets';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
-import { openApp, waitForGpu } from './support/model-panel';
+import { writeTinyModel } from '../src/model/testing/tiny-models';
+import { loadedSummary, loadFolder, openApp, waitForGpu } from './support/model-panel';
 
 let server: AppServer;
 let browser: Browser;
+let folder: string;
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
+  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-classroom-'))]);
+  await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 async function openDataStep(page: Page): Promise<void> {
@@ -55,6 +61,16 @@ it('picks a held-out classroom task in the Data panel: its rows, split and promp
     await openDataStep(page);
     await shows();
     expect(await page.getByRole('button', { name: 'In use' }).isDisabled()).toBe(true);
+
+    // With a model of another tokenizer the rows are plain text: the preview tokenizes them and marks the 4 label words.
+    await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Model/ }).click();
+    await loadFolder(page, join(folder, 'tiny-llama'));
+    await loadedSummary(page);
+    await openDataStep(page);
+    await page.getByTestId('prompt-ok').waitFor({ timeout: 30_000 });
+    const signs = await page.getByTestId('prompt-tokens').locator('[data-sign]').evaluateAll((spans) => spans.map((s) => s.getAttribute('data-sign')));
+    expect(signs.filter((s) => s === 'plus' || s === 'minus')).toHaveLength(4);
+    await page.getByTestId('prompt-preview').screenshot({ path: 'test-results/classroom-data-tokens.png' });
     expect(errors).toEqual([]);
   } finally {
     await context.close();
