@@ -83,7 +83,8 @@ pretrain:
 
 Prints one JSON line per logged step (step, loss, lr, gradNorm, tokens seen, ms) and per evaluation: label accuracy
 among the 16 label words where the key appeared earlier in the sequence (recoverable: the induction signal) and where
-it did not (unseen), on held-out and on train families. Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).`;
+it did not (unseen), on held-out and on train families, beside copyBaseline: the accuracy of copying any earlier label
+of the sequence (above it, the key was matched). Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).`;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -52,6 +52,10 @@ describe('abft pretrain', () => {
     expect(evals.map((l) => l.step)).toEqual([0, 2, 3]);
     expect(Object.keys(evals[0].eval)).toEqual(['heldOut', 'train']);
     expect(evals[0].eval.heldOut.recoverable.total + evals[0].eval.heldOut.unseen.total).toBeGreaterThan(0);
+    // Copying one of the 2 to 4 labels of a sequence is right at least 1 time in 4; the same sequences at every evaluation.
+    expect(evals[0].eval.heldOut.copyBaseline).toBeGreaterThanOrEqual(0.25);
+    expect(evals[0].eval.heldOut.copyBaseline).toBeLessThanOrEqual(1);
+    expect(evals[2].eval.heldOut.copyBaseline).toBe(evals[0].eval.heldOut.copyBaseline);
     expect(parsed.at(-1)).toMatchObject({ done: true, stepsDone: 3, stoppedEarly: null, out });
 
     expect((await readdir(out)).sort()).toEqual(['config.json', 'model.safetensors', 'pretrain-log.json', 'tokenizer.json', 'tokenizer_config.json']);
@@ -72,6 +76,7 @@ describe('abft pretrain', () => {
     releaseModel(model);
     expect(again.recoverable.correct).toBe(evals[2].eval.heldOut.recoverable.correct);
     expect(again.unseen.correct).toBe(evals[2].eval.heldOut.unseen.correct);
+    expect(Math.round(again.copyBaseline * 1e4) / 1e4).toBe(evals[2].eval.heldOut.copyBaseline);
     expect(Math.round(again.recoverable.labelLoss * 1e4) / 1e4).toBeCloseTo(evals[2].eval.heldOut.recoverable.labelLoss, 3);
   });
 

@@ -91,7 +91,7 @@ async function evaluate(s: PretrainSession): Promise<{ heldOut: IclMeasure; trai
 function rounded(m: IclMeasure): Record<string, unknown> {
   const r = (v: number) => Math.round(v * 1e4) / 1e4;
   const part = (a: IclMeasure['recoverable']) => ({ accuracy: r(a.accuracy), labelLoss: r(a.labelLoss), correct: a.correct, total: a.total });
-  return { recoverable: part(m.recoverable), unseen: part(m.unseen), sequences: m.sequences };
+  return { recoverable: part(m.recoverable), unseen: part(m.unseen), copyBaseline: r(m.copyBaseline), sequences: m.sequences };
 }
 
 export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<number> {

@@ -27,6 +27,12 @@ export interface IclMeasure {
   readonly recoverable: LabelAccuracy;
   /** Labels whose key had not appeared (labelMask 1): a guess. */
   readonly unseen: LabelAccuracy;
+  /**
+   * The expected recoverable accuracy of copying any label seen earlier in the sequence, uniformly
+   * (1 / distinct earlier labels): what the in-context label prior gives without matching the key.
+   * Recoverable accuracy above it is key-matched induction; at it, only label copying.
+   */
+  readonly copyBaseline: number;
   readonly sequences: number;
 }
 
@@ -44,6 +50,7 @@ export async function measureIcl(e: Engine, spec: ModelSpec, weights: ModelWeigh
   const chunk = corpusChunk(corpus, 0, count);
   const tally = { [UNSEEN_LABEL]: { correct: 0, total: 0, loss: 0 }, [RECOVERABLE_LABEL]: { correct: 0, total: 0, loss: 0 } };
   const vocab = Int32Array.from(LABEL_IDS);
+  let copyChance = 0;
   for (let first = 0; first < count; first += microBatch) {
     const members = Array.from({ length: Math.min(microBatch, count - first) }, (_, i) => first + i);
     const sequences = members.map((s) => withoutPadding(chunk.tokens.subarray(s * chunk.length, (s + 1) * chunk.length)));
@@ -61,6 +68,7 @@ export async function measureIcl(e: Engine, spec: ModelSpec, weights: ModelWeigh
     const V = vocab.length;
     positions.forEach((list, b) => {
       const s = members[b];
+      const earlier = new Set<number>();
       list.forEach((at, p) => {
         const mask = chunk.labelMask[s * chunk.length + at] as typeof UNSEEN_LABEL | typeof RECOVERABLE_LABEL;
         const want = LABEL_INDEX.get(chunk.tokens[s * chunk.length + at])!;
@@ -74,6 +82,8 @@ export async function measureIcl(e: Engine, spec: ModelSpec, weights: ModelWeigh
         t.total++;
         if (best === want) t.correct++;
         t.loss += Math.log(sum) - (row[want] - max);
+        if (mask === RECOVERABLE_LABEL) copyChance += 1 / earlier.size;
+        earlier.add(want);
       });
     });
   }
@@ -83,5 +93,6 @@ export async function measureIcl(e: Engine, spec: ModelSpec, weights: ModelWeigh
     accuracy: t.total === 0 ? 0 : t.correct / t.total,
     labelLoss: t.total === 0 ? 0 : t.loss / t.total,
   });
-  return { recoverable: summary(tally[RECOVERABLE_LABEL]), unseen: summary(tally[UNSEEN_LABEL]), sequences: count };
+  const recoverable = summary(tally[RECOVERABLE_LABEL]);
+  return { recoverable, unseen: summary(tally[UNSEEN_LABEL]), copyBaseline: recoverable.total === 0 ? 0 : copyChance / recoverable.total, sequences: count };
 }
