@@ -14,6 +14,7 @@ export const USAGE = `usage:
   abft train --model DIR --data FILE|PRESET|CLASSROOM|synthetic [options]   fine-tune W_Q/W_K with ABFT (or the end-to-end baseline)
   abft eval  --model DIR --data FILE|PRESET|CLASSROOM|synthetic [options]   evaluate ICL and print the report as JSON
   abft export --model DIR --onnx --out DIR [options]              the model as an ONNX folder for transformers.js
+  abft pretrain --config FILE.json --out DIR                      pretrain a model from random weights on the classroom corpus
   abft --help
 
 data and template (train and eval):
@@ -73,7 +74,28 @@ export:
   --external-data-above BYTES  weights above this go to onnx/model.onnx_data (default just under 2 GiB)
   --max-weight-bytes BYTES     refuse models whose float32 weights exceed this (default 3 GiB, what a browser can hold)
 
-Prints a JSON summary with the verification. Exit codes: 0 done, 2 bad input, 4 written but the verification failed.`;
+Prints a JSON summary with the verification. Exit codes: 0 done, 2 bad input, 4 written but the verification failed.
+
+pretrain:
+  --config FILE.json           the run (every field but model.layers/hidden/heads, corpus.length and steps has a default):
+                               { "architecture": "llama" (or gpt2, qwen2, qwen3, gemma3),
+                                 "model": { "layers", "hidden", "heads", "kvHeads" (= heads), "intermediate" (4 hidden),
+                                            "maxPositions" (= corpus.length), "tied" (true), "initStd" (0.02) },
+                                 "corpus": { "seed" (0), "length", "families" (the train families) },
+                                 "steps", "batch": { "sequences" (8), "microBatch" (= sequences) },
+                                 "optimizer": { "lr" (1e-3), "warmupSteps" (100), "minLr" (lr / 10), "weightDecay" (0.1),
+                                                "clip" (1; 0 off), "beta1" (0.9), "beta2" (0.95) },
+                                 "seed" (0: the initial weights), "logEvery" (1),
+                                 "eval": { "every" (0: at the end only), "sequences" (32), "seed" (corpus.seed + 1000) },
+                                 "checkpointEvery" (0: at the end only) }
+  --out DIR                    writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json (a model
+                               folder every command and the app load) and pretrain-log.json (config, loss curve,
+                               ICL measures, tokens seen, time, adapter)
+
+Prints one JSON line per logged step (step, loss, lr, gradNorm, tokens seen, ms) and per evaluation: label accuracy
+among the 16 label words where the key appeared earlier in the sequence (recoverable: the induction signal) and where
+it did not (unseen), on held-out and on train families, beside copyBaseline: the accuracy of copying any earlier label
+of the sequence (above it, the key was matched). Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -85,9 +107,11 @@ export class UsageError extends Error {
 const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 'encoding', 'delimiter', 'labels', 'label-scoring', 'input-prefix', 'label-prefix', 'k', 'seed', 'queries', 'measures', 'micro-batch'];
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
+const PRETRAIN_OPTIONS = ['config', 'out'];
 const FLAGS = ['f16', 'help', 'onnx'];
 
-export type Command = 'train' | 'eval' | 'export';
+export type Command = 'train' | 'eval' | 'export' | 'pretrain';
+const COMMANDS: readonly Command[] = ['train', 'eval', 'export', 'pretrain'];
 
 export interface ParsedArgs {
   readonly command: Command | null;
@@ -101,10 +125,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
-      if (command !== null || (arg !== 'train' && arg !== 'eval' && arg !== 'export')) {
-        throw new UsageError(`unexpected argument "${arg}"; the command is train, eval or export, options start with --`);
+      if (command !== null || !COMMANDS.includes(arg as Command)) {
+        throw new UsageError(`unexpected argument "${arg}"; the command is train, eval, export or pretrain, options start with --`);
       }
-      command = arg;
+      command = arg as Command;
       continue;
     }
     const name = arg.slice(2);
@@ -112,7 +136,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       values.set(name, '');
       continue;
     }
-    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name) && !EXPORT_ONLY.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
+    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name) && !EXPORT_ONLY.includes(name) && !PRETRAIN_OPTIONS.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
     const value = argv[i + 1];
     if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`option ${arg} needs a value`);
     if (values.has(name)) throw new UsageError(`option ${arg} is given twice`);
@@ -120,7 +144,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     i++;
   }
   if (values.has('help')) return { command, values };
-  if (command === null) throw new UsageError('give a command: abft train ..., abft eval ... or abft export ...; see abft --help');
+  if (command === null) throw new UsageError('give a command: abft train ..., abft eval ..., abft export ... or abft pretrain ...; see abft --help');
+  if (command === 'pretrain') {
+    const other = [...values.keys()].find((n) => !PRETRAIN_OPTIONS.includes(n));
+    if (other) throw new UsageError(`--${other} is not an option of abft pretrain, which takes --config FILE.json and --out DIR (the rest is in the config file)`);
+    for (const name of PRETRAIN_OPTIONS) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
+    return { command, values };
+  }
+  if (values.has('config')) throw new UsageError(`--config is an option of abft pretrain, not abft ${command}`);
   const misplaced = (names: readonly string[], owner: string) => {
     const found = [...values.keys()].find((n) => names.includes(n));
     if (found) throw new UsageError(`--${found} is an option of ${owner}, not abft ${command}`);

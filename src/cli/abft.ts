@@ -1,6 +1,7 @@
 /**
  * The `abft` command: fine-tune a model's W_Q/W_K with ABFT from the command line, evaluate it, or
- * export it as an ONNX folder for transformers.js.
+ * export it as an ONNX folder for transformers.js, or pretrain a model from random weights on the
+ * classroom corpus.
  * `main(argv, io)` runs in-process (tests call it); abft-bin.ts is the bundled entry. Bad input
  * (options, files, data, labels, checkpoints) is one message on stderr and exit code 2, never a
  * stack trace; see USAGE for the commands and exit codes.
@@ -9,6 +10,7 @@ import { labelScoringOption, numberOption, parseArgs, USAGE, UsageError, type Pa
 import { describeSplit, loadRunData } from './abft-data';
 import { exportCommand } from './abft-export';
 import type { CliIo } from './abft-io';
+import { pretrainCommand } from './abft-pretrain';
 import { describeModel, loadRunModel, runEvaluation } from './abft-model';
 import { prepareTraining, runTraining } from './abft-train';
 
@@ -47,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout(USAGE);
     return 0;
   }
+  if (args.command === 'pretrain') return pretrainCommand(args, io);
   if (args.command === 'export') {
     // Export reads the model, the checkpoint and the data the user gave; its errors are input errors.
     try {

@@ -24,6 +24,16 @@ export interface TinyModelOptions {
   readonly planted?: readonly PlantedValue[];
   /** See TinyTokenizerOptions: words that are one token after a space only. */
   readonly spaceOnlyWords?: readonly string[];
+  /** Sizes other than the tiny defaults (hidden 32, 4 heads, 2 kv heads, head_dim hidden / heads, intermediate 64, 512 positions). */
+  readonly sizes?: Partial<Pick<TinyConfigInput, 'hidden' | 'heads' | 'kvHeads' | 'headDim' | 'intermediate' | 'maxPositions'>>;
+  /** Another tokenizer's files (e.g. the classroom language's) instead of the tiny byte-level one; `tokenIds` names the ids the config's special-token fields take. */
+  readonly tokenizer?: { readonly files: Readonly<Record<string, string>>; readonly vocabSize: number; readonly tokenIds: Readonly<Record<string, number>> };
+  /**
+   * How the weights are drawn: 'tiny' (default) gives O(1) activations at hidden 32 for the kernel
+   * tests; { std } is a pretraining start, as HF's initializer_range: every matrix uniform with that
+   * standard deviation, norms exactly 1, biases 0, so the first loss is about ln(vocab).
+   */
+  readonly init?: 'tiny' | { readonly std: number };
 }
 
 export interface PlantedValue {
@@ -54,19 +64,21 @@ const TORCH_DTYPE: Readonly<Record<SafetensorsDType, string>> = { F32: 'float32'
  */
 export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}): Record<string, Uint8Array | string> {
   const module = architectureModule(arch);
-  const tokenizer = tinyTokenizerFiles(module.tiny.tokenizer, { spaceOnlyWords: opts.spaceOnlyWords });
-  const tokenIds = (JSON.parse(tokenizer.files['tokenizer.json']) as { model: { vocab: Record<string, number> } }).model.vocab;
+  const tokenizer = opts.tokenizer ?? tinyTokenizerFiles(module.tiny.tokenizer, { spaceOnlyWords: opts.spaceOnlyWords });
+  const tokenIds = opts.tokenizer?.tokenIds ?? (JSON.parse(tokenizer.files['tokenizer.json']) as { model: { vocab: Record<string, number> } }).model.vocab;
   const dtype = opts.dtype ?? 'F32';
+  const hidden = opts.sizes?.hidden ?? HIDDEN;
+  const heads = opts.sizes?.heads ?? HEADS;
   const sizes: TinyConfigInput = {
     vocabSize: tokenizer.vocabSize,
     layers: opts.layers ?? 2,
     tied: opts.tied ?? module.tiny.tiedByDefault,
-    hidden: HIDDEN,
-    heads: HEADS,
-    kvHeads: KV_HEADS,
-    headDim: HEAD_DIM,
-    intermediate: INTERMEDIATE,
-    maxPositions: MAX_POSITIONS,
+    hidden,
+    heads,
+    kvHeads: opts.sizes?.kvHeads ?? KV_HEADS,
+    headDim: opts.sizes?.headDim ?? (opts.sizes?.hidden === undefined && opts.sizes?.heads === undefined ? HEAD_DIM : hidden / heads),
+    intermediate: opts.sizes?.intermediate ?? INTERMEDIATE,
+    maxPositions: opts.sizes?.maxPositions ?? MAX_POSITIONS,
     tokenIds,
   };
   const config = sortedKeys({
@@ -77,7 +89,7 @@ export function tinyModelFiles(arch: Architecture, opts: TinyModelOptions = {}):
     vocab_size: tokenizer.vocabSize,
   });
   const spec = parseModelConfig(config, `tiny ${arch} config.json`);
-  const w = new TensorWriter(opts.seed ?? 0, dtype, opts.planted ?? []);
+  const w = new TensorWriter(opts.seed ?? 0, dtype, opts.planted ?? [], opts.init ?? 'tiny');
   writeTensors(w, module.tensors(spec), spec, (layer) => module.tiny.layerBuffers?.(layer, sizes) ?? []);
   const missing = opts.planted?.find((p) => !w.tensors.some((t) => t.name === p.tensor));
   if (missing) throw new Error(`tinyModelFiles: the ${arch} model has no tensor ${missing.tensor} to plant a value in`);
@@ -131,22 +143,26 @@ class TensorWriter {
     private readonly seed: number,
     private readonly matrixDType: SafetensorsDType,
     private readonly planted: readonly PlantedValue[],
+    private readonly init: 'tiny' | { readonly std: number },
   ) {}
 
   has(name: string): boolean {
     return this.tensors.some((t) => t.name === name);
   }
 
+  /** `scale` is the tiny init's half-width; a pretraining init uses its std for every matrix (uniform of half-width std·√3). */
   matrix(name: string, shape: [number, number], scale = WEIGHT_SCALE): void {
-    this.add(name, shape, randomArray(shape[0] * shape[1], tensorSeed(this.seed, name), scale), this.matrixDType);
+    const halfWidth = this.init === 'tiny' ? scale : this.init.std * Math.sqrt(3);
+    this.add(name, shape, randomArray(shape[0] * shape[1], tensorSeed(this.seed, name), halfWidth), this.matrixDType);
   }
 
   bias(name: string, size: number): void {
-    this.add(name, [size], randomArray(size, tensorSeed(this.seed, name), BIAS_SCALE), 'F32');
+    this.add(name, [size], this.init === 'tiny' ? randomArray(size, tensorSeed(this.seed, name), BIAS_SCALE) : new Float64Array(size), 'F32');
   }
 
   norm(name: string, size: number): void {
-    this.add(name, [size], randomArray(size, tensorSeed(this.seed, name), NORM_SPREAD).map((v) => 1 + v), 'F32');
+    const spread = this.init === 'tiny' ? NORM_SPREAD : 0;
+    this.add(name, [size], randomArray(size, tensorSeed(this.seed, name), spread).map((v) => 1 + v), 'F32');
   }
 
   add(name: string, shape: readonly number[], values: ArrayLike<number>, dtype: SafetensorsDType): void {
