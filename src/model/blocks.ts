@@ -368,12 +368,19 @@ export function mlpResidual(e: Engine, spec: ModelSpec, layer: LayerWeights, h: 
       }
       return { norm, act: null, ...mlpPreActivations(e, spec, layer, x) };
     });
-    const inner = act ?? (pre.gate ? (spec.mlp === 'geglu' ? geglu : swiglu)(e, pre.gate, pre.up!) : gelu(e, pre.up!));
+    // Without the fused GELU, mlpPreActivations made `up`.
+    const inner = act ?? mlpActivation(e, spec, { gate: pre.gate, up: pre.up! });
     // Gemma 3: h += norm(MLP(x)); elsewhere the down projection adds into h.
     const down = linear(e, inner, layer.down, layer.postMlpNorm ? undefined : h);
     const post = layer.postMlpNorm ? postNormResidual(e, spec, layer.postMlpNorm, down, h, save) : null;
     return norm && pre.up ? { gate: pre.gate, up: pre.up, norm, post } : null;
   });
+}
+
+/** The MLP's activation of its pre-activations: gelu(up) for GPT-2, silu(gate) * up or gelu_tanh(gate) * up for the gated MLPs. */
+function mlpActivation(e: Engine, spec: ModelSpec, pre: MlpPre): Tensor {
+  if (!pre.gate) return gelu(e, pre.up);
+  return (spec.mlp === 'geglu' ? geglu : swiglu)(e, pre.gate, pre.up);
 }
 
 function mlpPreActivations(e: Engine, spec: ModelSpec, layer: LayerWeights, x: Tensor): MlpPre {
@@ -397,7 +404,7 @@ export function mlpResidualBackward(e: Engine, spec: ModelSpec, layer: LayerWeig
     const dx = scope(e, () => {
       const dy = postNormBackward(e, spec, layer.postMlpNorm, saved.post, dh, grads.postMlpNorm);
       if (grads.down) {
-        const inner = saved.gate ? (spec.mlp === 'geglu' ? geglu : swiglu)(e, saved.gate, saved.up) : gelu(e, saved.up);
+        const inner = mlpActivation(e, spec, saved);
         linearWeightGrad(e, rowsView(inner), layer.down, rowsView(dy), grads.down);
       }
       const dAct = linearInputGrad(e, dy, layer.down);
@@ -487,7 +494,6 @@ export function logitsHeadBackward(
     return embeddingBackward(e, flatRows, dPicked, hShape.reduce((p, d) => p * d, 1) / C).reshape(hShape);
   });
 }
-
 
 /** The LM head's gradient chunks: the embedding's when the head is tied to it. */
 export function lmHeadGrads(grads: ModelGrads): readonly Tensor[] {
