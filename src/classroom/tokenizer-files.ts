@@ -7,6 +7,7 @@
  * renames bytes (space → "Ġ", newline → "Ċ") so the ByteLevel decoder spells the text back exactly
  * and the loader finds each token's characters without decoding prefixes.
  */
+import { specialAddedTokens } from '../model/added-tokens';
 import { bytesToUnicode } from '../model/token-offsets';
 import { BOS, PAD, TOKENS, UNK, VOCAB_SIZE } from './vocabulary';
 
@@ -31,15 +32,7 @@ export interface ClassroomTokenizerFiles {
 
 export function classroomTokenizerFiles(maxLength: number): ClassroomTokenizerFiles {
   const vocab = Object.fromEntries(TOKENS.map((t) => [t.kind === 'special' ? t.text : byteLevelName(t.text), t.id]));
-  const addedTokens = SPECIALS.map((content) => ({
-    id: vocab[content],
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
+  const { addedTokens, addedTokensDecoder } = specialAddedTokens(vocab, SPECIALS);
   const tokenizer = {
     version: '1.0',
     truncation: null,
@@ -57,7 +50,6 @@ export function classroomTokenizerFiles(maxLength: number): ClassroomTokenizerFi
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
     model: { type: 'WordLevel', vocab, unk_token: UNK },
   };
-  const addedTokensDecoder = Object.fromEntries(addedTokens.map(({ id, ...rest }) => [String(id), rest]));
   const config = {
     tokenizer_class: 'PreTrainedTokenizerFast',
     bos_token: BOS,

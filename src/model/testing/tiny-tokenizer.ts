@@ -8,6 +8,7 @@
  * the style's special tokens. Words can be added that become one token only after a space, as
  * GPT-2's BPE has "Ġsad" but splits a bare "sad" (the label words of the paper's TEE and SUBJ).
  */
+import { specialAddedTokens } from '../added-tokens';
 import { bytesToUnicode } from '../token-offsets';
 
 export type TinyTokenizerStyle = 'gpt2' | 'llama' | 'qwen2';
@@ -107,15 +108,7 @@ export function tinyTokenizerFiles(
   // SmolLM2 numbers its specials first; GPT-2 and Qwen2 append them after the BPE vocabulary.
   const ordered = style === 'llama' ? [...specials, ...symbols] : [...symbols, ...specials];
   const vocab = Object.fromEntries(ordered.map((token, id) => [token, id]));
-  const addedTokens = specials.map((content) => ({
-    id: vocab[content],
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
+  const { addedTokens, addedTokensDecoder } = specialAddedTokens(vocab, specials);
   const qwen2 = style === 'qwen2';
   const tokenizer = {
     version: '1.0',
@@ -147,7 +140,6 @@ export function tinyTokenizerFiles(
       merges,
     },
   };
-  const addedTokensDecoder = Object.fromEntries(addedTokens.map(({ id, ...rest }) => [String(id), rest]));
   return {
     files: {
       'tokenizer.json': JSON.stringify(tokenizer, null, 2),
