@@ -161,6 +161,9 @@ describe('forward rejects requests that do not fit the model or batch', () => {
       /attention.layers\[0\] = 1 is outside/,
     );
     expect(() => forward(e, m.spec, m.weights, packBatch([[m.spec.vocabSize]], 0))).toThrow(/token id \d+ \(sequence 0\) is outside the vocabulary/);
+    expect(() => forward(e, m.spec, m.weights, batch, { tape: true, nextTokenTargets: Int32Array.from([1, -1, m.spec.vocabSize]) })).toThrow(
+      `forward: nextTokenTargets[2] = ${m.spec.vocabSize} is outside the ${m.spec.vocabSize} vocabulary ids (or -1, no target)`,
+    );
     releaseWeights(m.weights);
   });
 });

@@ -211,9 +211,9 @@ function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): 
     if (!opts.tape) throw new Error('forward: nextTokenTargets are for a recording forward; pass tape: true');
     if (logits || attention || stop !== undefined) throw new Error('forward: nextTokenTargets take the place of logits, attention and stopAfterAttentionOf; ask for none of them');
     if (targets.length !== B * T) throw new Error(`forward: nextTokenTargets has ${targets.length} entries, expected B * T = ${B * T}`);
-    for (let i = 0; i < targets.length; i++) {
-      if (targets[i] !== -1) checkIndices('nextTokenTargets', [targets[i]], spec.vocabSize, 'vocabulary ids (or -1)');
-    }
+    // -1 marks a position without a target; any other entry must be a vocabulary id.
+    const named = Array.from(targets, (t) => (t === -1 ? 0 : t));
+    checkIndices('nextTokenTargets', named, spec.vocabSize, 'vocabulary ids (or -1, no target)');
   } else if (opts.tape) {
     checkTapeRequest(logits, attention, stop, lastLayer);
   }
