@@ -6,7 +6,7 @@
  * then one JSON line per logged step and per ICL evaluation (pretrain/icl-eval.ts). The folder is
  * rewritten whole, file by file (atomic-file.ts), at each checkpoint and at the end.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corpusChunk, type CorpusOptions } from '../classroom/corpus';
 import { familyById, HELD_OUT_FAMILIES, TRAIN_FAMILIES } from '../classroom/families';
@@ -23,23 +23,17 @@ import { Pretrainer } from '../pretrain/step';
 import { UsageError, type ParsedArgs } from './abft-args';
 import type { CliIo } from './abft-io';
 import { removeLeftoverPartials, writeFileAtomic } from './atomic-file';
+import { readJsonFile } from './json-input';
 
 /** Consecutive steps with a non-finite gradient after which the run stops: it has diverged. */
 const MAX_SKIPPED_IN_A_ROW = 5;
 
 async function readConfig(path: string): Promise<PretrainConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`--config ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = await readJsonFile(path);
   } catch (error) {
-    throw new UsageError(`--config ${path} is not valid JSON (${(error as Error).message})`);
+    throw new UsageError(`--config ${(error as Error).message}`);
   }
   try {
     return parsePretrainConfig(json, path);
