@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Engine } from '../engine/engine';
 import { expectClose } from '../engine/testing/compare';
+import { finiteDifferenceAt } from '../engine/testing/finite-diff';
 import { expectSteadyState, testEngine } from '../engine/testing/gpu';
 import { randomArray, randomInts, rng } from '../engine/random';
 import { architectureModule, ARCHITECTURE_IDS } from './arch';
@@ -68,16 +69,6 @@ function hfLocator(m: TinyWeights): (p: ParamGrad, k: number) => { data: Float64
   };
 }
 
-function finiteDifference(loss: () => number, data: Float64Array, index: number): number {
-  const saved = data[index];
-  data[index] = saved + FD_STEP;
-  const plus = loss();
-  data[index] = saved - FD_STEP;
-  const minus = loss();
-  data[index] = saved;
-  return (plus - minus) / (2 * FD_STEP);
-}
-
 /** Entries of a tensor to check: random ones, and for the embedding tables rows the batch reads (elsewhere an untied embedding's gradient is 0). */
 function samples(p: ParamGrad, batch: TokenBatch, seed: number, chunkRows: number, count: number, headRows: Int32Array | null): { picks: number[]; mayBeZero: boolean } {
   const r = rng(seed);
@@ -123,7 +114,7 @@ async function checkAgainstFiniteDifferences(
     const got = picks.map((k) => values[k]);
     const want = picks.map((k) => {
       const { data, index } = locate(p, k);
-      return finiteDifference(loss, data, index);
+      return finiteDifferenceAt(loss, data, index, FD_STEP);
     });
     const scale = Math.max(...want.map(Math.abs));
     // GPT-2's k bias has no gradient (softmax ignores a shift shared by all keys): its f32 value is

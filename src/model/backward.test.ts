@@ -3,6 +3,7 @@ import { fromHalfBits, toHalfBits } from '../engine/dtype';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { expectClose } from '../engine/testing/compare';
+import { finiteDifferenceAt } from '../engine/testing/finite-diff';
 import { expectSteadyState, testEngine } from '../engine/testing/gpu';
 import { randomArray, randomInts, rng } from '../engine/random';
 import { backward } from './backward';
@@ -97,16 +98,6 @@ function hfEntry(m: TinyWeights, g: LinearGrad, part: 'weight' | 'bias', i: numb
   return { data: t.data, index: part === 'bias' ? o : o * t.shape[1] + i };
 }
 
-function finiteDifference(loss: () => number, data: Float64Array, index: number): number {
-  const saved = data[index];
-  data[index] = saved + FD_STEP;
-  const plus = loss();
-  data[index] = saved - FD_STEP;
-  const minus = loss();
-  data[index] = saved;
-  return (plus - minus) / (2 * FD_STEP);
-}
-
 /**
  * Every gradient in `grads` against central differences of the reference loss, on SAMPLES weight
  * entries and every bias entry, within TOL of each projection's largest gradient.
@@ -120,13 +111,13 @@ async function checkAgainstFiniteDifferences(m: TinyWeights, grads: TrainableGra
     const got = picks.map(([i, o]) => weight[i * outDim + o]);
     const want = picks.map(([i, o]) => {
       const { data, index } = hfEntry(m, g, 'weight', i, o);
-      return finiteDifference(loss, data, index);
+      return finiteDifferenceAt(loss, data, index, FD_STEP);
     });
     if (g.bias) {
       got.push(...((await e.read(g.bias)) as Float32Array));
       for (let o = 0; o < outDim; o++) {
         const { data, index } = hfEntry(m, g, 'bias', 0, o);
-        want.push(finiteDifference(loss, data, index));
+        want.push(finiteDifferenceAt(loss, data, index, FD_STEP));
       }
     }
     const scale = Math.max(...want.map(Math.abs));
