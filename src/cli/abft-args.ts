@@ -15,6 +15,7 @@ export const USAGE = `usage:
   abft eval  --model DIR --data FILE|PRESET|CLASSROOM|synthetic [options]   evaluate ICL and print the report as JSON
   abft export --model DIR --onnx --out DIR [options]              the model as an ONNX folder for transformers.js
   abft pretrain --config FILE.json --out DIR                      pretrain a model from random weights on the classroom corpus
+  abft corpus --config FILE.json --sequences N --out DIR          write that run's corpus as binary files (for other trainers)
   abft --help
 
 data and template (train and eval):
@@ -95,7 +96,15 @@ pretrain:
 Prints one JSON line per logged step (step, loss, lr, gradNorm, tokens seen, ms) and per evaluation: label accuracy
 among the 16 label words where the key appeared earlier in the sequence (recoverable: the induction signal) and where
 it did not (unseen), on held-out and on train families, beside copyBaseline: the accuracy of copying any earlier label
-of the sequence (above it, the key was matched). Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).`;
+of the sequence (above it, the key was matched). Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).
+
+corpus:
+  --config FILE.json           a pretraining config (as above): its corpus, batch and eval sections are read
+  --sequences N                the first N training sequences, in the order abft pretrain trains on them
+  --out DIR                    writes train.tokens.bin (int32, N x corpus.length, little-endian), train.labels.bin
+                               (uint8 per token: 0, 1 a label whose key is new, 2 a label an earlier line gives away),
+                               the same for eval.sequences sequences of each family (eval-<family>.*, the eval
+                               seed), and corpus.json (shapes, vocabulary size, special and label token ids)`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -108,10 +117,11 @@ const SHARED = ['model', 'data', 'hub-datasets', 'text-column', 'label-column', 
 const TRAIN_ONLY = ['objective', 'ablation', 'lr', 'steps', 'pseudo-batch', 'train-prompts', 'out', 'resume', 'checkpoint-every'];
 const EXPORT_ONLY = ['checkpoint', 'external-data-above', 'max-weight-bytes'];
 const PRETRAIN_OPTIONS = ['config', 'out'];
+const CORPUS_OPTIONS = ['config', 'sequences', 'out'];
 const FLAGS = ['f16', 'help', 'onnx'];
 
-export type Command = 'train' | 'eval' | 'export' | 'pretrain';
-const COMMANDS: readonly Command[] = ['train', 'eval', 'export', 'pretrain'];
+export type Command = 'train' | 'eval' | 'export' | 'pretrain' | 'corpus';
+const COMMANDS: readonly Command[] = ['train', 'eval', 'export', 'pretrain', 'corpus'];
 
 export interface ParsedArgs {
   readonly command: Command | null;
@@ -126,7 +136,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
       if (command !== null || !COMMANDS.includes(arg as Command)) {
-        throw new UsageError(`unexpected argument "${arg}"; the command is train, eval, export or pretrain, options start with --`);
+        throw new UsageError(`unexpected argument "${arg}"; the command is train, eval, export, pretrain or corpus, options start with --`);
       }
       command = arg as Command;
       continue;
@@ -136,7 +146,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       values.set(name, '');
       continue;
     }
-    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name) && !EXPORT_ONLY.includes(name) && !PRETRAIN_OPTIONS.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
+    if (!SHARED.includes(name) && !TRAIN_ONLY.includes(name) && !EXPORT_ONLY.includes(name) && !PRETRAIN_OPTIONS.includes(name) && !CORPUS_OPTIONS.includes(name)) throw new UsageError(`unknown option ${arg}; see abft --help`);
     const value = argv[i + 1];
     if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`option ${arg} needs a value`);
     if (values.has(name)) throw new UsageError(`option ${arg} is given twice`);
@@ -145,13 +155,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (values.has('help')) return { command, values };
   if (command === null) throw new UsageError('give a command: abft train ..., abft eval ..., abft export ... or abft pretrain ...; see abft --help');
-  if (command === 'pretrain') {
-    const other = [...values.keys()].find((n) => !PRETRAIN_OPTIONS.includes(n));
-    if (other) throw new UsageError(`--${other} is not an option of abft pretrain, which takes --config FILE.json and --out DIR (the rest is in the config file)`);
-    for (const name of PRETRAIN_OPTIONS) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
+  if (command === 'pretrain' || command === 'corpus') {
+    const options = command === 'pretrain' ? PRETRAIN_OPTIONS : CORPUS_OPTIONS;
+    const other = [...values.keys()].find((n) => !options.includes(n));
+    if (other) throw new UsageError(`--${other} is not an option of abft ${command}, which takes ${options.map((n) => `--${n}`).join(', ')} (the rest is in the config file)`);
+    for (const name of options) if (!values.has(name)) throw new UsageError(`missing --${name}; see abft --help`);
     return { command, values };
   }
-  if (values.has('config')) throw new UsageError(`--config is an option of abft pretrain, not abft ${command}`);
+  if (values.has('config')) throw new UsageError(`--config is an option of abft pretrain and abft corpus, not abft ${command}`);
   const misplaced = (names: readonly string[], owner: string) => {
     const found = [...values.keys()].find((n) => names.includes(n));
     if (found) throw new UsageError(`--${found} is an option of ${owner}, not abft ${command}`);

@@ -110,6 +110,7 @@ describe('abft pretrain', () => {
     expect(await bad({ ...TINY, corpus: { length: 64 }, model: { ...TINY.model, maxPositions: 32 } })).toBe('abft: FILE: model.maxPositions is 32; it must be at least corpus.length 64');
     expect(await bad({ ...TINY, eval: { seed: 3 } })).toMatch(/^abft: FILE: eval\.seed is 3; it must be another seed than corpus\.seed \(3\)/);
     expect(await bad({ ...TINY, optimiser: {} })).toMatch(/^abft: FILE: optimiser is not a field of a pretraining config; the fields here are architecture, model, corpus, steps, /);
+    expect(await bad({ ...TINY, loss: { otherTokens: 2 } })).toBe('abft: FILE: loss.otherTokens is 2; it must be between 0 and 1');
     expect(await bad({ ...TINY, steps: undefined })).toBe('abft: FILE: steps is missing; give a whole number of at least 1');
     expect(await bad('{ "steps": 3,')).toMatch(/^abft: --config FILE is not valid JSON/);
     expect(await bad([1])).toBe('abft: FILE: the file is [1]; it must be a JSON object');
@@ -118,9 +119,9 @@ describe('abft pretrain', () => {
     expect(missing).toMatchObject({ code: 2, err: [`abft: --config ${join(dir, 'none.json')} does not exist`] });
     expect((await runAbft('pretrain', '--config', 'x.json')).err).toEqual(['abft: missing --out; see abft --help']);
     expect((await runAbft('pretrain', '--config', 'x.json', '--out', 'o', '--model', 'm')).err).toEqual([
-      'abft: --model is not an option of abft pretrain, which takes --config FILE.json and --out DIR (the rest is in the config file)',
+      'abft: --model is not an option of abft pretrain, which takes --config, --out (the rest is in the config file)',
     ]);
-    expect((await runAbft('train', '--model', 'm', '--data', 'synthetic', '--config', 'x.json')).err).toEqual(['abft: --config is an option of abft pretrain, not abft train']);
+    expect((await runAbft('train', '--model', 'm', '--data', 'synthetic', '--config', 'x.json')).err).toEqual(['abft: --config is an option of abft pretrain and abft corpus, not abft train']);
     const help = await runAbft('pretrain', '--help');
     expect(help.code).toBe(0);
     expect(help.out[0]).toMatch(/abft pretrain --config FILE\.json --out DIR/);

@@ -19,6 +19,7 @@ import { loadModel, releaseModel, type LoadedModel } from '../model/load';
 import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config';
 import { measureIcl, withoutPadding, type IclMeasure } from '../pretrain/icl-eval';
 import { initialModelFiles } from '../pretrain/initial-model';
+import { scoredPositions } from '../pretrain/scored-positions';
 import { Pretrainer } from '../pretrain/step';
 import { UsageError, type ParsedArgs } from './abft-args';
 import type { CliIo } from './abft-io';
@@ -28,7 +29,7 @@ import { readJsonFile } from './json-input';
 /** Consecutive steps with a non-finite gradient after which the run stops: it has diverged. */
 const MAX_SKIPPED_IN_A_ROW = 5;
 
-async function readConfig(path: string): Promise<PretrainConfig> {
+export async function readConfig(path: string): Promise<PretrainConfig> {
   let json: unknown;
   try {
     json = await readJsonFile(path);
@@ -156,8 +157,9 @@ export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<numb
       const chunk = corpusChunk(corpus, drawn, config.batch.sequences);
       drawn += config.batch.sequences;
       const sequences = Array.from({ length: chunk.count }, (_, i) => withoutPadding(chunk.tokens.subarray(i * chunk.length, (i + 1) * chunk.length)));
+      const scored = config.loss.otherTokens < 1 ? sequences.map((_, i) => scoredPositions(chunk, i, config.loss.otherTokens, config.corpus.seed, drawn - chunk.count + i)) : undefined;
       const t0 = performance.now();
-      const r = await trainer.step(sequences);
+      const r = await trainer.step(sequences, scored);
       const ms = performance.now() - t0;
       if (r.skipped) {
         skippedInARow++;

@@ -10,6 +10,7 @@ import { labelScoringOption, numberOption, parseArgs, USAGE, UsageError, type Pa
 import { describeSplit, loadRunData } from './abft-data';
 import { exportCommand } from './abft-export';
 import type { CliIo } from './abft-io';
+import { corpusCommand } from './abft-corpus';
 import { pretrainCommand } from './abft-pretrain';
 import { describeModel, loadRunModel, runEvaluation } from './abft-model';
 import { prepareTraining, runTraining } from './abft-train';
@@ -50,6 +51,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (args.command === 'pretrain') return pretrainCommand(args, io);
+  if (args.command === 'corpus') return corpusCommand(args, io);
   if (args.command === 'export') {
     // Export reads the model, the checkpoint and the data the user gave; its errors are input errors.
     try {

@@ -32,6 +32,8 @@ export interface TrainingForwardOptions {
    * tokens, teacher-forced); the loss rows when absent (P = 1).
    */
   readonly logitsRows?: Int32Array;
+  /** With 'next-token': [B * T], the token each position is scored on or -1; every next token (nextTokenTargets) when absent. */
+  readonly nextTokenTargets?: Int32Array;
 }
 
 export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: TrainingForwardOptions): Tape {
@@ -41,10 +43,11 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
   const throughEmbeddings = opts.throughEmbeddings === true;
   if (opts.upTo === 'next-token') {
     if (opts.lossRows || opts.logitsVocab || opts.logitsRows) throw new Error("trainingForward: upTo 'next-token' scores every position; give no lossRows, logitsVocab or logitsRows");
-    return forward(e, spec, weights, batch, { tape: true, tapeThroughEmbeddings: throughEmbeddings, nextTokenTargets: nextTokenTargets(batch) }).tape!;
+    return forward(e, spec, weights, batch, { tape: true, tapeThroughEmbeddings: throughEmbeddings, nextTokenTargets: opts.nextTokenTargets ?? nextTokenTargets(batch) }).tape!;
   }
   if (!opts.lossRows) throw new Error(`trainingForward: upTo '${opts.upTo}' needs lossRows, one row per sequence`);
   if (opts.lossRows.length !== batch.B) throw new Error(`trainingForward: lossRows has ${opts.lossRows.length} entries, expected one per sequence (B = ${batch.B})`);
+  if (opts.nextTokenTargets) throw new Error("trainingForward: nextTokenTargets are only used with upTo 'next-token'");
   if ((opts.logitsVocab || opts.logitsRows) && opts.upTo !== 'logits') throw new Error("trainingForward: logitsVocab and logitsRows are only used with upTo 'logits'");
   const { tape } = forward(e, spec, weights, batch, {
     attention: { rows: opts.lossRows },

@@ -29,6 +29,14 @@ export interface PretrainConfig {
     readonly families: readonly FamilyId[];
   };
   readonly steps: number;
+  readonly loss: {
+    /**
+     * The share of the tokens other than label words whose next-token loss counts, drawn anew each
+     * step (1: plain language modelling). Below 1 the loss leans on the label words, which only the
+     * context predicts, over the content words, which are random draws.
+     */
+    readonly otherTokens: number;
+  };
   readonly batch: {
     /** Sequences per optimizer step. */
     readonly sequences: number;
@@ -186,6 +194,9 @@ export function parsePretrainConfig(json: unknown, source: string): PretrainConf
   c.done();
 
   const steps = top.int('steps', undefined, 1);
+  const l = top.object('loss');
+  const loss = { otherTokens: l.number('otherTokens', 1, (v) => v >= 0 && v <= 1, 'between 0 and 1') };
+  l.done();
   const b = top.object('batch');
   const sequences = b.int('sequences', 8, 1);
   const batch = { sequences, microBatch: b.int('microBatch', sequences, 1) };
@@ -214,5 +225,5 @@ export function parsePretrainConfig(json: unknown, source: string): PretrainConf
   ev.done();
   const checkpointEvery = top.int('checkpointEvery', 0, 0);
   top.done();
-  return { architecture: arch as Architecture, model, corpus, steps, batch, optimizer, seed, logEvery, eval: evaluation, checkpointEvery };
+  return { architecture: arch as Architecture, model, corpus, steps, loss, batch, optimizer, seed, logEvery, eval: evaluation, checkpointEvery };
 }

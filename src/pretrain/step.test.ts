@@ -83,6 +83,34 @@ describe('Pretrainer', () => {
     whole.grads.forEach((g, i) => expectClose(split.grads[i], g, { rtol: 1e-5 }, `gradient ${i}`));
   });
 
+  it('scores only the marked positions: the loss and every gradient are those of the sequences cut after the last scored target', async () => {
+    const e = await testEngine();
+    const results = [];
+    // Causal attention: positions 0..2 see the same tokens in both batches, and nothing later is scored.
+    for (const [sequences, scored] of [
+      [[[5, 6, 7, 8, 9], [10, 11, 12, 13]], [[1, 1, 1, 0, 0], [0, 1, 0, 1]]],
+      [[[5, 6, 7, 8], [10, 11, 12, 13]], [[1, 1, 1, 1], [0, 1, 0, 1]]],
+    ] as const) {
+      const { model } = await loadTinyModel(e, 'llama');
+      const trainer = new Pretrainer(e, model.spec, model.weights, { ...OPTIONS, optimizer: { ...OPTIONS.optimizer, maxGradNorm: undefined } });
+      const r = await trainer.step(sequences.map((q) => [...q]), scored.map((m) => [...m]));
+      results.push({ r, grads: await Promise.all(trainer.grads.params.map((p) => e.read(p.grad))) });
+      trainer.release();
+      releaseWeights(model.weights);
+    }
+    const [marked, cut] = results;
+    // 3 targets of the first sequence; of the second only position 1's (position 3 is its last token).
+    expect(marked.r.tokens).toBe(4);
+    expect(cut.r.tokens).toBe(4);
+    expect(Math.abs(marked.r.loss - cut.r.loss) / cut.r.loss).toBeLessThan(1e-6);
+    cut.grads.forEach((g, i) => expectClose(marked.grads[i], g, { rtol: 1e-5, atol: 1e-7 }, `gradient ${i}`));
+    const { model } = await loadTinyModel(e, 'llama');
+    const trainer = new Pretrainer(e, model.spec, model.weights, OPTIONS);
+    await expect(trainer.step([[5, 6, 7]], [])).rejects.toThrow(/scored has 0 entries for 1 sequences/);
+    trainer.release();
+    releaseWeights(model.weights);
+  });
+
   it('reports the step: the mean over target tokens, the rate of the schedule, and refuses a step with nothing to predict', async () => {
     const e = await testEngine();
     const { model } = await loadTinyModel(e, 'llama');

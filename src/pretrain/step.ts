@@ -38,6 +38,13 @@ export interface PretrainStepResult {
   readonly skipped: boolean;
 }
 
+/** Sets targets[b * T + t] to -1 (ignored) where scored[b][t] is 0. Right padding: position t is the sequence's own. */
+function dropUnscored(targets: Int32Array, T: number, scored: readonly ArrayLike<number>[]): void {
+  scored.forEach((mask, b) => {
+    for (let t = 0; t < T; t++) if (!(mask[t] ?? 0)) targets[b * T + t] = -1;
+  });
+}
+
 export class Pretrainer {
   readonly grads: TrainableGrads;
   private readonly optimizer: PretrainOptimizer;
@@ -62,17 +69,24 @@ export class Pretrainer {
     return this.optimizer;
   }
 
-  /** One optimizer step on `sequences` (token ids, each at least 2 tokens, at most the model's positions). */
-  async step(sequences: readonly (readonly number[])[]): Promise<PretrainStepResult> {
+  /**
+   * One optimizer step on `sequences` (token ids, each at least 2 tokens, at most the model's
+   * positions). With `scored`, one entry per sequence: position t's next token counts in the loss
+   * only where scored[b][t] is non-zero (a loss weighted towards some tokens, by sampling the rest).
+   */
+  async step(sequences: readonly (readonly number[])[], scored?: readonly ArrayLike<number>[]): Promise<PretrainStepResult> {
     if (sequences.length === 0) throw new Error('Pretrainer.step: no sequences');
+    if (scored && scored.length !== sequences.length) throw new Error(`Pretrainer.step: scored has ${scored.length} entries for ${sequences.length} sequences`);
     const { e, spec, weights } = this;
     zeroGrads(e, this.grads);
     const losses: Tensor[] = [];
     let tokens = 0;
     for (let first = 0; first < sequences.length; first += this.options.microBatch) {
       const batch = packBatch(sequences.slice(first, first + this.options.microBatch), this.options.padId, { maxLength: spec.maxPositions });
-      tokens += countTargets(nextTokenTargets(batch));
-      const tape = trainingForward(e, spec, weights, batch, { upTo: 'next-token', throughEmbeddings: true });
+      const targets = nextTokenTargets(batch);
+      if (scored) dropUnscored(targets, batch.T, scored.slice(first, first + this.options.microBatch));
+      tokens += countTargets(targets);
+      const tape = trainingForward(e, spec, weights, batch, { upTo: 'next-token', throughEmbeddings: true, nextTokenTargets: targets });
       losses.push(backward(e, spec, weights, tape, {}, this.grads).nextTokenLoss!);
     }
     if (tokens === 0) throw new Error('Pretrainer.step: no sequence has two tokens, so there is nothing to predict');
