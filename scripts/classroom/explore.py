@@ -1,0 +1,116 @@
+"""Pretrains the classroom model of an `abft pretrain` config in PyTorch on CPU, on the exact corpus
+`abft corpus` wrote, to rank corpus and optimizer settings faster than the engine runs on a software
+adapter (about 10x here). It is a research instrument, not the way the model is made: the committed
+classroom model comes from `abft pretrain`. Prints one JSON line per evaluation: the label accuracy
+among the 16 label words where an earlier line gives the label away (the induction signal), per
+family, beside copyBaseline (copying any earlier label: above it, the key was matched).
+
+  node dist-node/abft.mjs corpus --config CONFIG.json --sequences N --out DIR
+  VENV/bin/python scripts/classroom/explore.py --config CONFIG.json --corpus DIR [--every 250]
+
+Llama only (the classroom config's architecture); torch and transformers from the local index.
+"""
+import argparse, json, math, sys, time
+import numpy as np
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+
+def load(corpus, name, length):
+    tokens = np.fromfile(f'{corpus}/{name}.tokens.bin', dtype='<i4').reshape(-1, length)
+    marks = np.fromfile(f'{corpus}/{name}.labels.bin', dtype=np.uint8).reshape(-1, length)
+    return torch.from_numpy(tokens.astype(np.int64)), torch.from_numpy(marks.astype(np.int64))
+
+
+def copy_baseline(tokens, marks, recoverable):
+    total, n = 0.0, 0
+    for s in range(tokens.shape[0]):
+        seen = set()
+        for j in range(tokens.shape[1]):
+            if marks[s, j] > 0:
+                if marks[s, j] == recoverable:
+                    total += 1 / len(seen)
+                    n += 1
+                seen.add(int(tokens[s, j]))
+    return total / max(n, 1)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--config', required=True)
+    p.add_argument('--corpus', required=True)
+    p.add_argument('--every', type=int, default=250)
+    p.add_argument('--threads', type=int, default=1)
+    a = p.parse_args()
+    cfg = json.load(open(a.config))
+    meta = json.load(open(f'{a.corpus}/corpus.json'))
+    if cfg.get('architecture', 'llama') != 'llama':
+        sys.exit('explore.py trains the llama architecture only')
+    torch.manual_seed(cfg.get('seed', 0))
+    torch.set_num_threads(a.threads)
+    m, o = cfg['model'], cfg.get('optimizer', {})
+    L, pad = meta['length'], meta['ids']['pad']
+    hidden, heads = m['hidden'], m['heads']
+    model = LlamaForCausalLM(LlamaConfig(
+        vocab_size=meta['vocabSize'], hidden_size=hidden, intermediate_size=m.get('intermediate', 4 * hidden),
+        num_hidden_layers=m['layers'], num_attention_heads=heads, num_key_value_heads=m.get('kvHeads', heads),
+        max_position_embeddings=m.get('maxPositions', L), tie_word_embeddings=m.get('tied', True),
+        initializer_range=m.get('initStd', 0.02), bos_token_id=meta['ids']['bos'], pad_token_id=pad, eos_token_id=pad,
+        attn_implementation='eager'))
+    steps, batch = cfg['steps'], cfg.get('batch', {}).get('sequences', 8)
+    lr, warm = o.get('lr', 1e-3), o.get('warmupSteps', min(100, steps - 1))
+    min_lr, other = o.get('minLr', lr / 10), cfg.get('loss', {}).get('otherTokens', 1.0)
+    matrices = [q for q in model.parameters() if q.dim() >= 2]
+    vectors = [q for q in model.parameters() if q.dim() < 2]
+    opt = torch.optim.AdamW([{'params': matrices, 'weight_decay': o.get('weightDecay', 0.1)}, {'params': vectors, 'weight_decay': 0.0}],
+                            lr=lr, betas=(o.get('beta1', 0.9), o.get('beta2', 0.95)), eps=1e-8)
+    clip = o.get('clip', 1.0)
+
+    def rate(step):
+        if step < warm:
+            return lr * (step + 1) / warm
+        return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+
+    train, train_marks = load(a.corpus, 'train', L)
+    if train.shape[0] < steps * batch:
+        sys.exit(f'the corpus has {train.shape[0]} training sequences; {steps} steps of {batch} need {steps * batch}')
+    labels = torch.tensor(meta['labelIds'])
+    recoverable = meta['labelMarks']['recoverable']
+    evals = {f['id']: load(a.corpus, f"eval-{f['id']}", L) for f in meta['eval']['families']}
+    baselines = {f: round(copy_baseline(t, mk, recoverable), 3) for f, (t, mk) in evals.items()}
+
+    @torch.no_grad()
+    def evaluate():
+        model.eval()
+        out = {}
+        for f, (t, mk) in evals.items():
+            logits = model(input_ids=t, attention_mask=(t != pad).long()).logits[:, :-1][:, :, labels]
+            chosen = labels[logits.argmax(-1)]
+            at = mk[:, 1:] == recoverable
+            out[f] = round((chosen[at] == t[:, 1:][at]).float().mean().item(), 3)
+        model.train()
+        return out
+
+    rng = torch.Generator().manual_seed(cfg.get('corpus', {}).get('seed', 0))
+    started = time.time()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group['lr'] = rate(step)
+        x, mk = train[step * batch:(step + 1) * batch], train_marks[step * batch:(step + 1) * batch]
+        logits = model(input_ids=x, attention_mask=(x != pad).long()).logits[:, :-1]
+        y = x[:, 1:]
+        scored = (y != pad) & (x[:, :-1] != pad) & ((mk[:, 1:] > 0) | (torch.rand(y.shape, generator=rng) < other))
+        ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction='none').reshape(y.shape)
+        loss = (ce * scored).sum() / scored.sum()
+        opt.zero_grad()
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        if step % a.every == 0 or step == steps - 1:
+            print(json.dumps({'step': step + 1, 'loss': round(loss.item(), 4), 'seconds': round(time.time() - started),
+                              'recoverable': evaluate(), 'copyBaseline': baselines}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
