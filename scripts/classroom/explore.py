@@ -6,11 +6,15 @@ among the 16 label words where an earlier line gives the label away (the inducti
 family, beside copyBaseline (copying any earlier label: above it, the key was matched).
 
   node dist-node/abft.mjs corpus --config CONFIG.json --sequences N --out DIR
-  VENV/bin/python scripts/classroom/explore.py --config CONFIG.json --corpus DIR [--every 250]
+  VENV/bin/python scripts/classroom/explore.py --config CONFIG.json --corpus DIR [--every 250] [--save OUT --save-every N]
+
+With --save, OUT-<step>/ every N steps and OUT/ at the end are model folders (the config.json and
+tokenizer files `abft corpus` wrote beside the corpus, model.safetensors in HF names) that every
+command and the app load.
 
 Llama only (the classroom config's architecture); torch and transformers from the local index.
 """
-import argparse, json, math, sys, time
+import argparse, json, math, shutil, sys, time
 import numpy as np
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -41,6 +45,8 @@ def main():
     p.add_argument('--corpus', required=True)
     p.add_argument('--every', type=int, default=250)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--save', default='')
+    p.add_argument('--save-every', type=int, default=0)
     a = p.parse_args()
     cfg = json.load(open(a.config))
     meta = json.load(open(f'{a.corpus}/corpus.json'))
@@ -50,13 +56,19 @@ def main():
     torch.set_num_threads(a.threads)
     m, o = cfg['model'], cfg.get('optimizer', {})
     L, pad = meta['length'], meta['ids']['pad']
-    hidden, heads = m['hidden'], m['heads']
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=meta['vocabSize'], hidden_size=hidden, intermediate_size=m.get('intermediate', 4 * hidden),
-        num_hidden_layers=m['layers'], num_attention_heads=heads, num_key_value_heads=m.get('kvHeads', heads),
-        max_position_embeddings=m.get('maxPositions', L), tie_word_embeddings=m.get('tied', True),
-        initializer_range=m.get('initStd', 0.02), bos_token_id=meta['ids']['bos'], pad_token_id=pad, eos_token_id=pad,
-        attn_implementation='eager'))
+    # The very config.json abft pretrain starts from: the same sizes, norm epsilon, RoPE and init scale.
+    model_files = f'{a.corpus}/model'
+    model = LlamaForCausalLM(LlamaConfig.from_dict({**json.load(open(f'{model_files}/config.json')), 'attn_implementation': 'eager'}))
+
+    log = []
+
+    def save(folder):
+        model.save_pretrained(folder, safe_serialization=True)
+        for name in ('config.json', 'tokenizer.json', 'tokenizer_config.json'):
+            shutil.copy(f'{model_files}/{name}', f'{folder}/{name}')
+        with open(f'{folder}/pretrain-log.json', 'w') as f:
+            json.dump({'tool': 'scripts/classroom/explore.py', 'config': cfg, 'corpus': meta, 'trainer': f'torch {torch.__version__} on CPU, {a.threads} thread(s)',
+                       'stepsDone': log[-1]['step'] if log else 0, 'tokensSeen': tokens_seen, 'log': log}, f, indent=1)
     steps, batch = cfg['steps'], cfg.get('batch', {}).get('sequences', 8)
     lr, warm = o.get('lr', 1e-3), o.get('warmupSteps', min(100, steps - 1))
     min_lr, other = o.get('minLr', lr / 10), cfg.get('loss', {}).get('otherTokens', 1.0)
@@ -92,6 +104,7 @@ def main():
         return out
 
     rng = torch.Generator().manual_seed(cfg.get('corpus', {}).get('seed', 0))
+    tokens_seen = 0
     started = time.time()
     for step in range(steps):
         for group in opt.param_groups:
@@ -102,14 +115,20 @@ def main():
         scored = (y != pad) & (x[:, :-1] != pad) & ((mk[:, 1:] > 0) | (torch.rand(y.shape, generator=rng) < other))
         ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction='none').reshape(y.shape)
         loss = (ce * scored).sum() / scored.sum()
+        tokens_seen += int(((y != pad) & (x[:, :-1] != pad)).sum())
         opt.zero_grad()
         loss.backward()
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         if step % a.every == 0 or step == steps - 1:
-            print(json.dumps({'step': step + 1, 'loss': round(loss.item(), 4), 'seconds': round(time.time() - started),
-                              'recoverable': evaluate(), 'copyBaseline': baselines}), flush=True)
+            line = {'step': step + 1, 'loss': round(loss.item(), 4), 'seconds': round(time.time() - started), 'recoverable': evaluate(), 'copyBaseline': baselines}
+            log.append(line)
+            print(json.dumps(line), flush=True)
+        if a.save and a.save_every and (step + 1) % a.save_every == 0:
+            save(f'{a.save}-{step + 1}')
+    if a.save:
+        save(a.save)
 
 
 if __name__ == '__main__':

@@ -104,7 +104,8 @@ corpus:
   --out DIR                    writes train.tokens.bin (int32, N x corpus.length, little-endian), train.labels.bin
                                (uint8 per token: 0, 1 a label whose key is new, 2 a label an earlier line gives away),
                                the same for eval.sequences sequences of each family (eval-<family>.*, the eval
-                               seed), and corpus.json (shapes, vocabulary size, special and label token ids)`;
+                               seed), corpus.json (shapes, vocabulary size, special and label token ids) and
+                               model/ (the run's config.json, tokenizer.json and tokenizer_config.json)`;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -36,6 +36,8 @@ describe('abft corpus', () => {
     const train = corpusChunk({ seed: 5, length: 48, families: CONFIG.corpus.families.map(familyById) }, 0, 6);
     expect(Array.from(await tokens('train'))).toEqual(Array.from(train.tokens));
     expect(new Uint8Array(await readFile(join(out, 'train.labels.bin')))).toEqual(train.labelMask);
+    expect(JSON.parse(await readFile(join(out, 'model', 'config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', hidden_size: 16, num_hidden_layers: 1, vocab_size: VOCAB_SIZE });
+    expect(JSON.parse(await readFile(join(out, 'model', 'tokenizer.json'), 'utf8')).model.type).toBe('WordLevel');
     for (const family of FAMILIES) {
       const chunk = corpusChunk({ seed: 77, length: 48, families: [family] }, 0, 4);
       expect(Array.from(await tokens(`eval-${family.id}`))).toEqual(Array.from(chunk.tokens));

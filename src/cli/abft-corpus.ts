@@ -2,7 +2,8 @@
  * `abft corpus --config FILE.json --sequences N --out DIR`: the classroom corpus of a pretraining
  * config as flat binary files, so that another trainer (PyTorch, scripts/classroom/explore.py)
  * sees exactly the tokens `abft pretrain` would train and evaluate on: the first N training
- * sequences in training order, and the evaluation sequences of every family on the eval seed.
+ * sequences in training order, the evaluation sequences of every family on the eval seed, and the
+ * run's config.json and tokenizer files (model/).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { FAMILIES, familyById } from '../classroom/families';
 import { IDS, LABEL_IDS, VOCAB_SIZE } from '../classroom/vocabulary';
 import { numberOption, UsageError, type ParsedArgs } from './abft-args';
 import type { CliIo } from './abft-io';
+import { initialModelFiles } from '../pretrain/initial-model';
 import { readConfig } from './abft-pretrain';
 import { writeFileAtomic } from './atomic-file';
 
@@ -45,6 +47,11 @@ export async function corpusCommand(args: ParsedArgs, io: CliIo): Promise<number
     labelMarks: { unseen: UNSEEN_LABEL, recoverable: RECOVERABLE_LABEL },
   };
   await writeFileAtomic(join(out, 'corpus.json'), JSON.stringify(description, null, 2));
+  // The run's config.json and tokenizer files, so another trainer builds the same model and writes a folder every command loads.
+  const model = join(out, 'model');
+  await mkdir(model, { recursive: true });
+  const files = initialModelFiles(config);
+  for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(model, name), files[name]);
   io.stdout(JSON.stringify({ out, trainSequences: sequences, evalSequences: config.eval.sequences, length }));
   return 0;
 }

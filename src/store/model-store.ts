@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { CLASSROOM_MODEL } from '../classroom-model';
 import { DEMO_MODEL } from '../demo-model';
 import { DEFAULT_HUB_ENDPOINT } from '../model/hub';
 import type { CachedModel, LoadProgress, ModelSource, ModelSummary } from '../train/protocol';
@@ -46,6 +47,8 @@ interface ModelStore {
   loadFiles(label: string, files: readonly PickedFile[]): Promise<void>;
   /** The bundled demo model (random weights), served with the app itself, so it loads with no network. */
   loadDemo(): Promise<void>;
+  /** The bundled classroom model (pretrained until it learned ICL), served with the app like the demo model. */
+  loadClassroomModel(): Promise<void>;
   cancel(): void;
   /** A failure before any request reached the worker (reading a dropped folder). */
   fail(message: string): void;
@@ -57,11 +60,18 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function fetchDemoFile(name: string): Promise<PickedFile> {
-  const url = `${import.meta.env.BASE_URL}${DEMO_MODEL.path}/${name}`;
+/** A model folder served with the app (the demo model, the classroom model). */
+interface BundledModel {
+  readonly path: string;
+  readonly files: readonly string[];
+  readonly label: string;
+}
+
+async function fetchBundledFile(bundle: BundledModel, name: string): Promise<PickedFile> {
+  const url = `${import.meta.env.BASE_URL}${bundle.path}/${name}`;
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`the demo model's ${name} could not be fetched from ${url} (HTTP ${response.status}); rebuild the app (npm run build), which generates it.`);
-  return { path: `${DEMO_MODEL.path}/${name}`, file: new File([await response.blob()], name) };
+  if (!response.ok) throw new Error(`the ${bundle.label}'s ${name} could not be fetched from ${url} (HTTP ${response.status}); rebuild the app (npm run build), which puts it beside the page.`);
+  return { path: `${bundle.path}/${name}`, file: new File([await response.blob()], name) };
 }
 
 let abort: AbortController | null = null;
@@ -71,6 +81,17 @@ export const useModelStore = create<ModelStore>()(
   persist(
     (set, get) => {
       /** `failureNote` is added to the message of a failed load (not of a cancelled one). */
+      async function loadBundled(bundle: BundledModel): Promise<void> {
+        let files: PickedFile[];
+        try {
+          files = await Promise.all(bundle.files.map((name) => fetchBundledFile(bundle, name)));
+        } catch (error) {
+          set({ load: { state: 'failed', message: errorMessage(error) } });
+          return;
+        }
+        await get().loadFiles(bundle.label, files);
+      }
+
       async function loadSource(what: string, source: ModelSource, failureNote = ''): Promise<void> {
         const client = trainerClient();
         if (!listening) {
@@ -138,15 +159,12 @@ export const useModelStore = create<ModelStore>()(
           return loadSource(label, { kind: 'files', label, files });
         },
 
-        async loadDemo() {
-          let files: PickedFile[];
-          try {
-            files = await Promise.all(DEMO_MODEL.files.map((name) => fetchDemoFile(name)));
-          } catch (error) {
-            set({ load: { state: 'failed', message: errorMessage(error) } });
-            return;
-          }
-          await get().loadFiles(DEMO_MODEL.label, files);
+        loadDemo() {
+          return loadBundled(DEMO_MODEL);
+        },
+
+        loadClassroomModel() {
+          return loadBundled(CLASSROOM_MODEL);
         },
 
         cancel() {

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { abftObjectivePresets, type AbftPresetName } from '../abft/objective';
+import { CLASSROOM_MODEL } from '../classroom-model';
 import { DEMO_MODEL } from '../demo-model';
 import { WorkerCallError } from '../train/client';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options';
@@ -232,6 +233,7 @@ function expandStep(step: StepRecord, model: RunContext['model']): StepMetrics {
 function reloader(label: string): (() => Promise<void>) | null {
   const models = useModelStore.getState();
   if (label === DEMO_MODEL.label) return () => models.loadDemo();
+  if (label === CLASSROOM_MODEL.label) return () => models.loadClassroomModel();
   const hub = /^Hub: (.+)@([^@]+)$/.exec(label);
   if (!hub) return null;
   return () => {

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useGpuStore } from '../store/gpu-store';
 import { useModelStore } from '../store/model-store';
 import { CachedModelsList } from './CachedModelsList';
+import { ClassroomModelCard } from './ClassroomModelCard';
 import { DemoModelCard } from './DemoModelCard';
 import { HubModelForm } from './HubModelForm';
 import { LoadProgressView } from './LoadProgressView';
@@ -25,6 +26,7 @@ export function ModelPanel() {
     <section className={`panel${model ? ' ok' : ''}`} data-testid="model-panel" aria-labelledby="model-panel-title">
       <h2 id="model-panel-title">Model</h2>
       <p>Pick a pretrained model (GPT-2, Llama, Qwen2, Qwen3 or Gemma 3 family, safetensors weights) from the Hugging Face Hub or from a folder on this computer.</p>
+      <ClassroomModelCard disabled={busy} />
       <DemoModelCard disabled={busy} />
       <HubModelForm disabled={busy} />
       <HubModelFit />

@@ -1,0 +1,70 @@
+/**
+ * The offline start on the classroom model, in headless Chromium on SwiftShader: with no network,
+ * the Model step loads the shipped classroom model, its held-out task goes into Data with one
+ * click, and Evaluate shows the model answering from the demonstrations above chance (two classes).
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLASSROOM_MODEL } from '../src/classroom-model';
+import { startAppServer, type AppServer } from './support/app-server';
+import { launchChromium } from './support/chromium';
+import { openStep } from './support/shell';
+
+let server: AppServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the classroom model, offline (SwiftShader)', () => {
+  it('loads with no network, takes its held-out task, and answers above chance', { timeout: 240_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const origin = new URL(server.url).origin;
+    const outside: string[] = [];
+    await context.route('**/*', (route) => {
+      if (new URL(route.request().url()).origin === origin) return route.continue();
+      outside.push(route.request().url());
+      return route.abort('internetdisconnected');
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
+      await openStep(page, 'Model');
+      await page.getByRole('button', { name: 'Load the classroom model' }).click();
+      await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-summary').locator('h3').innerText()).toBe(CLASSROOM_MODEL.label);
+      expect(await page.getByTestId('model-layers').innerText()).toBe(String(CLASSROOM_MODEL.layers));
+      await page.getByRole('button', { name: 'Use its held-out task (replaces the data)' }).click();
+      expect(await page.getByRole('button', { name: 'Its held-out task is in use' }).isDisabled()).toBe(true);
+      await page.getByTestId('classroom-model').screenshot({ path: 'test-results/classroom-model-card.png' });
+
+      await openStep(page, 'Train');
+      await page.getByLabel('Test queries (evaluation)').fill('32');
+      const measures = page.getByRole('group', { name: 'Evaluation measures' });
+      for (const box of await measures.getByRole('checkbox').all()) if (await box.isChecked()) await box.uncheck();
+      await measures.getByRole('checkbox').first().check();
+      const started = Date.now();
+      await page.getByRole('button', { name: /^Evaluat/ }).click();
+      const accuracy = page.getByTestId('evaluation').locator('tbody tr[data-measure="accuracy"] td').first();
+      await accuracy.waitFor({ timeout: 200_000 });
+      const text = await accuracy.innerText();
+      console.log(`Classroom model, held-out task ${CLASSROOM_MODEL.dataset}: accuracy ${text} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const share = Number(/^(\d+(\.\d)?)%/.exec(text)![1]) / 100;
+      expect(share).toBeGreaterThan(0.55);
+      await page.getByTestId('train-panel').locator('.evaluation').screenshot({ path: 'test-results/classroom-model-evaluation.png' });
+      expect(outside).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
