@@ -33,6 +33,7 @@ card = {
     'lossCurve': [{'step': l['step'], 'loss': l['loss']} for l in log.get('log', [])],
     'pretrainingIcl': [{'step': l['step'], 'recoverable': l['recoverable']} for l in log.get('log', [])],
     'copyBaseline': (log.get('log') or [{}])[-1].get('copyBaseline'),
+    'notes': log.get('notes'),
     'iclAccuracy': {'how': 'abft eval --data classroom/<family> --queries 64 --measures test: 2 classes (chance 0.5), k = 4 demonstrations', 'byFamily': accuracy},
 }
 json.dump(card, open(os.path.join(model, 'model-card.json'), 'w'), indent=1)
