@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
+import { offlineContext } from './support/offline';
 import { openGpuSection } from './support/shell';
 
 let server: AppServer;
@@ -46,15 +47,7 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
   });
 
   it('opens with no network and loads the bundled demo model, saying its weights are random', async () => {
-    const context = await browser.newContext();
-    const origin = new URL(server.url).origin;
-    const outside: string[] = [];
-    // Everything but the app's own server fails, as it would offline.
-    await context.route('**/*', (route) => {
-      if (new URL(route.request().url()).origin === origin) return route.continue();
-      outside.push(route.request().url());
-      return route.abort('internetdisconnected');
-    });
+    const { context, outside } = await offlineContext(browser, server.url);
     try {
       const page = await context.newPage();
       const errors: string[] = [];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
+import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
 
 let server: AppServer;
@@ -24,14 +25,7 @@ afterAll(async () => {
 
 describe('the classroom model, offline (SwiftShader)', () => {
   it('loads with no network, takes its held-out task, and answers above chance', { timeout: 240_000 }, async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-    const origin = new URL(server.url).origin;
-    const outside: string[] = [];
-    await context.route('**/*', (route) => {
-      if (new URL(route.request().url()).origin === origin) return route.continue();
-      outside.push(route.request().url());
-      return route.abort('internetdisconnected');
-    });
+    const { context, outside } = await offlineContext(browser, server.url, { viewport: { width: 1440, height: 1000 } });
     try {
       const page = await context.newPage();
       const errors: string[] = [];

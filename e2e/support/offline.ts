@@ -1,0 +1,20 @@
+/** A browser context with no network but the app's own server, as a user offline has it. */
+import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
+
+export interface OfflineContext {
+  readonly context: BrowserContext;
+  /** Every request to another origin, which failed. */
+  readonly outside: string[];
+}
+
+export async function offlineContext(browser: Browser, appUrl: string, options: BrowserContextOptions = {}): Promise<OfflineContext> {
+  const context = await browser.newContext(options);
+  const origin = new URL(appUrl).origin;
+  const outside: string[] = [];
+  await context.route('**/*', (route) => {
+    if (new URL(route.request().url()).origin === origin) return route.continue();
+    outside.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
+  return { context, outside };
+}
