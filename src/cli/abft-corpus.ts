@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { corpusChunk, RECOVERABLE_LABEL, UNSEEN_LABEL, type CorpusChunk } from '../classroom/corpus';
 import { FAMILIES, familyById } from '../classroom/families';
 import { IDS, LABEL_IDS, VOCAB_SIZE } from '../classroom/vocabulary';
+import { initialModelFiles } from '../pretrain/initial-model';
 import { numberOption, UsageError, type ParsedArgs } from './abft-args';
 import type { CliIo } from './abft-io';
-import { initialModelFiles } from '../pretrain/initial-model';
 import { readConfig } from './abft-pretrain';
 import { writeFileAtomic } from './atomic-file';
 
