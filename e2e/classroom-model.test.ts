@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
 import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
+import { waitForGpu } from './support/model-panel';
 import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
 
@@ -31,7 +32,7 @@ describe('the classroom model, offline (SwiftShader)', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(server.url);
-      await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
+      await waitForGpu(page);
       await openStep(page, 'Model');
       await page.getByRole('button', { name: 'Load the classroom model' }).click();
       await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });

@@ -1,7 +1,8 @@
 """Pretrains the classroom model of an `abft pretrain` config in PyTorch on CPU, on the exact corpus
 `abft corpus` wrote, to rank corpus and optimizer settings faster than the engine runs on a software
-adapter (about 10x here). It is a research instrument, not the way the model is made: the committed
-classroom model comes from `abft pretrain`. Prints one JSON line per evaluation: the label accuracy
+adapter (about 10x here). The shipped classroom model (public/classroom-model/) was made this way,
+by its precursor, because the engine on lavapipe would have taken hours; `abft pretrain` on the same
+config makes it with the engine on a GPU. Prints one JSON line per evaluation: the label accuracy
 among the 16 label words where an earlier line gives the label away (the induction signal), per
 family, beside copyBaseline (copying any earlier label: above it, the key was matched).
 

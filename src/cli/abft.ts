@@ -7,10 +7,10 @@
  * stack trace; see USAGE for the commands and exit codes.
  */
 import { labelScoringOption, numberOption, parseArgs, USAGE, UsageError, type ParsedArgs } from './abft-args';
+import { corpusCommand } from './abft-corpus';
 import { describeSplit, loadRunData } from './abft-data';
 import { exportCommand } from './abft-export';
 import type { CliIo } from './abft-io';
-import { corpusCommand } from './abft-corpus';
 import { pretrainCommand } from './abft-pretrain';
 import { describeModel, loadRunModel, runEvaluation } from './abft-model';
 import { prepareTraining, runTraining } from './abft-train';

@@ -6,8 +6,8 @@ import { useModelStore } from '../store/model-store';
 export function ClassroomModelCard({ disabled }: { disabled: boolean }) {
   const loadClassroomModel = useModelStore((s) => s.loadClassroomModel);
   const loadClassroom = useDataStore((s) => s.loadClassroom);
-  const source = useDataStore((s) => s.info?.source);
-  const taskInUse = source?.kind === 'classroom' && source.id === CLASSROOM_MODEL.dataset;
+  const source = useDataStore((s) => s.info.source);
+  const taskInUse = source.kind === 'classroom' && source.id === CLASSROOM_MODEL.dataset;
   return (
     <div className="demo-model" data-testid="classroom-model">
       <div>
