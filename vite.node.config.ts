@@ -8,6 +8,7 @@ export const NODE_ENTRIES = {
   'model-run': 'src/cli/model-run-bin.ts',
   'abft-grad': 'src/cli/abft-grad-bin.ts',
   'tiny-model': 'src/cli/tiny-model-bin.ts',
+  'classroom-check': 'src/cli/classroom-check-bin.ts',
 } as const;
 
 /**
