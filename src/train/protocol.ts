@@ -224,6 +224,8 @@ export type PretrainProgress =
   | { readonly kind: 'skipped'; readonly step: number; readonly loss: number }
   /** The label-attention score (pretrain/label-attention.ts) of each head after `step`, [layer][head], each in [0, 1]. */
   | { readonly kind: 'heads'; readonly step: number; readonly scores: readonly (readonly number[])[] }
+  /** The ICL evaluation after `step` has begun, over `sequences` sequences; no step runs until its `eval` comes. */
+  | { readonly kind: 'evaluating'; readonly step: number; readonly sequences: number }
   | { readonly kind: 'eval'; readonly step: number; readonly heldOut: PretrainAccuracy; readonly train: PretrainAccuracy };
 
 /** How a pretraining run ended: at its steps, stopped by the page, or diverged (too many non-finite gradients in a row). */

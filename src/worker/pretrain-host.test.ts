@@ -58,8 +58,11 @@ describe('pretraining from scratch in the worker', () => {
     expect(posted.find((m) => m.type === 'model-released')).toEqual({ id: null, type: 'model-released', label: 'tiny' });
 
     const progress = progressOf(posted);
-    // Heads before the first step, every 2 steps and at the last; evaluations at 0, every 2 (eval.every) and at the last.
-    expect(progress.map((p) => `${p.kind}${'step' in p ? ` ${p.step}` : ''}`)).toEqual(['started', 'heads 0', 'eval 0', 'step 1', 'step 2', 'heads 2', 'eval 2', 'step 3', 'eval 3', 'heads 3']);
+    // Heads before the first step, every 2 steps and at the last; evaluations every 2 steps (eval.every) and at the last.
+    expect(progress.map((p) => `${p.kind}${'step' in p ? ` ${p.step}` : ''}`)).toEqual([
+      'started', 'heads 0', 'step 1', 'step 2', 'heads 2', 'evaluating 2', 'eval 2', 'step 3', 'evaluating 3', 'eval 3', 'heads 3',
+    ]);
+    expect(progress.find((p) => p.kind === 'evaluating')).toMatchObject({ sequences: 8 });
     expect(progress[0]).toMatchObject({ kind: 'started', steps: 3, layers: 2, heads: 2 });
     const steps = progress.filter((p) => p.kind === 'step');
     for (const s of steps) {

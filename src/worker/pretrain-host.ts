@@ -2,7 +2,8 @@
  * Pretraining from scratch in the worker, so a class can watch induction heads form: the config
  * checked, the loaded model released for a random one, then the loop `abft pretrain` runs
  * (pretrain/loop.ts), reporting every step, the label-attention score of every head
- * (pretrain/label-attention.ts) every few steps, and the ICL accuracy when the config evaluates.
+ * (pretrain/label-attention.ts) every few steps, and the ICL accuracy when the config evaluates
+ * (every `eval.every` steps and at the last).
  * `stop` ends it between steps. However it ends without an error, the pretrained model becomes
  * the loaded one, its folder holding the pretrained weights, so Explore, Train, Evaluate and the
  * exports all work on it; its optimizer state is given back first.
@@ -102,13 +103,15 @@ export async function pretrainFromScratch(
       onProgress({ kind: 'heads', step: measuredAt, scores });
     };
     const evaluate = async () => {
+      onProgress({ kind: 'evaluating', step: l.stepsDone, sequences: 2 * config.eval.sequences });
       const { heldOut, train } = await gpu(() => measureIclSplits(e, m, config));
       onProgress({ kind: 'eval', step: l.stepsDone, heldOut: accuracyOf(heldOut), train: accuracyOf(train) });
     };
 
     onProgress({ kind: 'started', steps: config.steps, layers: m.spec.numLayers, heads: m.spec.numHeads, parameters: m.parameters });
+    // Unlike abft pretrain, no evaluation before the first step: random weights score chance, and on
+    // a software adapter it would take minutes before the page saw the first step and its speed.
     await measureHeads();
-    if (config.eval.every > 0) await evaluate();
     let outcome: PretrainOutcome = 'done';
     let message: string | null = null;
     while (!l.finished) {
