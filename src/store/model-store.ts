@@ -50,6 +50,8 @@ interface ModelStore {
   /** The bundled classroom model (pretrained until it learned ICL), served with the app like the demo model. */
   loadClassroomModel(): Promise<void>;
   cancel(): void;
+  /** A model the worker made itself (pretrained from scratch) is the loaded one now. */
+  adopt(model: ModelSummary): void;
   /** A failure before any request reached the worker (reading a dropped folder). */
   fail(message: string): void;
   refreshCached(): Promise<void>;
@@ -169,6 +171,10 @@ export const useModelStore = create<ModelStore>()(
 
         cancel() {
           abort?.abort();
+        },
+
+        adopt(model) {
+          set({ model, load: { state: 'idle' } });
         },
 
         fail(message) {
