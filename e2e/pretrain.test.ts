@@ -2,8 +2,8 @@
  * Pretraining from scratch in the Model step, in headless Chromium on SwiftShader: the classroom
  * recipe shown, a bad value named, a tiny run (few steps, 4 sequences a step) started over the
  * loaded classroom model, its loss chart, head grid and ETA line (and the software-adapter note)
- * appearing, Stop, the pretrained model then being the loaded one, and the typed values kept
- * over a reload. Saves screenshots in test-results/.
+ * appearing, Stop, the pretrained model then being the loaded one (and released in its turn by
+ * the next run), and the typed values kept over a reload. Saves screenshots in test-results/.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -92,6 +92,16 @@ describe('pretraining from scratch (SwiftShader)', () => {
       expect(Number(await grid.getAttribute('data-step'))).toBe(stepsDone);
       expect(await page.getByRole('button', { name: 'Load the classroom model' }).isDisabled()).toBe(false);
       await panel.screenshot({ path: join(SHOTS, 'pretrain-stopped.png') });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await panel.screenshot({ path: join(SHOTS, 'pretrain-stopped-dark.png') });
+      await page.emulateMedia({ colorScheme: 'light' });
+
+      // Again from scratch: the model pretrained a moment ago is released in its turn.
+      await panel.getByRole('button', { name: 'Start pretraining' }).click();
+      await page.getByTestId('model-summary').waitFor({ state: 'detached', timeout: 60_000 });
+      await panel.getByRole('button', { name: 'Stop pretraining' }).click();
+      await expect.poll(() => status.innerText(), { timeout: 120_000 }).toMatch(/^Stopped after \d steps\./);
+      await page.getByTestId('model-summary').waitFor({ timeout: 30_000 });
 
       // The pretrained model answers in Explore, as a loaded model does.
       await panel.getByRole('button', { name: 'explore its heads' }).click();

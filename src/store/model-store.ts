@@ -94,14 +94,18 @@ export const useModelStore = create<ModelStore>()(
         await get().loadFiles(bundle.label, files);
       }
 
+      /** From the first model on: the worker releases it when another load (or a pretraining run) takes the GPU. */
+      function listenForReleases(): void {
+        if (listening) return;
+        listening = true;
+        trainerClient().onEvent((event) => {
+          if (event.type === 'model-released') set({ model: null });
+        });
+      }
+
       async function loadSource(what: string, source: ModelSource, failureNote = ''): Promise<void> {
         const client = trainerClient();
-        if (!listening) {
-          listening = true;
-          client.onEvent((event) => {
-            if (event.type === 'model-released') set({ model: null });
-          });
-        }
+        listenForReleases();
         const controller = new AbortController();
         abort = controller;
         set({ load: { state: 'loading', what, progress: null } });
@@ -174,6 +178,7 @@ export const useModelStore = create<ModelStore>()(
         },
 
         adopt(model) {
+          listenForReleases();
           set({ model, load: { state: 'idle' } });
         },
 
