@@ -132,7 +132,7 @@ export async function handle(state: WorkerState, request: WorkerRequest): Promis
     case 'start-pretraining': {
       const end = await pretrainFromScratch(
         state,
-        await engine(),
+        engine,
         request,
         (progress) => state.post({ id: request.id, type: 'pretrain-progress', progress }),
         // The pretraining run is the only run, so the session goes without stopping anything.

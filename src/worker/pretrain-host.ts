@@ -74,10 +74,13 @@ function initialModel(state: WorkerState, e: Engine, folder: ModelFolder, onRele
   });
 }
 
-/** `onReleased`: the loaded model was given back (the page's summary of it is then out of date). */
+/**
+ * `engine` is asked for once the run is claimed, so a `stop` that follows the request at once finds
+ * it; `onReleased`: the loaded model was given back (the page's summary of it is then out of date).
+ */
 export async function pretrainFromScratch(
   state: WorkerState,
-  e: Engine,
+  engine: () => Promise<Engine>,
   request: PretrainRequest,
   onProgress: (progress: PretrainProgress) => void,
   onReleased: (label: string) => void,
@@ -92,6 +95,7 @@ export async function pretrainFromScratch(
   let loop: PretrainLoop | null = null;
   const gpu = <T>(job: () => Promise<T>) => state.gpuWork.run(job);
   try {
+    const e = await engine();
     const files = initialModelFiles(config);
     const m = (model = await initialModel(state, e, memoryFolder(`a random ${config.model.layers}-layer model (seed ${config.seed})`, files), onReleased));
     const l = (loop = new PretrainLoop(e, m, config));
