@@ -8,26 +8,18 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { corpusChunk, type CorpusOptions } from '../classroom/corpus';
-import { familyById, HELD_OUT_FAMILIES, TRAIN_FAMILIES } from '../classroom/families';
-import { IDS } from '../classroom/vocabulary';
 import type { Engine } from '../engine/engine';
-import { openCheckpoint, type Checkpoint } from '../model/checkpoint';
-import { exportFineTuned } from '../model/export';
 import { memoryFolder } from '../model/files';
 import { loadModel, releaseModel, type LoadedModel } from '../model/load';
 import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config';
-import { measureIcl, withoutPadding, type IclMeasure } from '../pretrain/icl-eval';
+import { measureIclSplits, type IclMeasure } from '../pretrain/icl-eval';
 import { initialModelFiles } from '../pretrain/initial-model';
-import { scoredPositions } from '../pretrain/scored-positions';
-import { Pretrainer } from '../pretrain/step';
+import { evalDue, PretrainLoop } from '../pretrain/loop';
+import { pretrainedFiles } from '../pretrain/pretrained-files';
 import { UsageError, type ParsedArgs } from './abft-args';
 import type { CliIo } from './abft-io';
 import { removeLeftoverPartials, writeFileAtomic } from './atomic-file';
 import { readJsonFile } from './json-input';
-
-/** Consecutive steps with a non-finite gradient after which the run stops: it has diverged. */
-const MAX_SKIPPED_IN_A_ROW = 5;
 
 export async function readConfig(path: string): Promise<PretrainConfig> {
   let json: unknown;
@@ -50,7 +42,6 @@ interface PretrainSession {
   readonly out: string;
   readonly files: Record<string, Uint8Array | string>;
   readonly model: LoadedModel;
-  readonly checkpoint: Checkpoint;
 }
 
 async function prepare(args: ParsedArgs, io: CliIo): Promise<PretrainSession> {
@@ -72,15 +63,7 @@ async function prepare(args: ParsedArgs, io: CliIo): Promise<PretrainSession> {
   } catch (error) {
     throw new UsageError(`${configPath}: the model it describes cannot be made here: ${(error as Error).message}`);
   }
-  return { e, config, configPath, out, files, model, checkpoint: await openCheckpoint(folder) };
-}
-
-/** Held-out families (in-context learning of tasks never trained on) and train families, on the evaluation seed. */
-async function evaluate(s: PretrainSession): Promise<{ heldOut: IclMeasure; train: IclMeasure }> {
-  const { e, config, model } = s;
-  const measure = (families: CorpusOptions['families']) =>
-    measureIcl(e, model.spec, model.weights, { seed: config.eval.seed, length: config.corpus.length, families }, config.eval.sequences, config.batch.microBatch);
-  return { heldOut: await measure(HELD_OUT_FAMILIES), train: await measure(TRAIN_FAMILIES) };
+  return { e, config, configPath, out, files, model };
 }
 
 function rounded(m: IclMeasure): Record<string, unknown> {
@@ -98,98 +81,69 @@ export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<numb
     return 2;
   }
   const { e, config, model, out } = s;
-  const o = config.optimizer;
-  const trainer = new Pretrainer(e, model.spec, model.weights, {
-    optimizer: {
-      schedule: { peakLr: o.lr, warmupSteps: o.warmupSteps, totalSteps: config.steps, minLr: o.minLr },
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: 1e-8,
-      weightDecay: o.weightDecay,
-      maxGradNorm: o.clip > 0 ? o.clip : undefined,
-    },
-    microBatch: config.batch.microBatch,
-    padId: IDS.pad,
-  });
-  const corpus: CorpusOptions = { seed: config.corpus.seed, length: config.corpus.length, families: config.corpus.families.map(familyById) };
+  const loop = new PretrainLoop(e, model, config);
   const started = performance.now();
   const losses: number[] = [];
   const logged: Record<string, unknown>[] = [];
   const evals: Record<string, unknown>[] = [];
-  let tokensSeen = 0;
-  let drawn = 0;
-  let skippedInARow = 0;
   let stopped: string | null = null;
 
   const runEval = async (step: number) => {
-    const { heldOut, train } = await evaluate(s);
-    const line = { step, tokens: tokensSeen, eval: { heldOut: rounded(heldOut), train: rounded(train) } };
+    const { heldOut, train } = await measureIclSplits(e, model, config);
+    const line = { step, tokens: loop.tokensSeen, eval: { heldOut: rounded(heldOut), train: rounded(train) } };
     evals.push(line);
     io.stdout(JSON.stringify(line));
   };
   const writeFolder = async () => {
-    const done = trainer.stepCount;
+    const progress = { stepsDone: loop.stepsDone, tokensSeen: loop.tokensSeen };
     const log = {
       tool: 'abft pretrain',
       configFile: s.configPath,
       config,
       adapter: e.adapterName,
       parameters: model.parameters,
-      stepsDone: done,
-      tokensSeen,
+      ...progress,
       seconds: Math.round((performance.now() - started) / 100) / 10,
       stoppedEarly: stopped,
       losses,
       log: logged,
       evals,
     };
-    const metadata = { 'abft.pretrained': `classroom corpus seed ${config.corpus.seed}, ${done} steps, ${tokensSeen} tokens, init seed ${config.seed}` };
-    const weights = await exportFineTuned(e, model.spec, model.weights, s.checkpoint, metadata, { weights: 'all' });
-    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(out, name), s.files[name]);
-    await writeFileAtomic(join(out, 'model.safetensors'), weights);
+    const files = await pretrainedFiles(e, model, config, s.files, progress);
+    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) await writeFileAtomic(join(out, name), files[name]);
     await writeFileAtomic(join(out, 'pretrain-log.json'), JSON.stringify(log, null, 2));
   };
 
   try {
     if (config.eval.every > 0) await runEval(0);
-    while (trainer.stepCount < config.steps) {
-      // Each attempt draws new sequences: a skipped step's batch is not retried.
-      const chunk = corpusChunk(corpus, drawn, config.batch.sequences);
-      drawn += config.batch.sequences;
-      const sequences = Array.from({ length: chunk.count }, (_, i) => withoutPadding(chunk.tokens.subarray(i * chunk.length, (i + 1) * chunk.length)));
-      const scored = config.loss.otherTokens < 1 ? sequences.map((_, i) => scoredPositions(chunk, i, config.loss.otherTokens, config.corpus.seed, drawn - chunk.count + i)) : undefined;
-      const t0 = performance.now();
-      const r = await trainer.step(sequences, scored);
-      const ms = performance.now() - t0;
-      if (r.skipped) {
-        skippedInARow++;
-        io.stdout(JSON.stringify({ step: trainer.stepCount + 1, skipped: true, loss: r.loss }));
-        if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-          stopped = `${MAX_SKIPPED_IN_A_ROW} steps in a row had a non-finite gradient after step ${trainer.stepCount}; the run diverged. Lower optimizer.lr or keep optimizer.clip on.`;
+    while (!loop.finished) {
+      const attempt = await loop.attempt();
+      if (attempt.kind === 'skipped') {
+        io.stdout(JSON.stringify({ step: attempt.step, skipped: true, loss: attempt.loss }));
+        if (attempt.diverged) {
+          stopped = attempt.diverged;
           io.stderr(`abft: ${stopped}`);
           break;
         }
         continue;
       }
-      skippedInARow = 0;
-      tokensSeen += r.tokens;
+      const { step, result: r, tokensSeen, ms } = attempt;
       losses.push(r.loss);
-      const step = trainer.stepCount;
       const last = step === config.steps;
       if (step % config.logEvery === 0 || last) {
         const line = { step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: tokensSeen, ms: Math.round(ms * 10) / 10 };
         logged.push(line);
         io.stdout(JSON.stringify(line));
       }
-      if ((config.eval.every > 0 && step % config.eval.every === 0) || (last && (config.eval.every === 0 || step % config.eval.every !== 0))) await runEval(step);
+      if (evalDue(config, step)) await runEval(step);
       if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !last) await writeFolder();
     }
     await writeFolder();
     const seconds = Math.round((performance.now() - started) / 100) / 10;
-    io.stdout(JSON.stringify({ done: true, stepsDone: trainer.stepCount, tokensSeen, seconds, stoppedEarly: stopped, out, final: evals.at(-1)?.eval ?? null }));
+    io.stdout(JSON.stringify({ done: true, stepsDone: loop.stepsDone, tokensSeen: loop.tokensSeen, seconds, stoppedEarly: stopped, out, final: evals.at(-1)?.eval ?? null }));
     return stopped ? 3 : 0;
   } finally {
-    trainer.release();
+    loop.release();
     releaseModel(model);
   }
 }

@@ -8,11 +8,14 @@
  * held-out families it is in-context learning of tasks never trained on.
  */
 import { corpusChunk, RECOVERABLE_LABEL, UNSEEN_LABEL, type CorpusOptions } from '../classroom/corpus';
+import { HELD_OUT_FAMILIES, TRAIN_FAMILIES } from '../classroom/families';
 import { IDS, LABEL_IDS } from '../classroom/vocabulary';
 import type { Engine } from '../engine/engine';
 import { packBatch } from '../model/batch';
 import { forward } from '../model/forward';
+import type { LoadedModel } from '../model/load';
 import type { ModelSpec, ModelWeights } from '../model/spec';
+import type { PretrainConfig } from './config';
 
 export interface LabelAccuracy {
   readonly correct: number;
@@ -95,4 +98,11 @@ export async function measureIcl(e: Engine, spec: ModelSpec, weights: ModelWeigh
   });
   const recoverable = summary(tally[RECOVERABLE_LABEL]);
   return { recoverable, unseen: summary(tally[UNSEEN_LABEL]), copyBaseline: recoverable.total === 0 ? 0 : copyChance / recoverable.total, sequences: count };
+}
+
+/** A pretraining run's evaluation: held-out families (in-context learning of tasks never trained on) and train families, on the config's evaluation seed. */
+export async function measureIclSplits(e: Engine, model: LoadedModel, config: PretrainConfig): Promise<{ heldOut: IclMeasure; train: IclMeasure }> {
+  const measure = (families: CorpusOptions['families']) =>
+    measureIcl(e, model.spec, model.weights, { seed: config.eval.seed, length: config.corpus.length, families }, config.eval.sequences, config.batch.microBatch);
+  return { heldOut: await measure(HELD_OUT_FAMILIES), train: await measure(TRAIN_FAMILIES) };
 }

@@ -50,6 +50,8 @@ interface ModelStore {
   /** The bundled classroom model (pretrained until it learned ICL), served with the app like the demo model. */
   loadClassroomModel(): Promise<void>;
   cancel(): void;
+  /** A model the worker made itself (pretrained from scratch) is the loaded one now. */
+  adopt(model: ModelSummary): void;
   /** A failure before any request reached the worker (reading a dropped folder). */
   fail(message: string): void;
   refreshCached(): Promise<void>;
@@ -92,14 +94,18 @@ export const useModelStore = create<ModelStore>()(
         await get().loadFiles(bundle.label, files);
       }
 
+      /** From the first model on: the worker releases it when another load (or a pretraining run) takes the GPU. */
+      function listenForReleases(): void {
+        if (listening) return;
+        listening = true;
+        trainerClient().onEvent((event) => {
+          if (event.type === 'model-released') set({ model: null });
+        });
+      }
+
       async function loadSource(what: string, source: ModelSource, failureNote = ''): Promise<void> {
         const client = trainerClient();
-        if (!listening) {
-          listening = true;
-          client.onEvent((event) => {
-            if (event.type === 'model-released') set({ model: null });
-          });
-        }
+        listenForReleases();
         const controller = new AbortController();
         abort = controller;
         set({ load: { state: 'loading', what, progress: null } });
@@ -169,6 +175,11 @@ export const useModelStore = create<ModelStore>()(
 
         cancel() {
           abort?.abort();
+        },
+
+        adopt(model) {
+          listenForReleases();
+          set({ model, load: { state: 'idle' } });
         },
 
         fail(message) {

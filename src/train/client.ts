@@ -2,10 +2,10 @@
  * The UI side of the worker protocol: request/reply as promises, progress to the request's
  * callback, worker events to listeners.
  */
-import type { EvaluationProgress, FinalReplyType, LoadProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
+import type { EvaluationProgress, FinalReplyType, LoadProgress, PretrainProgress, WorkerError, WorkerEvent, WorkerMessage, WorkerReply, WorkerRequest } from './protocol';
 import type { StepMetrics } from './trainer';
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep' | 'onAutosaveDue' | 'onEvaluationProgress'>;
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: WorkerCallError) => void } & Pick<RequestOptions, 'onProgress' | 'onStep' | 'onAutosaveDue' | 'onEvaluationProgress' | 'onPretrain'>;
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type ReplyOf<T extends WorkerRequest['type']> = Extract<WorkerReply, { type: FinalReplyType<T> }>;
 
@@ -17,6 +17,8 @@ export interface RequestOptions {
   readonly onAutosaveDue?: (step: number) => void;
   /** How far an `evaluate-suite` request is, per measure. */
   readonly onEvaluationProgress?: (progress: EvaluationProgress) => void;
+  /** What a `start-pretraining` run reports as it goes: steps, head scores, evaluations. */
+  readonly onPretrain?: (progress: PretrainProgress) => void;
   /** Aborting sends a `cancel` for this request; the request still ends with the worker's reply. */
   readonly signal?: AbortSignal;
 }
@@ -45,7 +47,7 @@ export class TrainerClient {
   request<T extends WorkerRequest['type']>(body: Extract<RequestBody, { type: T }>, opts: RequestOptions = {}): Promise<ReplyOf<T>> {
     const id = this.nextId++;
     const done = new Promise<ReplyOf<T>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep, onAutosaveDue: opts.onAutosaveDue, onEvaluationProgress: opts.onEvaluationProgress });
+      this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, onStep: opts.onStep, onAutosaveDue: opts.onAutosaveDue, onEvaluationProgress: opts.onEvaluationProgress, onPretrain: opts.onPretrain });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
     const { signal } = opts;
@@ -85,6 +87,10 @@ export class TrainerClient {
     }
     if (message.type === 'evaluation-progress') {
       pending.onEvaluationProgress?.(message.progress);
+      return;
+    }
+    if (message.type === 'pretrain-progress') {
+      pending.onPretrain?.(message.progress);
       return;
     }
     this.pending.delete(message.id);

@@ -195,6 +195,42 @@ export interface AutosaveRequest {
 /** Trained weights the worker can put back: those from before the last run that changed them, or the model's as loaded. */
 export type RestorableWeights = 'before-run' | 'loaded';
 
+/** One applied step of a pretraining run: the loss before its update, the rate it used, and its time on the GPU. */
+export interface PretrainStepReport {
+  readonly step: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm: number;
+  /** Target tokens of the run so far. */
+  readonly tokens: number;
+  readonly ms: number;
+}
+
+/** Label accuracies of one evaluation split (pretrain/icl-eval.ts), each in [0, 1]. */
+export interface PretrainAccuracy {
+  /** At labels an earlier line with the same key gives away: the induction signal. */
+  readonly recoverable: number;
+  /** At labels whose key had not appeared: at best a guess among the unused labels. */
+  readonly unseen: number;
+  /** What copying any earlier label gives at the recoverable labels. */
+  readonly copyBaseline: number;
+}
+
+/** What a pretraining run reports as it goes, in order: started, then steps with head scores and evaluations between them. */
+export type PretrainProgress =
+  | { readonly kind: 'started'; readonly steps: number; readonly layers: number; readonly heads: number; readonly parameters: number }
+  | ({ readonly kind: 'step' } & PretrainStepReport)
+  /** A non-finite gradient: the step was not applied (its batch is not retried). */
+  | { readonly kind: 'skipped'; readonly step: number; readonly loss: number }
+  /** The label-attention score (pretrain/label-attention.ts) of each head after `step`, [layer][head], each in [0, 1]. */
+  | { readonly kind: 'heads'; readonly step: number; readonly scores: readonly (readonly number[])[] }
+  /** The ICL evaluation after `step` has begun, over `sequences` sequences; no step runs until its `eval` comes. */
+  | { readonly kind: 'evaluating'; readonly step: number; readonly sequences: number }
+  | { readonly kind: 'eval'; readonly step: number; readonly heldOut: PretrainAccuracy; readonly train: PretrainAccuracy };
+
+/** How a pretraining run ended: at its steps, stopped by the page, or diverged (too many non-finite gradients in a row). */
+export type PretrainOutcome = 'done' | 'stopped' | 'diverged';
+
 /** A training checkpoint kept in the browser's storage. */
 export interface SavedCheckpoint {
   readonly name: string;
@@ -271,7 +307,15 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: 'restore-autosave'; readonly runId: string; readonly data: TrainingData }
   | { readonly id: number; readonly type: 'discard-autosave'; readonly runId: string }
   /** Writes W_Q/W_K (and biases) back from a snapshot and ends the training session, whose Adam state belonged to the weights it replaces. */
-  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights };
+  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights }
+  /**
+   * Pretrains a model from random weights on the classroom corpus as `abft pretrain` does, with
+   * `config` a pretraining config (pretrain/config.ts), checked first. The loaded model is
+   * released once the config is found good; sends `pretrain-progress` as it goes (head scores
+   * every `measureEvery` steps, by default the config's logEvery) and ends with `pretrain-ended`,
+   * the pretrained model then being the loaded one. `stop` ends it between steps.
+   */
+  | { readonly id: number; readonly type: 'start-pretraining'; readonly config: unknown; readonly measureEvery?: number };
 
 export type WorkerReply =
   | { readonly id: number; readonly type: 'probe'; readonly gpu: GpuInfo }
@@ -303,10 +347,12 @@ export type WorkerReply =
   | { readonly id: number; readonly type: 'restore-autosave'; readonly stepsDone: number; readonly options: TrainOptions }
   | { readonly id: number; readonly type: 'discard-autosave' }
   /** `restored`: the weights now on the GPU, in words; the ΔW norms are those of these weights. */
-  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights; readonly restored: string; readonly deltaNorms: LayerDeltaNorms[] };
+  | { readonly id: number; readonly type: 'restore-weights'; readonly which: RestorableWeights; readonly restored: string; readonly deltaNorms: LayerDeltaNorms[] }
+  /** `model`: the pretrained model, now the loaded one; `message` says why a diverged run stopped. */
+  | { readonly id: number; readonly type: 'pretrain-ended'; readonly outcome: PretrainOutcome; readonly stepsDone: number; readonly message: string | null; readonly model: ModelSummary };
 
 /** The reply types that end a request of type T without an error. */
-export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-training' ? 'training-done' | 'training-stopped' : T;
+export type FinalReplyType<T extends WorkerRequest['type']> = T extends 'start-training' ? 'training-done' | 'training-stopped' : T extends 'start-pretraining' ? 'pretrain-ended' : T;
 
 /** Sent before the reply of the request with this id; never ends the request. */
 export type WorkerProgress =
@@ -315,7 +361,8 @@ export type WorkerProgress =
   /** An `evaluate-suite` request has scored `done` of the `total` prompts of `measure`. */
   | { readonly id: number; readonly type: 'evaluation-progress'; readonly progress: EvaluationProgress }
   /** The run waits after step `step` until the page sends `autosave` (after keeping the metrics so far). */
-  | { readonly id: number; readonly type: 'autosave-due'; readonly step: number };
+  | { readonly id: number; readonly type: 'autosave-due'; readonly step: number }
+  | { readonly id: number; readonly type: 'pretrain-progress'; readonly progress: PretrainProgress };
 
 /** Unsolicited messages the worker sends when something happens outside any request. */
 export type WorkerEvent =

@@ -1,4 +1,4 @@
-import { lazy, useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { useGpuStore } from '../store/gpu-store';
 import { ModelPanel } from './ModelPanel';
 import { AppHeader } from './shell/AppHeader';
@@ -13,6 +13,8 @@ import { useStepPage } from './shell/use-step-page';
 const DataPanel = lazy(() => import('./data/DataPanel').then((m) => ({ default: m.DataPanel })));
 const TrainPanel = lazy(() => import('./TrainPanel').then((m) => ({ default: m.TrainPanel })));
 const ExplorePanel = lazy(() => import('./explore/ExplorePanel').then((m) => ({ default: m.ExplorePanel })));
+// Its charts are recharts too; the Model panel above it shows without waiting for them.
+const PretrainPanel = lazy(() => import('./pretrain/PretrainPanel').then((m) => ({ default: m.PretrainPanel })));
 
 export function App() {
   const detect = useGpuStore((s) => s.detect);
@@ -31,6 +33,9 @@ export function App() {
         <GpuAlert />
         <StepView step="model">
           <ModelPanel />
+          <Suspense fallback={null}>
+            <PretrainPanel />
+          </Suspense>
         </StepView>
         <StepView step="data">
           <DataPanel />

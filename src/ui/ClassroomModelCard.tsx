@@ -15,7 +15,7 @@ export function ClassroomModelCard({ disabled }: { disabled: boolean }) {
         <p className="muted">
           A tiny Llama ({CLASSROOM_MODEL.layers} layers × {CLASSROOM_MODEL.heads} heads) pretrained on the classroom language until it learned in-context
           learning: given a few demonstrations of a task whose labels change every prompt, it answers the query by reading them. Its tasks are under Data →
-          Classroom tasks; those held out of pretraining are new to it.
+          Classroom tasks; those held out of pretraining are new to it. Its recipe can run here too, under Pretrain from scratch.
         </p>
       </div>
       <button type="button" onClick={() => void loadClassroomModel()} disabled={disabled}>

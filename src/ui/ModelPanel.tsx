@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useGpuStore } from '../store/gpu-store';
 import { useModelStore } from '../store/model-store';
+import { isPretraining, usePretrainStore } from '../store/pretrain-store';
 import { CachedModelsList } from './CachedModelsList';
 import { ClassroomModelCard } from './ClassroomModelCard';
 import { DemoModelCard } from './DemoModelCard';
@@ -16,7 +17,9 @@ export function ModelPanel() {
   const load = useModelStore((s) => s.load);
   const model = useModelStore((s) => s.model);
   const { cancel, refreshCached } = useModelStore.getState();
-  const busy = !ready || load.state === 'loading';
+  // While pretraining, the worker refuses loads: the model being made takes the loaded one's place.
+  const pretraining = usePretrainStore((s) => isPretraining(s.run));
+  const busy = !ready || load.state === 'loading' || pretraining;
 
   useEffect(() => {
     if (ready) void refreshCached();

@@ -14,6 +14,7 @@ import { checkCheckpointName } from './checkpoint-store';
 import { evaluateSetSuite } from './evaluation-host';
 import { cachedModels, deleteCachedModel, loadModelFrom } from './model-host';
 import { exportOnnxZip, verifyOnnx } from './onnx-host';
+import { pretrainFromScratch } from './pretrain-host';
 import { previewPrompt } from './preview-host';
 import { engineOf, type WorkerState } from './state';
 import {
@@ -25,12 +26,13 @@ import {
   restorableWeights,
   restoreAutosave,
   restoreSession,
+  releaseSession,
   restoreWeights,
   resumeTraining,
   saveSession,
   startTraining,
+  runInProgress,
   stopTraining,
-  trainingActive,
 } from './training-host';
 
 function gpuInfo(e: Engine): GpuInfo {
@@ -127,7 +129,26 @@ export async function handle(state: WorkerState, request: WorkerRequest): Promis
       const { restored, deltaNorms } = await restoreWeights(state, await engine(), request.which);
       return { id: request.id, type: 'restore-weights', which: request.which, restored, deltaNorms };
     }
+    case 'start-pretraining': {
+      const end = await pretrainFromScratch(
+        state,
+        engine,
+        request,
+        (progress) => state.post({ id: request.id, type: 'pretrain-progress', progress }),
+        // The pretraining run is the only run, so the session goes without stopping anything.
+        (label) => {
+          releaseSession(state);
+          tellReleased(state, label);
+        },
+      );
+      return { id: request.id, type: 'pretrain-ended', ...end };
+    }
   }
+}
+
+/** The page's model summary is out of date once its model is released, whatever comes next. */
+function tellReleased(state: WorkerState, label: string): void {
+  state.post({ id: null, type: 'model-released', label });
 }
 
 /**
@@ -152,7 +173,8 @@ async function trainRequest(state: WorkerState, { id, options, data, continueSes
 
 async function loadModelRequest(state: WorkerState, { id, source, frozenDType }: Extract<WorkerRequest, { type: 'load-model' }>) {
   // The run's optimizer state and gradients belong to the model on the GPU.
-  if (trainingActive(state)) throw new InputError('Training is running on the loaded model; stop it before loading another model.');
+  const running = runInProgress(state);
+  if (running) throw new InputError(`${running}; stop it before loading another model.`);
   const controller = new AbortController();
   state.cancellable.set(id, controller);
   try {
@@ -163,7 +185,7 @@ async function loadModelRequest(state: WorkerState, { id, source, frozenDType }:
       onProgress: (progress) => state.post({ id, type: 'progress', progress }),
       onReleased: (label) => {
         discardSession(state);
-        state.post({ id: null, type: 'model-released', label });
+        tellReleased(state, label);
       },
     });
   } finally {

@@ -48,7 +48,12 @@ function modelCache(state: WorkerState, endpoint: string | undefined): ModelCach
 }
 
 export function loadModelFrom(state: WorkerState, e: Engine, request: LoadRequest): Promise<ModelSummary> {
-  const next = state.loadQueue.then(() => load(state, e, request));
+  return afterLoads(state, () => load(state, e, request));
+}
+
+/** Runs `job`, which puts a model on the GPU, after the loads queued before it: two uploads at once would hold both models there. */
+export function afterLoads<T>(state: WorkerState, job: () => Promise<T>): Promise<T> {
+  const next = state.loadQueue.then(job);
   state.loadQueue = next.catch(() => {});
   return next;
 }
@@ -59,12 +64,7 @@ async function load(state: WorkerState, e: Engine, { source, frozenDType, signal
   // A model that cannot be used or cannot fit is refused before the loaded model is given up.
   checkFitsAdapter(await readModelSpec(folder), e.limits, frozenDType ?? 'f32');
   throwIfCancelled(signal, folder.label);
-  if (state.model) {
-    const { label } = state.model.model;
-    releaseModel(state.model.model);
-    state.model = null;
-    onReleased(label);
-  }
+  releaseHostedModel(state, onReleased);
   const model = await loadModel(e, folder, {
     frozenDType,
     requireTokenizer: false,
@@ -75,7 +75,16 @@ async function load(state: WorkerState, e: Engine, { source, frozenDType, signal
     throwIfCancelled(signal, folder.label);
   }
   state.model = { model, folder };
-  return summarize(model);
+  return modelSummary(model);
+}
+
+/** Gives the hosted model's buffers back, before another model takes the GPU; `onReleased` hears its label. */
+export function releaseHostedModel(state: WorkerState, onReleased: (label: string) => void): void {
+  if (!state.model) return;
+  const { label } = state.model.model;
+  releaseModel(state.model.model);
+  state.model = null;
+  onReleased(label);
 }
 
 export function requireModel(state: WorkerState): HostedModel {
@@ -127,7 +136,7 @@ function throttled(onProgress: (progress: LoadProgress) => void): Report {
   };
 }
 
-function summarize(model: LoadedModel): ModelSummary {
+export function modelSummary(model: LoadedModel): ModelSummary {
   const { spec } = model;
   return {
     label: model.label,

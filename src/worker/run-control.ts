@@ -5,6 +5,10 @@
 /** The pause gate and stop flag a run checks between steps. */
 export class RunControl {
   private stopRequested = false;
+
+  /** What the run does, for messages that refuse other work meanwhile. */
+  constructor(readonly activity: 'training' | 'pretraining' = 'training') {}
+
   private gate: { promise: Promise<void>; open: () => void } | null = null;
   /** Pause requests waiting for the step in flight to end. */
   private pauseWaiters: (() => void)[] = [];

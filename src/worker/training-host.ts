@@ -61,10 +61,6 @@ async function historyOf(state: WorkerState, e: Engine, hosted: HostedModel): Pr
   return history;
 }
 
-export function trainingActive(state: WorkerState): boolean {
-  return state.control !== null;
-}
-
 function requireRun(state: WorkerState, action: string): RunControl {
   if (!state.control) throw new InputError(`There is no training run to ${action}; start one first.`);
   return state.control;
@@ -82,12 +78,23 @@ export function stopTraining(state: WorkerState): void {
   requireRun(state, 'stop').stop();
 }
 
-/** Gives the session's GPU buffers back: its model is being released, or a new session replaces it. */
+/** Gives the session's GPU buffers back, and stops its run if one started meanwhile: its model is being released. */
 export function discardSession(state: WorkerState): void {
   state.control?.stop();
+  releaseSession(state);
+}
+
+/** The session's GPU buffers and the base attention copies of its model, given back; the caller holds the only run. */
+export function releaseSession(state: WorkerState): void {
   state.session?.trainer.release();
   state.session = null;
   releaseBaseAttention(state);
+}
+
+/** Why another run cannot start now, or null when none is going on. */
+export function runInProgress(state: WorkerState): string | null {
+  if (!state.control) return null;
+  return state.control.activity === 'pretraining' ? 'A model is being pretrained from scratch' : 'Training is running on the loaded model';
 }
 
 /** A session on the loaded model, every prompt checked; it replaces the current one only once built. */
@@ -114,6 +121,7 @@ export interface StartRequest {
 }
 
 export async function startTraining(state: WorkerState, e: Engine, request: StartRequest, onStep: (metrics: StepMetrics) => void, onAutosaveDue: (step: number) => void = () => {}): Promise<RunOutcome> {
+  if (state.control?.activity === 'pretraining') throw new InputError(`${runInProgress(state)}; stop it before training.`);
   if (state.control) throw new InputError('Training is already running; stop it before starting another run.');
   const run = new RunControl();
   state.control = run;

@@ -17,6 +17,10 @@ interface Props {
   readonly lines: readonly ChartLine[];
   /** Shown instead of the lines when none has a value (𝒜 of an end-to-end run). */
   readonly emptyNote?: string;
+  /** A fixed value axis (a share in [0, 1]); fitted to the data when absent. Pass a module constant: recharts compares by reference. */
+  readonly yDomain?: readonly number[] | readonly string[];
+  /** Plot height in pixels, for a chart with a legend of many lines; CHART_HEIGHT when absent. */
+  readonly height?: number;
 }
 
 // Module constants, not inline literals: recharts compares its props by reference and re-derives its layout on a change.
@@ -26,7 +30,7 @@ const MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
 const TOOLTIP_STYLE = { background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 };
 const LEGEND_STYLE = { fontSize: 11 };
 const X_DOMAIN = ['dataMin', 'dataMax'];
-const Y_DOMAIN = ['auto', 'auto'];
+const Y_DOMAIN: readonly string[] = ['auto', 'auto'];
 const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) : String(v));
 const tooltipStep = (step: unknown) => `step ${step}`;
 const format = (v: number) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.01) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
@@ -48,7 +52,7 @@ function placeholder(lines: readonly ChartLine[]): object[] {
  * mounted when it has no points (a note covers it) and while its step is hidden: mounting costs
  * far more than adding a point, so it is done once, in a task of its own, before the first step.
  */
-export const MetricChart = memo(function MetricChart({ title, testId, data, lines, emptyNote }: Props) {
+export const MetricChart = memo(function MetricChart({ title, testId, data, lines, emptyNote, yDomain = Y_DOMAIN, height = CHART_HEIGHT }: Props) {
   const empty = !hasValues(data, lines);
   const mounted = useMountedInTurn();
   const [plot, width] = usePlotWidth<HTMLDivElement>();
@@ -56,12 +60,12 @@ export const MetricChart = memo(function MetricChart({ title, testId, data, line
   return (
     <figure className="train-chart" data-testid={testId} data-points={empty ? 0 : data.length}>
       <figcaption>{title}</figcaption>
-      <div className="train-chart-plot" ref={plot}>
+      <div className="train-chart-plot" ref={plot} style={height === CHART_HEIGHT ? undefined : { height }}>
         {mounted && (
-          <LineChart width={width} height={CHART_HEIGHT} data={data.length > 0 ? (data as object[]) : blank} margin={MARGIN}>
+          <LineChart width={width} height={height} data={data.length > 0 ? (data as object[]) : blank} margin={MARGIN}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="step" type="number" domain={X_DOMAIN} allowDecimals={false} interval={0} tick={tick} stroke="var(--border)" />
-            <YAxis width={48} interval={0} tick={tick} stroke="var(--border)" tickFormatter={format} domain={Y_DOMAIN} />
+            <YAxis width={48} interval={0} tick={tick} stroke="var(--border)" tickFormatter={format} domain={yDomain} />
             <Tooltip isAnimationActive={false} formatter={tooltipValue} labelFormatter={tooltipStep} contentStyle={TOOLTIP_STYLE} />
             {lines.length > 1 && <Legend wrapperStyle={LEGEND_STYLE} />}
             {lines.map((l) => (
