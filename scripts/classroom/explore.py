@@ -48,6 +48,8 @@ def main():
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--save', default='')
     p.add_argument('--save-every', type=int, default=0)
+    p.add_argument('--line-attention', default='', help='LAYER:HEADS:WEIGHT: at label prefixes and labels, attention to the line\'s own text')
+    p.add_argument('--label-attention', default='', help='LAYER:HEADS:WEIGHT, e.g. 1:0:1 or 1:0,1:0.5')
     a = p.parse_args()
     cfg = json.load(open(a.config))
     meta = json.load(open(f'{a.corpus}/corpus.json'))
@@ -63,13 +65,14 @@ def main():
 
     log = []
 
-    def save(folder):
+    def save(folder, steps_done):
         model.save_pretrained(folder, safe_serialization=True)
         for name in ('config.json', 'tokenizer.json', 'tokenizer_config.json'):
             shutil.copy(f'{model_files}/{name}', f'{folder}/{name}')
         with open(f'{folder}/pretrain-log.json', 'w') as f:
             json.dump({'tool': 'scripts/classroom/explore.py', 'config': cfg, 'corpus': meta, 'trainer': f'torch {torch.__version__} on CPU, {a.threads} thread(s)',
-                       'stepsDone': log[-1]['step'] if log else 0, 'tokensSeen': tokens_seen, 'log': log}, f, indent=1)
+                       'attentionLosses': {'lineAttention': a.line_attention or None, 'labelAttention': a.label_attention or None},
+                       'stepsDone': steps_done, 'seconds': round(time.time() - started), 'tokensSeen': tokens_seen, 'log': log}, f, indent=1)
     steps, batch = cfg['steps'], cfg.get('batch', {}).get('sequences', 8)
     lr, warm = o.get('lr', 1e-3), o.get('warmupSteps', min(100, steps - 1))
     min_lr, other = o.get('minLr', lr / 10), cfg.get('loss', {}).get('otherTokens', 1.0)
@@ -104,6 +107,40 @@ def main():
         model.train()
         return out
 
+    att_layer, att_heads, att_weight = None, [], 0.0
+    if a.label_attention:
+        l_, h_, w_ = a.label_attention.split(':')
+        att_layer, att_heads, att_weight = int(l_), [int(h) for h in h_.split(',')], float(w_)
+
+    line_spec = None
+    if a.line_attention:
+        l_, h_, w_ = a.line_attention.split(':')
+        line_spec = (int(l_), [int(h) for h in h_.split(',')], float(w_))
+    ids = json.load(open(f'{model_files}/tokenizer.json'))['model']['vocab']
+    input_prefixes = torch.tensor([ids[w] for w in ('Input:Ġ', 'input:Ġ', 'text:Ġ', 'example:Ġ')])
+    label_prefixes = torch.tensor([ids[w] for w in ('Label:Ġ', 'label:Ġ', 'answer:Ġ', 'class:Ġ')])
+    first_label = int(labels.min())
+
+    def line_text_mask(x, mk):
+        # rows: label prefixes and label tokens; [s, q, i]: i is a text word of q's own line.
+        n = x.shape[1]
+        starts = torch.isin(x, input_prefixes)
+        idx = torch.arange(n).expand_as(x)
+        line_start = torch.cummax(torch.where(starts, idx, torch.zeros_like(idx)), 1).values
+        text = (x >= int(input_prefixes.max()) + 1) & ~torch.isin(x, label_prefixes) & (x < first_label) & (x > 14)
+        rows = torch.isin(x, label_prefixes) | (mk > 0)
+        same_line = line_start[:, None, :] == line_start[:, :, None]
+        before = torch.ones(n, n, dtype=torch.bool).tril(-1)
+        return rows, same_line & text[:, None, :] & before[None]
+
+    def right_label_mask(x, mk):
+        # [s, q, i]: position i < q holds a label token equal to the label that follows q.
+        y = x[:, 1:]
+        is_label = (mk[:, :-1] > 0)
+        same = x[:, None, :-1] == y[:, :, None]
+        causal = torch.ones(y.shape[1], y.shape[1], dtype=torch.bool).tril(-1)
+        return same & is_label[:, None, :] & causal[None]
+
     rng = torch.Generator().manual_seed(cfg.get('corpus', {}).get('seed', 0))
     tokens_seen = 0
     started = time.time()
@@ -111,11 +148,24 @@ def main():
         for group in opt.param_groups:
             group['lr'] = rate(step)
         x, mk = train[step * batch:(step + 1) * batch], train_marks[step * batch:(step + 1) * batch]
-        logits = model(input_ids=x, attention_mask=(x != pad).long()).logits[:, :-1]
+        out = model(input_ids=x, attention_mask=(x != pad).long(), output_attentions=att_layer is not None or line_spec is not None)
+        logits = out.logits[:, :-1]
         y = x[:, 1:]
         scored = (y != pad) & (x[:, :-1] != pad) & ((mk[:, 1:] > 0) | (torch.rand(y.shape, generator=rng) < other))
         ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction='none').reshape(y.shape)
         loss = (ce * scored).sum() / scored.sum()
+        if att_layer is not None:
+            rows = mk[:, 1:] == recoverable
+            plus = right_label_mask(x, mk)
+            att = out.attentions[att_layer][:, att_heads, :-1, :-1]
+            mass = (att * plus[:, None]).sum(-1)
+            loss = loss + att_weight * (-(mass + 1e-6).log() * rows[:, None]).sum() / (rows.sum() * len(att_heads))
+        if line_spec is not None:
+            rows, target = line_text_mask(x, mk)
+            rows = rows & (target.sum(-1) > 0)
+            att = out.attentions[line_spec[0]][:, line_spec[1]]
+            mass = (att * target[:, None]).sum(-1)
+            loss = loss + line_spec[2] * (-(mass + 1e-6).log() * rows[:, None]).sum() / (rows.sum() * len(line_spec[1]))
         tokens_seen += int(((y != pad) & (x[:, :-1] != pad)).sum())
         opt.zero_grad()
         loss.backward()
@@ -127,9 +177,9 @@ def main():
             log.append(line)
             print(json.dumps(line), flush=True)
         if a.save and a.save_every and (step + 1) % a.save_every == 0:
-            save(f'{a.save}-{step + 1}')
+            save(f'{a.save}-{step + 1}', step + 1)
     if a.save:
-        save(a.save)
+        save(a.save, steps)
 
 
 if __name__ == '__main__':

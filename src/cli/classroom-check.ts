@@ -19,8 +19,8 @@ import type { CliTool } from './run';
 
 export const CLASSROOM_CHECK_USAGE = `usage: classroom-check [options]
   --model DIR          the model (default public/classroom-model)
-  --tasks LIST         classroom tasks of Table 1 and 3 (default category-in-filler,category-first)
-  --other TASK         the other task of Table 2's Acc_OD (default category-all)
+  --tasks LIST         classroom tasks of Table 1 and 3 (default word-first,category-in-filler)
+  --other TASK         the other task of Table 2's Acc_OD (default word-last)
   --seeds LIST         seeds of every run (default 0,1,2)
   --lr X               ABFT's and the baseline's rate (default 1e-3)
   --steps N            steps of each run (default 32)
@@ -50,8 +50,8 @@ function parse(argv: readonly string[]): Options {
     args: [...argv],
     options: {
       model: { type: 'string', default: 'public/classroom-model' },
-      tasks: { type: 'string', default: 'category-in-filler,category-first' },
-      other: { type: 'string', default: 'category-all' },
+      tasks: { type: 'string', default: 'word-first,category-in-filler' },
+      other: { type: 'string', default: 'word-last' },
       seeds: { type: 'string', default: '0,1,2' },
       lr: { type: 'string', default: '1e-3' },
       steps: { type: 'string', default: '32' },
