@@ -14,7 +14,7 @@ describe('classroom-check', () => {
   });
 
   it('prints Tables 1-4 as one JSON document, each figure over every seed', async () => {
-    const r = await runToolCaptured(classroomCheckTool, '--seeds', '0,1', '--steps', '1', '--queries', '2', '--tasks', 'category-in-filler');
+    const r = await runToolCaptured(classroomCheckTool, '--seeds', '0,1', '--steps', '1', '--queries', '2', '--consistency-queries', '2', '--tasks', 'category-in-filler');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out.join('\n'));
     const accuracies = [

@@ -25,6 +25,8 @@ export const CLASSROOM_CHECK_USAGE = `usage: classroom-check [options]
   --lr X               ABFT's and the baseline's rate (default 1e-3)
   --steps N            steps of each run (default 32)
   --queries N          test queries per evaluation, 2 demonstration sets each (default 64)
+  --consistency-queries N   queries of Table 3's consistency measures, which run each query in many
+                       variants (default 32)
 Prints one JSON document; progress goes to stderr.`;
 
 interface Options {
@@ -35,6 +37,7 @@ interface Options {
   readonly lr: string;
   readonly steps: string;
   readonly queries: string;
+  readonly consistencyQueries: string;
 }
 
 /** Mean and (sample) standard deviation, rounded for reading. */
@@ -56,12 +59,13 @@ function parse(argv: readonly string[]): Options {
       lr: { type: 'string', default: '1e-3' },
       steps: { type: 'string', default: '32' },
       queries: { type: 'string', default: '64' },
+      'consistency-queries': { type: 'string', default: '32' },
     },
     strict: true,
   });
   const seeds = values.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new InputError(`--seeds ${values.seeds}: expected whole numbers >= 0, comma-separated`);
-  return { model: values.model, tasks: values.tasks.split(','), other: values.other, seeds, lr: values.lr, steps: values.steps, queries: values.queries };
+  return { model: values.model, tasks: values.tasks.split(','), other: values.other, seeds, lr: values.lr, steps: values.steps, queries: values.queries, consistencyQueries: values['consistency-queries'] };
 }
 
 /** Runs one `abft` command in-process; its last stdout line is its JSON result. A failed run is an error naming it. */
@@ -77,8 +81,6 @@ interface RunResult {
   readonly before: number;
   readonly after: number;
   readonly passingHeads: number;
-  readonly demos: [number, number] | null;
-  readonly templates: [number, number] | null;
   readonly out: string;
 }
 
@@ -90,25 +92,27 @@ export const classroomCheckTool: CliTool = {
     const work = await mkdtemp(join(tmpdir(), 'classroom-check-'));
     const started = Date.now();
     let runs = 0;
-    const train = async (task: string, seed: number, extra: string[], measures: string): Promise<RunResult> => {
+    const train = async (task: string, seed: number, extra: string[] = []): Promise<RunResult> => {
       const out = join(work, `run-${runs++}`);
       io.stderr(`classroom-check: train ${task} seed ${seed} ${extra.join(' ')}`);
-      await abft(io, ['train', '--model', o.model, '--data', `classroom/${task}`, '--seed', String(seed), '--lr', o.lr, '--steps', o.steps, '--queries', o.queries, '--measures', measures, '--out', out, ...extra]);
+      await abft(io, ['train', '--model', o.model, '--data', `classroom/${task}`, '--seed', String(seed), '--lr', o.lr, '--steps', o.steps, '--queries', o.queries, '--measures', 'test', '--out', out, ...extra]);
       const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
       const { before, after } = report.evaluation;
-      const consistency = (name: string): [number, number] | null => (before[name] ? [before[name].consistency, after[name].consistency] : null);
       const passing = report.steps.map((s: { passingHeads: number }) => s.passingHeads);
       return {
         before: before.test.accuracy,
         after: after.test.accuracy,
         passingHeads: passing.reduce((a: number, b: number) => a + b, 0) / passing.length,
-        demos: consistency('demonstrationConsistency'),
-        templates: consistency('templateConsistency'),
         out,
       };
     };
-    const evalOn = async (model: string, task: string, seed: number): Promise<number> =>
-      JSON.parse(await abft(io, ['eval', '--model', model, '--data', `classroom/${task}`, '--seed', String(seed), '--queries', o.queries, '--measures', 'test'])).report.test.accuracy;
+    const evaluate = async (model: string, task: string, seed: number, measures: string, queries: string) =>
+      JSON.parse(await abft(io, ['eval', '--model', model, '--data', `classroom/${task}`, '--seed', String(seed), '--queries', queries, '--measures', measures])).report;
+    const evalOn = async (model: string, task: string, seed: number): Promise<number> => (await evaluate(model, task, seed, 'test', o.queries)).test.accuracy;
+    const consistencyOf = async (model: string, task: string, seed: number): Promise<[number, number]> => {
+      const report = await evaluate(model, task, seed, 'demos,templates', o.consistencyQueries);
+      return [report.demonstrationConsistency.consistency, report.templateConsistency.consistency];
+    };
     try {
       const table1: Record<string, unknown> = {};
       const table3: Record<string, unknown> = {};
@@ -116,7 +120,14 @@ export const classroomCheckTool: CliTool = {
       let mainRuns: RunResult[] = [];
       for (const task of o.tasks) {
         const results: RunResult[] = [];
-        for (const seed of o.seeds) results.push(await train(task, seed, [], 'test,demos,templates'));
+        const before: [number, number][] = [];
+        const after: [number, number][] = [];
+        for (const seed of o.seeds) {
+          const run = await train(task, seed);
+          results.push(run);
+          before.push(await consistencyOf(o.model, task, seed));
+          after.push(await consistencyOf(run.out, task, seed));
+        }
         if (task === main0) mainRuns = results;
         table1[task] = {
           vanilla: spread(results.map((r) => r.before)),
@@ -125,8 +136,9 @@ export const classroomCheckTool: CliTool = {
           passingHeadsPerStep: spread(results.map((r) => r.passingHeads)),
         };
         table3[task] = {
-          demonstrationConsistency: { before: spread(results.map((r) => r.demos?.[0] ?? NaN)), after: spread(results.map((r) => r.demos?.[1] ?? NaN)) },
-          templateConsistency: { before: spread(results.map((r) => r.templates?.[0] ?? NaN)), after: spread(results.map((r) => r.templates?.[1] ?? NaN)) },
+          queries: Number(o.consistencyQueries),
+          demonstrationConsistency: { before: spread(before.map((c) => c[0])), after: spread(after.map((c) => c[0])) },
+          templateConsistency: { before: spread(before.map((c) => c[1])), after: spread(after.map((c) => c[1])) },
         };
       }
       const table2: Record<string, unknown> = { task: main0, other: o.other };
@@ -137,7 +149,7 @@ export const classroomCheckTool: CliTool = {
       for (const [i, seed] of o.seeds.entries()) {
         vanillaOd.push(await evalOn(o.model, o.other, seed));
         abftOd.push(await evalOn(mainRuns[i].out, o.other, seed));
-        const baseline = await train(main0, seed, ['--objective', 'end-to-end'], 'test');
+        const baseline = await train(main0, seed, ['--objective', 'end-to-end']);
         e2e.push(baseline);
         e2eOd.push(await evalOn(baseline.out, o.other, seed));
       }
@@ -149,7 +161,7 @@ export const classroomCheckTool: CliTool = {
       const table4: Record<string, unknown> = { task: main0, abft: spread(mainRuns.map((r) => r.after)) };
       for (const ablation of ['no-pid', 'no-filter', 'no-punishment', 'no-reward']) {
         const results: RunResult[] = [];
-        for (const seed of o.seeds) results.push(await train(main0, seed, ['--ablation', ablation], 'test'));
+        for (const seed of o.seeds) results.push(await train(main0, seed, ['--ablation', ablation]));
         table4[ablation] = spread(results.map((r) => r.after));
       }
       io.stdout(
