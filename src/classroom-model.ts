@@ -13,9 +13,10 @@ export const CLASSROOM_MODEL = {
   /** The task the Data step gets with it: a family held out of pretraining, so ICL there is learning a new task in context. */
   dataset: 'classroom/category-in-filler',
   /**
-   * Where its pretraining had its phase change (docs/classroom-language.md, "What pretraining
-   * measured"): the recoverable-label accuracy left the copy baseline between these steps, at
-   * this many sequences a step.
+   * Where its recipe's phase change came with the next-token loss alone, as the engine pretrains
+   * (docs/classroom-language.md, "What pretraining measured"): the recoverable-label accuracy left
+   * the copy baseline between these steps, at this many sequences a step. The shipped weights had
+   * two attention losses besides, which brought it to steps 800-900.
    */
   phaseChange: { from: 3500, to: 4000, batch: 32 },
 } as const;

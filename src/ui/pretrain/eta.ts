@@ -1,6 +1,6 @@
 /**
  * How long a pretraining run takes here, from the speed of its first steps: seconds per step on
- * this adapter, the whole run, and when the shipped classroom model's phase change would come.
+ * this adapter, the whole run, and when the recipe's phase change would come.
  * The first step is left out of the speed: it compiles every kernel's shader.
  */
 import { CLASSROOM_MODEL } from '../../classroom-model';
@@ -43,7 +43,7 @@ export function etaText({ msPerStep, steps, batch, adapterName }: EtaInput): str
   const whole = `${formatStepTime(msPerStep)} per step on ${adapterName}: the ${steps.toLocaleString('en-US')} steps would take about ${formatDuration(msPerStep * steps)}`;
   const atBatch = batch === phaseBatch ? '' : ` at ${phaseBatch} sequences a step`;
   const reach = steps < from ? `, past this run's ${steps.toLocaleString('en-US')} steps` : `, about ${formatDuration(msPerStep * from)} in at this speed`;
-  return `${whole}; the phase change of the shipped classroom model came at steps ${from}-${to}${atBatch}${reach}.`;
+  return `${whole}; with the next-token loss alone, the phase change of this recipe came at steps ${from}-${to}${atBatch}${reach}.`;
 }
 
 /** Said on a software adapter, with how long the run would take there. */
