@@ -5,6 +5,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { offlineContext } from './support/offline';
 import { openGpuSection } from './support/shell';
+import { returningUserContext } from './support/context';
 
 let server: AppServer;
 
@@ -28,7 +29,7 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
   });
 
   it('finds the adapter and passes the GPU self-check in the trainer worker', async () => {
-    const page = await browser.newPage();
+    const page = await (await returningUserContext(browser)).newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
@@ -68,7 +69,7 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
   });
 
   it('moves between the steps with the keyboard, one panel shown at a time', async () => {
-    const page = await browser.newPage();
+    const page = await (await returningUserContext(browser)).newPage();
     try {
       await page.goto(server.url);
       expect(await currentStep(page)).toMatch(/Model$/);
@@ -86,12 +87,12 @@ describe('app shell in headless Chromium with WebGPU (SwiftShader)', () => {
       expect(await currentStep(page)).toMatch(/Model$/);
       expect(await page.getByTestId('model-panel').isVisible()).toBe(true);
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 
   it("follows the system's color scheme until the toggle picks one, which a reload keeps", async () => {
-    const context = await browser.newContext({ colorScheme: 'dark' });
+    const context = await returningUserContext(browser, { colorScheme: 'dark' });
     try {
       const page = await context.newPage();
       await page.goto(server.url);

@@ -1,7 +1,8 @@
 /**
- * The offline start on the classroom model, in headless Chromium on SwiftShader: with no network,
- * the Model step loads the shipped classroom model, its held-out task goes into Data with one
- * click, and Evaluate shows the model answering from the demonstrations above chance (two classes).
+ * The classroom model for a returning user, in headless Chromium on SwiftShader: with no network,
+ * the Model step's button loads the shipped classroom model, a task held out of its pretraining is
+ * picked in Data, and Evaluate shows the model answering from the demonstrations above chance
+ * (two classes). The first open, which does this by itself, is e2e/first-open.test.ts.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import { launchChromium } from './support/chromium';
 import { waitForGpu } from './support/model-panel';
 import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
+
+/** A family held out of pretraining, which the model still answers well above chance (its card: 0.852). */
+const HELD_OUT = 'category-in-filler';
 
 let server: AppServer;
 let browser: Browser;
@@ -25,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('the classroom model, offline (SwiftShader)', () => {
-  it('loads with no network, takes its held-out task, and answers above chance', { timeout: 240_000 }, async () => {
+  it('loads with no network, and answers a held-out task above chance', { timeout: 240_000 }, async () => {
     const { context, outside } = await offlineContext(browser, server.url, { viewport: { width: 1440, height: 1000 } });
     try {
       const page = await context.newPage();
@@ -38,9 +42,13 @@ describe('the classroom model, offline (SwiftShader)', () => {
       await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('model-summary').locator('h3').innerText()).toBe(CLASSROOM_MODEL.label);
       expect(await page.getByTestId('model-layers').innerText()).toBe(String(CLASSROOM_MODEL.layers));
-      await page.getByRole('button', { name: 'Use its held-out task (replaces the data)' }).click();
-      expect(await page.getByRole('button', { name: 'Its held-out task is in use' }).isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Use its task (replaces the data)' }).click();
+      expect(await page.getByRole('button', { name: 'Its task is in use' }).isDisabled()).toBe(true);
       await page.getByTestId('classroom-model').screenshot({ path: 'test-results/classroom-model-card.png' });
+      await openStep(page, 'Data');
+      await page.getByRole('group', { name: 'Classroom tasks' }).getByRole('button', { name: new RegExp(`^${HELD_OUT}`) }).click();
+      await page.getByRole('button', { name: 'Use this task' }).click();
+      await expect.poll(() => page.getByTestId('dataset-name').innerText()).toBe(`Classroom: ${HELD_OUT}`);
 
       await openStep(page, 'Train');
       await page.getByLabel('Test queries (evaluation)').fill('32');
@@ -52,7 +60,7 @@ describe('the classroom model, offline (SwiftShader)', () => {
       const accuracy = page.getByTestId('evaluation').locator('tbody tr[data-measure="accuracy"] td').first();
       await accuracy.waitFor({ timeout: 200_000 });
       const text = await accuracy.innerText();
-      console.log(`Classroom model, held-out task ${CLASSROOM_MODEL.dataset}: accuracy ${text} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`Classroom model, held-out task classroom/${HELD_OUT}: accuracy ${text} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const share = Number(/^(\d+(\.\d)?)%/.exec(text)![1]) / 100;
       expect(share).toBeGreaterThan(0.55);
       await page.getByTestId('train-panel').locator('.evaluation').screenshot({ path: 'test-results/classroom-model-evaluation.png' });

@@ -4,6 +4,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 let server: AppServer;
 let browser: Browser;
@@ -41,7 +42,7 @@ interface PolicedPage {
 }
 
 async function openPoliced(): Promise<PolicedPage> {
-  const context = await browser.newContext();
+  const context = await returningUserContext(browser);
   await context.addInitScript(recordViolations);
   const page = await context.newPage();
   const errors: string[] = [];

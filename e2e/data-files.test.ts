@@ -13,6 +13,7 @@ import { launchChromium } from './support/chromium';
 import { openApp } from './support/model-panel';
 import { mainThreadTasks } from './support/main-thread';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 declare global {
   interface Window {
@@ -139,7 +140,7 @@ describe('data files in the Data step', () => {
     const file = join(folder, 'huge.csv');
     const text = 'a long review '.repeat(Math.ceil((5 * 2 ** 20) / 14));
     await writeFile(file, `text,label\n${text},positive\n`);
-    const context = await browser.newContext();
+    const context = await returningUserContext(browser);
     await context.addInitScript(() => {
       window.__longTasks = [];
       new PerformanceObserver((list) => {

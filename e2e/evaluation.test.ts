@@ -12,6 +12,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 let server: AppServer;
 let browser: Browser;
@@ -21,7 +22,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  context = await returningUserContext(browser, { viewport: { width: 1440, height: 1000 } });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.url);

@@ -8,6 +8,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadFolder, loadedSummary, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 /** The tiny Llama: 2 layers × 4 heads. */
 const LAYERS = 2;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await writeFile(join(model, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 1024 }));
   await mkdir('test-results', { recursive: true });
   // As openApp does, but without expect.poll, which only works inside a test.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const context = await returningUserContext(browser, { viewport: { width: 1280, height: 1100 } });
   const page = await context.newPage();
   app = { context, page, errors: [] };
   page.on('pageerror', (e) => app.errors.push(e.message));

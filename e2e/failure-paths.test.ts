@@ -14,6 +14,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadError, loadFolder, loadedSummary, openApp, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 let server: AppServer;
 let browser: Browser;
@@ -71,7 +72,7 @@ async function startRun(page: Page): Promise<void> {
 
 describe('when the GPU fails', () => {
   it('says WebGPU is missing when the page has no navigator.gpu, and the data still works and persists', async () => {
-    const context = await browser.newContext();
+    const context = await returningUserContext(browser);
     try {
       // As in a browser without WebGPU: the attribute is not there at all.
       await context.addInitScript(() => {

@@ -15,6 +15,7 @@ import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
 import { pickMeasures } from './support/train-panel';
+import { returningUserContext } from './support/context';
 
 let server: AppServer;
 let browser: Browser;
@@ -24,7 +25,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  context = await returningUserContext(browser, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   // Autosave after every step, so a reload at any step has a save to resume from.

@@ -12,6 +12,7 @@ import { startAppServer, type AppServer } from './support/app-server';
 import { launchChromium } from './support/chromium';
 import { loadedSummary } from './support/model-panel';
 import { openStep } from './support/shell';
+import { returningUserContext } from './support/context';
 
 interface LongFrame {
   readonly start: number;
@@ -41,7 +42,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  context = await returningUserContext(browser, { viewport: { width: 1360, height: 1000 } });
   await context.addInitScript(() => {
     window.__longFrames = [];
     type Frame = PerformanceEntry & { scripts: { sourceURL: string; invoker: string; duration: number; forcedStyleAndLayoutDuration: number }[] };

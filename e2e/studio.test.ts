@@ -17,6 +17,7 @@ import { launchChromium } from './support/chromium';
 import { loadFolder, loadedSummary } from './support/model-panel';
 import { openStep, type StepLabel } from './support/shell';
 import { pickMeasures } from './support/train-panel';
+import { returningUserContext } from './support/context';
 
 declare global {
   interface Window {
@@ -43,7 +44,7 @@ const errors: string[] = [];
 beforeAll(async () => {
   [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-studio-'))]);
   await mkdir(SHOTS, { recursive: true });
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  context = await returningUserContext(browser, { viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   await context.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {

@@ -1,6 +1,7 @@
 /** Driving the Model panel of the app the way a user does, for the browser tests. */
 import { expect } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { returningUserContext } from './context';
 
 export interface AppPage {
   readonly context: BrowserContext;
@@ -11,7 +12,7 @@ export interface AppPage {
 
 /** A fresh profile (empty Cache Storage and localStorage) with the app open and its GPU ready. */
 export async function openApp(browser: Browser, url: string): Promise<AppPage> {
-  const context = await browser.newContext();
+  const context = await returningUserContext(browser);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -25,7 +26,7 @@ export async function openApp(browser: Browser, url: string): Promise<AppPage> {
  * with its GPU ready and the tiny model from `modelDir` loaded.
  */
 export async function openAppWithModel(browser: Browser, url: string, modelDir: string): Promise<AppPage> {
-  const context = await browser.newContext();
+  const context = await returningUserContext(browser);
   const page = await context.newPage();
   const app = { context, page, errors: [] as string[] };
   page.on('pageerror', (e) => app.errors.push(e.message));

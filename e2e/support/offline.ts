@@ -1,5 +1,6 @@
 /** A browser context with no network but the app's own server, as a user offline has it. */
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
+import { returningUserContext } from './context';
 
 export interface OfflineContext {
   readonly context: BrowserContext;
@@ -7,8 +8,9 @@ export interface OfflineContext {
   readonly outside: string[];
 }
 
-export async function offlineContext(browser: Browser, appUrl: string, options: BrowserContextOptions = {}): Promise<OfflineContext> {
-  const context = await browser.newContext(options);
+/** `profile` 'new': a profile that never opened the app, whose first open loads the classroom model. */
+export async function offlineContext(browser: Browser, appUrl: string, options: BrowserContextOptions = {}, profile: 'new' | 'returning' = 'returning'): Promise<OfflineContext> {
+  const context = profile === 'new' ? await browser.newContext(options) : await returningUserContext(browser, options);
   const origin = new URL(appUrl).origin;
   const outside: string[] = [];
   await context.route('**/*', (route) => {

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useEffect } from 'react';
+import { openClassroomOnFirstOpen } from '../store/first-open';
 import { useGpuStore } from '../store/gpu-store';
 import { ModelPanel } from './ModelPanel';
 import { AppHeader } from './shell/AppHeader';
@@ -18,9 +19,13 @@ const PretrainPanel = lazy(() => import('./pretrain/PretrainPanel').then((m) => 
 
 export function App() {
   const detect = useGpuStore((s) => s.detect);
+  const gpuReady = useGpuStore((s) => s.status.state === 'ready');
   useEffect(() => {
     void detect();
   }, [detect]);
+  useEffect(() => {
+    if (gpuReady) void openClassroomOnFirstOpen();
+  }, [gpuReady]);
   useStepPage();
 
   return (

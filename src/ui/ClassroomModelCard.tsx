@@ -14,15 +14,16 @@ export function ClassroomModelCard({ disabled }: { disabled: boolean }) {
         <h3>Classroom model</h3>
         <p className="muted">
           A tiny Llama ({CLASSROOM_MODEL.layers} layers × {CLASSROOM_MODEL.heads} heads) pretrained on the classroom language until it learned in-context
-          learning: given a few demonstrations of a task whose labels change every prompt, it answers the query by reading them. Its tasks are under Data →
-          Classroom tasks; those held out of pretraining are new to it. Its recipe can run here too, under Pretrain from scratch.
+          learning: given a few demonstrations of a task whose labels change every prompt, it answers the query by reading them. It comes with a task it
+          has not learned well, word-first, on which ABFT raises its accuracy in a run of a few minutes (Train, with the settings it brings). Its other tasks
+          are under Data → Classroom tasks; those held out of pretraining are new to it. Its recipe can run here too, under Pretrain from scratch.
         </p>
       </div>
       <button type="button" onClick={() => void loadClassroomModel()} disabled={disabled}>
         Load the classroom model
       </button>
       <button type="button" onClick={() => loadClassroom(CLASSROOM_MODEL.dataset)} disabled={taskInUse}>
-        {taskInUse ? 'Its held-out task is in use' : 'Use its held-out task (replaces the data)'}
+        {taskInUse ? 'Its task is in use' : 'Use its task (replaces the data)'}
       </button>
     </div>
   );
