@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { CLASSROOM_MODEL } from '../classroom-model';
 import { useDataStore } from './data-store';
 import { openClassroomOnFirstOpen } from './first-open';
@@ -21,7 +21,7 @@ function memoryStorage(): Storage {
   };
 }
 
-let loadClassroomModel: ReturnType<typeof vi.fn>;
+let loadClassroomModel: Mock<() => Promise<void>>;
 
 beforeEach(async () => {
   vi.stubGlobal('localStorage', memoryStorage());
