@@ -54,7 +54,9 @@ describe('first open, offline (SwiftShader)', () => {
       expect(await page.getByRole('button', { name: 'Its task is in use' }).isDisabled()).toBe(true);
       await page.getByTestId('model-panel').screenshot({ path: 'test-results/first-open-model.png' });
 
-      await openStep(page, 'Train');
+      // The card says where to go next, and takes the user there.
+      await page.getByTestId('classroom-model-next').getByRole('button', { name: 'Train' }).click();
+      expect(await page.getByRole('navigation', { name: 'Steps' }).locator('[aria-current="step"]').innerText()).toContain('Train');
       const task = classroomPresetData(CLASSROOM_MODEL.dataset).preset.name;
       expect(await page.getByTestId('train-data').innerText()).toContain(`Classroom: ${task}`);
       const { training } = CLASSROOM_MODEL;
