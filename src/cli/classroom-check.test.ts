@@ -1,7 +1,7 @@
 /**
  * classroom-check runs every table's runs through the real `abft` command and reports each figure
  * with its spread over the seeds. The shapes here are tiny (1 step, 2 queries): what the figures
- * are is measured by `npm run classroom:check` itself (README, "The paper's claims").
+ * are is measured by `npm run classroom:check` itself (README, "The paper's tables on the classroom model").
  */
 import { describe, expect, it } from 'vitest';
 import { runToolCaptured } from './testing/run-tool';
