@@ -10,6 +10,7 @@ import { useDataStore } from './data-store';
 import { FIRST_OPEN_KEY } from './first-open-key';
 import { useModelStore } from './model-store';
 import { DEFAULT_SETTINGS, useTrainingStore, type TrainSettings } from './training-store';
+import { whenHydrated } from './when-hydrated';
 
 /** True the first time only; where localStorage cannot be used (a sandboxed frame), never, so nothing is replaced on every visit. */
 function claimFirstOpen(): boolean {
@@ -22,16 +23,7 @@ function claimFirstOpen(): boolean {
   }
 }
 
-/** Resolves once `store` has read its saved state; a store with no storage to read (none where the page has no localStorage) has none to wait for. */
-function hydrated(store: { persist?: { hasHydrated(): boolean; onFinishHydration(fn: () => void): () => void } }): Promise<void> {
-  if (!store.persist || store.persist.hasHydrated()) return Promise.resolve();
-  return new Promise((resolve) => {
-    const unsubscribe = store.persist!.onFinishHydration(() => {
-      unsubscribe();
-      resolve();
-    });
-  });
-}
+const hydrated = (store: Parameters<typeof whenHydrated>[0]) => new Promise<void>((resolve) => whenHydrated(store, resolve));
 
 const untouched = (settings: TrainSettings) => JSON.stringify(settings) === JSON.stringify(DEFAULT_SETTINGS);
 

@@ -15,6 +15,7 @@ import { useInterruptedRunStore, type InterruptedRun } from './interrupted-run-s
 import { useModelStore } from './model-store';
 import { RunJournal } from './run-journal';
 import { compactStep, headGrid, useRunHistoryStore, type RunRecord, type StepRecord } from './run-history-store';
+import { whenHydrated } from './when-hydrated';
 
 /**
  * What a user sets in the Train panel; the rest of TrainOptions keeps the paper's defaults.
@@ -184,13 +185,7 @@ function adoptLegacyK(k: unknown): void {
     useTrainingStore.setState((s) => ({ settings: { ...s.settings } }));
   };
   // Not synchronously: this runs while the training store is being created, from its saved state.
-  queueMicrotask(() => {
-    if (useDataStore.persist.hasHydrated()) return adopt();
-    const unsubscribe = useDataStore.persist.onFinishHydration(() => {
-      unsubscribe();
-      adopt();
-    });
-  });
+  queueMicrotask(() => whenHydrated(useDataStore, adopt));
 }
 
 export function isActive(run: RunState): boolean {

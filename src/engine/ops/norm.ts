@@ -15,7 +15,7 @@ const WG = 256;
  * barriers are gone, which a software adapter (SwiftShader runs each invocation in turn) pays for in
  * full: 64-wide rows (the classroom model) normed 4 times faster there.
  */
-export function rowWorkgroup(C: number): number {
+function rowWorkgroup(C: number): number {
   let size = 32;
   while (size < C && size < WG) size *= 2;
   return size;
