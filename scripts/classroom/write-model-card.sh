@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Writes MODEL_DIR/model-card.json: how the classroom model was made (from the pretraining log its
-# trainer wrote) and its in-context accuracy on every classroom task, measured by `abft eval` with
-# the engine (2 classes, k = 4, 64 test queries x 2 demonstration sets = 128 prompts per task).
+# Writes MODEL_DIR/model-card.json: how the classroom model was made (from the pretrain-log.json
+# `abft pretrain` wrote) and its in-context accuracy on every classroom task, measured by `abft eval`
+# with the engine (2 classes, k = 4, 64 test queries x 2 demonstration sets = 128 prompts per task).
 #   bash scripts/classroom/write-model-card.sh public/classroom-model PRETRAIN_LOG.json
+# make-classroom-model.sh runs it after pretraining.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model=$1
@@ -21,19 +22,25 @@ accuracy = {}
 for name in sorted(os.listdir(results)):
     report = json.load(open(os.path.join(results, name)))
     accuracy[name[:-5]] = {'accuracy': report['report']['test']['accuracy'], 'prompts': report['report']['test']['count']}
+guides = ', '.join(f"layer {g['layer']} heads {g['heads']} toward {g['toward']} (weight {g['weight']})" for g in log['config']['loss']['attention'])
 card = {
     'name': 'ABFT Studio classroom model',
     'what': 'A 2-layer Llama pretrained from random weights on the classroom language (docs/classroom-language.md) until it learned in-context learning.',
-    'madeBy': log.get('command', log.get('tool')),
-    'trainer': log.get('trainer'),
-    'config': log.get('config'),
-    'stepsDone': log.get('stepsDone'),
-    'tokensSeen': log.get('tokensSeen'),
-    'seconds': log.get('seconds'),
-    'lossCurve': [{'step': l['step'], 'loss': l['loss']} for l in log.get('log', [])],
-    'pretrainingIcl': [{'step': l['step'], 'recoverable': l['recoverable']} for l in log.get('log', [])],
-    'copyBaseline': (log.get('log') or [{}])[-1].get('copyBaseline'),
-    'notes': log.get('notes'),
+    'madeBy': f"npm run make:classroom-model: {log['tool']} --config {log['configFile']}, then scripts/classroom/write-model-card.sh",
+    'trainer': f"the engine's full-model training (src/pretrain/) in Node on {log['adapter']}",
+    'config': log['config'],
+    'parameters': log['parameters'],
+    'stepsDone': log['stepsDone'],
+    'tokensSeen': log['tokensSeen'],
+    'seconds': log['seconds'],
+    'lossCurve': [{k: l[k] for k in ('step', 'loss', 'attentionLoss') if k in l} for l in log['log']],
+    'pretrainingIcl': [{'step': v['step'], 'tokens': v['tokens'], 'heldOut': v['eval']['heldOut']['recoverable']['accuracy'],
+                        'train': v['eval']['train']['recoverable']['accuracy'], 'copyBaseline': v['eval']['heldOut']['copyBaseline']} for v in log['evals']],
+    'notes': ('loss is the next-token cross-entropy (label words always scored, other tokens at ' + str(log['config']['loss']['otherTokens']) + '); '
+              'attentionLoss the attention guides in order: ' + guides + '. pretrainingIcl: label accuracy among the 16 label words where an earlier line '
+              'gives the label away, on held-out and train families, beside copying any earlier label (copyBaseline). '
+              f"The schedule's cosine spans {log['config']['optimizer']['decaySteps']} steps and the run stops at {log['config']['steps']}: "
+              'a checkpoint just after the phase change, where in-context learning works but is imperfect. seconds: wall time.'),
     'iclAccuracy': {'how': 'abft eval --data classroom/<family> --queries 64 --measures test: 2 classes (chance 0.5), k = 4 demonstrations', 'byFamily': accuracy},
 }
 json.dump(card, open(os.path.join(model, 'model-card.json'), 'w'), indent=1)

@@ -34,10 +34,10 @@ describe('the classroom model', () => {
       expect(Math.abs(measured[family.id] - card.iclAccuracy.byFamily[family.id].accuracy)).toBeLessThanOrEqual(2 / 128);
     }
     console.log(`classroom model accuracy (2 classes, k = 4, 128 prompts): ${JSON.stringify(measured)}`);
-    expect(measured['word-in-filler']).toBeGreaterThan(0.85);
+    expect(measured['word-alone']).toBeGreaterThan(0.85);
     expect(measured['category-all']).toBeGreaterThan(0.85);
-    // Held out of pretraining, and still well below its ceiling (about 0.97: a query's key is missing from its 4 demonstrations in 1 prompt in 16).
-    expect(measured['category-in-filler']).toBeGreaterThan(0.75);
-    expect(measured['category-in-filler']).toBeLessThan(0.95);
+    // Held out of pretraining (card: 0.695), and well below its ceiling (about 0.97: a query's key is missing from its 4 demonstrations in 1 prompt in 16).
+    expect(measured['category-in-filler']).toBeGreaterThan(0.6);
+    expect(measured['category-in-filler']).toBeLessThan(0.85);
   });
 });

@@ -84,16 +84,19 @@ pretrain:
                                             "maxPositions" (= corpus.length), "tied" (true), "initStd" (0.02) },
                                  "corpus": { "seed" (0), "length", "families" (the train families) },
                                  "steps", "batch": { "sequences" (8), "microBatch" (= sequences) },
-                                 "optimizer": { "lr" (1e-3), "warmupSteps" (100), "minLr" (lr / 10), "weightDecay" (0.1),
-                                                "clip" (1; 0 off), "beta1" (0.9), "beta2" (0.95) },
+                                 "loss": { "otherTokens" (1: every token), "attention" ([]: none; each
+                                           { "layer", "heads": [..], "toward": "own-line-text" or "matching-labels", "weight" (1) }) },
+                                 "optimizer": { "lr" (1e-3), "warmupSteps" (100), "decaySteps" (= steps), "minLr" (lr / 10),
+                                                "weightDecay" (0.1), "clip" (1; 0 off), "beta1" (0.9), "beta2" (0.95) },
                                  "seed" (0: the initial weights), "logEvery" (1),
                                  "eval": { "every" (0: at the end only), "sequences" (32), "seed" (corpus.seed + 1000) },
-                                 "checkpointEvery" (0: at the end only) }
+                                 "checkpointEvery" (0: at the end only), "keepCheckpoints" (false: true also keeps
+                                 each as DIR-step-N) }
   --out DIR                    writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json (a model
                                folder every command and the app load) and pretrain-log.json (config, loss curve,
                                ICL measures, tokens seen, time, adapter)
 
-Prints one JSON line per logged step (step, loss, lr, gradNorm, tokens seen, ms) and per evaluation: label accuracy
+Prints one JSON line per logged step (step, loss, attentionLoss per guide, lr, gradNorm, tokens seen, ms) and per evaluation: label accuracy
 among the 16 label words where the key appeared earlier in the sequence (recoverable: the induction signal) and where
 it did not (unseen), on held-out and on train families, beside copyBaseline: the accuracy of copying any earlier label
 of the sequence (above it, the key was matched). Exit codes: 0 done, 2 bad input, 3 stopped by non-finite gradients (outputs written).

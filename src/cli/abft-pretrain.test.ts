@@ -93,6 +93,35 @@ describe('abft pretrain', () => {
     expect(new Set(first).size).toBe(4);
   });
 
+  it('guides attention, follows a longer schedule and keeps each checkpoint as its own folder', async () => {
+    const out = join(dir, 'guided');
+    const config = {
+      ...TINY,
+      model: { ...TINY.model, layers: 2 },
+      loss: { otherTokens: 0.5, attention: [{ layer: 0, heads: [1], toward: 'own-line-text' }, { layer: 1, heads: [0, 1], toward: 'matching-labels', weight: 0.5 }] },
+      optimizer: { ...TINY.optimizer, decaySteps: 9, minLr: 0 },
+      eval: { every: 0, sequences: 1 },
+      checkpointEvery: 1,
+      keepCheckpoints: true,
+    };
+    const { code, out: lines, err } = await runAbft('pretrain', '--config', await configFile('guided.json', config), '--out', out);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const steps = lines.map((l) => JSON.parse(l)).filter((l) => 'loss' in l);
+    for (const s of steps) {
+      expect(Object.keys(s)).toEqual(['step', 'loss', 'attentionLoss', 'lr', 'gradNorm', 'tokens', 'ms']);
+      expect(s.attentionLoss).toHaveLength(2);
+      // Uniform attention over a 32-token sequence puts some mass on every target: -log of it is finite and positive.
+      for (const v of s.attentionLoss) expect(v > 0 && v < 10).toBe(true);
+    }
+    // Step 3 of a cosine over 8 steps after the warm-up, not the end of a 3-step schedule (0, minLr).
+    expect(steps[2].lr).toBeCloseTo(3e-3 * 0.5 * (1 + Math.cos((Math.PI * 2) / 8)), 9);
+    const kept = (await readdir(dir)).filter((n) => n.startsWith('guided-step-')).sort();
+    expect(kept).toEqual(['guided-step-1', 'guided-step-2']);
+    const log = JSON.parse(await readFile(join(dir, 'guided-step-2', 'pretrain-log.json'), 'utf8'));
+    expect(log).toMatchObject({ stepsDone: 2, config: { loss: { attention: [{ toward: 'own-line-text', weight: 1 }, { weight: 0.5 }] }, optimizer: { decaySteps: 9 } } });
+  });
+
   it('names the file, field and value of a bad config, and exits with 2', async () => {
     const bad = async (config: unknown) => {
       const path = await configFile('bad.json', config);
@@ -112,6 +141,13 @@ describe('abft pretrain', () => {
     expect(await bad({ ...TINY, optimiser: {} })).toMatch(/^abft: FILE: optimiser is not a field of a pretraining config; the fields here are architecture, model, corpus, steps, /);
     expect(await bad({ ...TINY, loss: { otherTokens: 2 } })).toBe('abft: FILE: loss.otherTokens is 2; it must be between 0 and 1');
     expect(await bad({ ...TINY, steps: undefined })).toBe('abft: FILE: steps is missing; give a whole number of at least 1');
+    const guide = { layer: 0, heads: [0], toward: 'own-line-text' };
+    expect(await bad({ ...TINY, loss: { attention: guide } })).toBe('abft: FILE: loss.attention is {"layer":0,"heads":[0],"toward":"own-line-text"}; it must be a list of objects');
+    expect(await bad({ ...TINY, loss: { attention: [guide, { ...guide, layer: 1 }] } })).toBe('abft: FILE: loss.attention[1].layer is 1; it must be a layer of the model (0..0)');
+    expect(await bad({ ...TINY, loss: { attention: [{ ...guide, heads: [0, 2] }] } })).toBe('abft: FILE: loss.attention[0].heads is [0,2]; it must be a non-empty list of distinct heads of 0..1');
+    expect(await bad({ ...TINY, loss: { attention: [{ ...guide, toward: 'labels' }] } })).toBe('abft: FILE: loss.attention[0].toward is "labels"; it must be one of own-line-text, matching-labels');
+    expect(await bad({ ...TINY, loss: { attention: [{ ...guide, weight: 0 }] } })).toBe('abft: FILE: loss.attention[0].weight is 0; it must be a positive number such as 1');
+    expect(await bad({ ...TINY, optimizer: { decaySteps: 2 } })).toBe('abft: FILE: optimizer.decaySteps is 2; it must be a whole number of at least 3');
     expect(await bad('{ "steps": 3,')).toMatch(/^abft: --config FILE is not valid JSON/);
     expect(await bad([1])).toBe('abft: FILE: the file is [1]; it must be a JSON object');
 

@@ -94,7 +94,7 @@ export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<numb
     evals.push(line);
     io.stdout(JSON.stringify(line));
   };
-  const writeFolder = async () => {
+  const writeFolder = async (dir: string) => {
     const progress = { stepsDone: loop.stepsDone, tokensSeen: loop.tokensSeen };
     const log = {
       tool: 'abft pretrain',
@@ -110,8 +110,9 @@ export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<numb
       evals,
     };
     const files = await pretrainedFiles(e, model, config, s.files, progress);
-    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) await writeFileAtomic(join(out, name), files[name]);
-    await writeFileAtomic(join(out, 'pretrain-log.json'), JSON.stringify(log, null, 2));
+    await mkdir(dir, { recursive: true });
+    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) await writeFileAtomic(join(dir, name), files[name]);
+    await writeFileAtomic(join(dir, 'pretrain-log.json'), JSON.stringify(log, null, 2));
   };
 
   try {
@@ -131,14 +132,25 @@ export async function pretrainCommand(args: ParsedArgs, io: CliIo): Promise<numb
       losses.push(r.loss);
       const last = step === config.steps;
       if (step % config.logEvery === 0 || last) {
-        const line = { step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: tokensSeen, ms: Math.round(ms * 10) / 10 };
+        const line = {
+          step,
+          loss: r.loss,
+          ...(r.attentionLoss.length > 0 && { attentionLoss: r.attentionLoss }),
+          lr: r.lr,
+          gradNorm: r.gradNorm,
+          tokens: tokensSeen,
+          ms: Math.round(ms * 10) / 10,
+        };
         logged.push(line);
         io.stdout(JSON.stringify(line));
       }
       if (evalDue(config, step)) await runEval(step);
-      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !last) await writeFolder();
+      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !last) {
+        await writeFolder(out);
+        if (config.keepCheckpoints) await writeFolder(`${out}-step-${step}`);
+      }
     }
-    await writeFolder();
+    await writeFolder(out);
     const seconds = Math.round((performance.now() - started) / 100) / 10;
     io.stdout(JSON.stringify({ done: true, stepsDone: loop.stepsDone, tokensSeen: loop.tokensSeen, seconds, stoppedEarly: stopped, out, final: evals.at(-1)?.eval ?? null }));
     return stopped ? 3 : 0;

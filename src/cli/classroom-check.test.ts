@@ -14,7 +14,7 @@ describe('classroom-check', () => {
   });
 
   it('prints Tables 1-4 as one JSON document, each figure over every seed', async () => {
-    const r = await runToolCaptured(classroomCheckTool, '--seeds', '0,1', '--steps', '1', '--queries', '2', '--consistency-queries', '2', '--tasks', 'category-in-filler');
+    const r = await runToolCaptured(classroomCheckTool, '--seeds', '0,1', '--steps', '1', '--queries', '2', '--consistency-queries', '2', '--tasks', 'category-in-filler', '--other', 'word-last');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out.join('\n'));
     const accuracies = [
@@ -33,6 +33,11 @@ describe('classroom-check', () => {
       for (const v of a.values) expect(v >= 0 && v <= 1).toBe(true);
     }
     expect(doc.table1['category-in-filler'].passingHeadsPerStep.mean).toBeGreaterThan(0);
+    expect(doc.table2.other).toBe('word-last');
+    for (const t of [doc.table2.msPerStep.abft, doc.table2.msPerStep.endToEnd, doc.table2.timeRatio]) {
+      expect(t.values).toHaveLength(2);
+      for (const v of t.values) expect(v > 0 && Number.isFinite(v)).toBe(true);
+    }
   }, 300_000);
 
   it('names a bad seed list', async () => {

@@ -211,6 +211,24 @@ describe.each(ARCHITECTURE_IDS)('training every weight of a tiny %s model', (arc
     await checkAgainstFiniteDifferences(`${arch} logits`, m, grads, batch, loss, 13, { headRows: vocab });
   });
 
+  it('next-token loss plus a loss on the attention of two rows per sequence in every layer: every gradient equals finite differences', async () => {
+    const grads = gradsFor();
+    // Rows 1 and the last real token's: padding rows are not among them (they attend nowhere).
+    const rows = Int32Array.from(LENGTHS.flatMap((n) => [1, n - 1]));
+    const H = m.spec.numHeads;
+    const up = Array.from({ length: m.spec.numLayers }, (_, l) => randomArray(batch.B * H * 2 * batch.T, 41 + l));
+    const tape = trainingForward(e, m.spec, m.weights, batch, { upTo: 'next-token', throughEmbeddings: true, attentionRows: rows });
+    expect(tape.probs.map((p) => p.shape)).toEqual(up.map(() => [batch.B, H, 2, batch.T]));
+    const probsGrad = up.map((u) => e.upload(u, [batch.B, H, 2, batch.T]));
+    const { nextTokenLoss } = backward(e, m.spec, m.weights, tape, { probsGrad }, grads);
+    for (const t of [...tape.probs, ...probsGrad, nextTokenLoss!]) t.release();
+    const loss = () => {
+      const attention = referenceForward(m.spec, m.tensors, batch, { attention: { rows } }).attention!;
+      return referenceNextTokenLoss(m, batch) + attention.reduce((s, a, l) => s + a.reduce((t, v, i) => t + v * up[l][i], 0), 0);
+    };
+    await checkAgainstFiniteDifferences(`${arch} next-token+attention`, m, grads, batch, loss, 23, { samples: 4 });
+  });
+
   it('next-token loss on a left-padded batch (padding rows see no key and have no target): every gradient equals finite differences', async () => {
     const left = packBatch(sequences(m.spec, 5), 0, { side: 'left' });
     const grads = gradsFor();
@@ -322,6 +340,12 @@ describe('full training refuses what it cannot do', () => {
     tape.release();
     expect(() => trainingForward(e, m.spec, m.weights, batch, { upTo: 'next-token', lossRows: Int32Array.from([2]) })).toThrow(/give no lossRows/);
     expect(() => trainingForward(e, m.spec, m.weights, batch, { upTo: 'logits' })).toThrow(/needs lossRows/);
+    expect(() => trainingForward(e, m.spec, m.weights, batch, { upTo: 'logits', lossRows: Int32Array.from([2]), attentionRows: Int32Array.from([2]) })).toThrow(/attentionRows are only used with upTo 'next-token'/);
+    const plain = trainingForward(e, m.spec, m.weights, batch, { upTo: 'next-token', throughEmbeddings: true });
+    const stray = e.upload(new Float32Array(m.spec.numHeads * 3), [1, m.spec.numHeads, 1, 3]);
+    expect(() => backward(e, m.spec, m.weights, plain, { probsGrad: m.weights.layers.map(() => stray) }, grads)).toThrow(/recorded no attention; run trainingForward with attentionRows/);
+    plain.release();
+    stray.release();
     releaseGrads(grads);
     releaseWeights(m.weights);
     const f16 = await loadTinyModel(e, 'llama', { frozenDType: 'f16' });

@@ -5,7 +5,8 @@
  * frozen; with 'all' (pretraining) the gradient goes on through layer 0's norm into the embeddings.
  * ABFT's gradient enters as dL/dα of the loss rows in every layer; the end-to-end baseline's as
  * dL/dlogits of those rows; pretraining's is the next-token loss over every position, which the
- * backward computes itself (next-token-loss.ts) and returns. No readback; the tape is released at the end.
+ * backward computes itself (next-token-loss.ts) and returns, plus dL/dα of chosen rows where
+ * pretraining also guides the attention. No readback; the tape is released at the end.
  */
 import type { Engine } from '../engine/engine';
 import { accumulateInto } from '../engine/ops/optimizer';
@@ -19,7 +20,10 @@ import type { ModelSpec, ModelWeights } from './spec';
 import type { Tape } from './tape';
 
 export interface Upstream {
-  /** Per layer, dL/dα [B, Hq, 1, T] of the tape's `probs`; the ABFT loss gradient. Required for a 'last-attention' tape. */
+  /**
+   * Per layer, dL/dα [B, Hq, R, T] of the tape's `probs`: the ABFT loss gradient (R = 1), required for
+   * a 'last-attention' tape; or a loss on the attention of a 'next-token' tape that recorded α.
+   */
   readonly probsGrad?: readonly Tensor[];
   /** dL/dlogits [B, P, V'] of the tape's `logits`; a 'logits' tape only. */
   readonly logitsGrad?: Tensor;
@@ -86,8 +90,9 @@ function checkUpstream(spec: ModelSpec, tape: Tape, upstream: Upstream, grads: T
   if (grads.model && tape.upTo === 'last-attention') throw new Error("backward: a 'last-attention' tape (ABFT) stops before the MLP and the head, so it cannot train every weight");
   const { probsGrad, logitsGrad } = upstream;
   if (tape.upTo === 'next-token') {
-    if (probsGrad || logitsGrad) throw new Error("backward: a 'next-token' tape computes its own loss; give no probsGrad or logitsGrad");
-    return;
+    if (logitsGrad) throw new Error("backward: a 'next-token' tape computes its own loss on the logits; give no logitsGrad");
+    if (probsGrad && !tape.lossRows) throw new Error("backward: probsGrad given for a 'next-token' tape that recorded no attention; run trainingForward with attentionRows");
+    if (!probsGrad) return;
   }
   if (tape.upTo === 'last-attention') {
     if (!probsGrad) throw new Error("backward: a 'last-attention' tape needs probsGrad, dL/dα of every layer");
@@ -96,7 +101,7 @@ function checkUpstream(spec: ModelSpec, tape: Tape, upstream: Upstream, grads: T
   if (!probsGrad && !logitsGrad) throw new Error('backward: no upstream gradient; give probsGrad and/or logitsGrad');
   if (probsGrad) {
     if (probsGrad.length !== tape.layers.length) throw new Error(`backward: probsGrad has ${probsGrad.length} tensors, expected one per layer the forward ran (${tape.layers.length})`);
-    const want = [tape.B, spec.numHeads, 1, tape.T];
+    const want = [tape.B, spec.numHeads, tape.lossRows?.shape[1] ?? 1, tape.T];
     probsGrad.forEach((g, l) => {
       if (g.dtype !== 'f32' || g.shape.join() !== want.join()) throw new Error(`backward: probsGrad[${l}] is ${g.dtype} [${g.shape}], expected f32 [${want}]`);
     });

@@ -31,15 +31,15 @@ export interface ForwardOptions {
   /**
    * Record what the backward reads. Needs the attention of one row per sequence (the loss row) in
    * every layer that runs, all heads; and either the logits or `stopAfterAttentionOf`; or, with
-   * `nextTokenTargets`, neither.
+   * `nextTokenTargets`, neither, and optionally the attention of any R rows per sequence in every
+   * layer, all heads (pretraining's losses on attention).
    */
   readonly tape?: boolean;
   /** With `tape`: record layer 0's attention norm too, so the backward reaches the embeddings (training every weight). */
   readonly tapeThroughEmbeddings?: boolean;
   /**
-   * With `tape` (and no attention, logits or stop): run every layer and keep the last hidden state
-   * with these targets ([B * T] i32, -1 ignored: next-token-loss.ts), for the pretraining loss the
-   * backward computes.
+   * With `tape` (and no logits or stop): run every layer and keep the last hidden state with these
+   * targets ([B * T] i32, -1 ignored: next-token-loss.ts), for the pretraining loss the backward computes.
    */
   readonly nextTokenTargets?: Int32Array;
 }
@@ -209,7 +209,10 @@ function planForward(spec: ModelSpec, batch: TokenBatch, opts: ForwardOptions): 
   const targets = opts.nextTokenTargets ?? null;
   if (targets) {
     if (!opts.tape) throw new Error('forward: nextTokenTargets are for a recording forward; pass tape: true');
-    if (logits || attention || stop !== undefined) throw new Error('forward: nextTokenTargets take the place of logits, attention and stopAfterAttentionOf; ask for none of them');
+    if (logits || stop !== undefined) throw new Error('forward: nextTokenTargets take the place of logits and stopAfterAttentionOf; ask for neither');
+    if (attention && (attention.heads || attention.layers.length !== lastLayer + 1 || attention.layers.some((layer, i) => layer !== i))) {
+      throw new Error('forward: with nextTokenTargets, attention must be of every layer, in order, and of all heads (the backward takes a gradient on each)');
+    }
     if (targets.length !== B * T) throw new Error(`forward: nextTokenTargets has ${targets.length} entries, expected B * T = ${B * T}`);
     // -1 marks a position without a target; any other entry must be a vocabulary id.
     const named = Array.from(targets, (t) => (t === -1 ? 0 : t));

@@ -35,9 +35,12 @@ export interface Tape {
   readonly B: number;
   readonly T: number;
   readonly batch: BatchTensors;
-  /** [B, 1] i32, the loss rows: the rows whose attention probabilities `probs` holds; null with 'next-token', which records no α. */
+  /**
+   * [B, R] i32, the loss rows: the rows whose attention probabilities `probs` holds; R = 1 but with
+   * 'next-token', where it is any R, or null when that tape records no α.
+   */
   readonly lossRows: Tensor | null;
-  /** [B, Hq, 1, T] per recorded layer: α of the loss rows. The caller owns these and releases them. */
+  /** [B, Hq, R, T] per recorded layer: α of the loss rows. The caller owns these and releases them. */
   readonly probs: readonly Tensor[];
   /** [B, P, V'] with upTo 'logits', else null. The caller owns it. */
   readonly logits: Tensor | null;

@@ -34,6 +34,11 @@ export interface TrainingForwardOptions {
   readonly logitsRows?: Int32Array;
   /** With 'next-token': [B * T], the token each position is scored on or -1; every next token (nextTokenTargets) when absent. */
   readonly nextTokenTargets?: Int32Array;
+  /**
+   * With 'next-token': [B * R], R positions per sequence whose attention α the tape records in every
+   * layer, all heads, for a loss on attention beside the next-token loss (the backward's probsGrad).
+   */
+  readonly attentionRows?: Int32Array;
 }
 
 export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeights, batch: TokenBatch, opts: TrainingForwardOptions): Tape {
@@ -43,8 +48,14 @@ export function trainingForward(e: Engine, spec: ModelSpec, weights: ModelWeight
   const throughEmbeddings = opts.throughEmbeddings === true;
   if (opts.upTo === 'next-token') {
     if (opts.lossRows || opts.logitsVocab || opts.logitsRows) throw new Error("trainingForward: upTo 'next-token' scores every position; give no lossRows, logitsVocab or logitsRows");
-    return forward(e, spec, weights, batch, { tape: true, tapeThroughEmbeddings: throughEmbeddings, nextTokenTargets: opts.nextTokenTargets ?? nextTokenTargets(batch) }).tape!;
+    return forward(e, spec, weights, batch, {
+      tape: true,
+      tapeThroughEmbeddings: throughEmbeddings,
+      nextTokenTargets: opts.nextTokenTargets ?? nextTokenTargets(batch),
+      ...(opts.attentionRows && { attention: { rows: opts.attentionRows } }),
+    }).tape!;
   }
+  if (opts.attentionRows) throw new Error("trainingForward: attentionRows are only used with upTo 'next-token'; the other tapes take lossRows");
   if (!opts.lossRows) throw new Error(`trainingForward: upTo '${opts.upTo}' needs lossRows, one row per sequence`);
   if (opts.lossRows.length !== batch.B) throw new Error(`trainingForward: lossRows has ${opts.lossRows.length} entries, expected one per sequence (B = ${batch.B})`);
   if (opts.nextTokenTargets) throw new Error("trainingForward: nextTokenTargets are only used with upTo 'next-token'");

@@ -7,6 +7,8 @@
  */
 import { ARCHITECTURE_IDS, type Architecture } from '../model/arch';
 import { familyById, TRAIN_FAMILIES, type FamilyId } from '../classroom/families';
+import { GUIDANCE_TARGETS, type GuidanceTarget } from './attention-targets';
+import type { AttentionGuide } from './step';
 
 export interface PretrainConfig {
   readonly architecture: Architecture;
@@ -36,6 +38,11 @@ export interface PretrainConfig {
      * context predicts, over the content words, which are random draws.
      */
     readonly otherTokens: number;
+    /**
+     * Losses on attention beside the next-token loss (attention-guidance.ts), each on some heads of
+     * one layer, toward what attention-targets.ts names; none by default (plain language modelling).
+     */
+    readonly attention: readonly ConfigGuide[];
   };
   readonly batch: {
     /** Sequences per optimizer step. */
@@ -46,7 +53,12 @@ export interface PretrainConfig {
   readonly optimizer: {
     readonly lr: number;
     readonly warmupSteps: number;
-    /** The floor the cosine decays to at the last step. */
+    /**
+     * The steps the cosine spans (at least `steps`; `steps` by default): longer, the run is the
+     * first `steps` of a longer schedule, as a checkpoint taken partway through one.
+     */
+    readonly decaySteps: number;
+    /** The floor the cosine decays to at step decaySteps. */
     readonly minLr: number;
     readonly weightDecay: number;
     /** Global gradient-norm clip; 0 turns clipping off. */
@@ -68,6 +80,12 @@ export interface PretrainConfig {
   };
   /** Write the output folder every this many steps (and at the end); 0 only at the end. */
   readonly checkpointEvery: number;
+  /** Also keep each checkpoint as its own folder, OUT-step-N beside OUT, to choose among them. */
+  readonly keepCheckpoints: boolean;
+}
+
+export interface ConfigGuide extends AttentionGuide {
+  readonly toward: GuidanceTarget;
 }
 
 export class PretrainConfigError extends Error {
@@ -142,11 +160,47 @@ class Fields {
     return this.get(field);
   }
 
+  /** A list of objects, each read as Fields named `path.field[i]`; empty when absent. */
+  list(field: string): Fields[] {
+    const value = this.get(field);
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) throw this.bad(field, 'a list of objects');
+    return value.map((v, i) => Fields.of(this.source, `${this.name(field)}[${i}]`, v));
+  }
+
+  string<T extends string>(field: string, allowed: readonly T[]): T {
+    const value = this.get(field);
+    if (typeof value !== 'string' || !allowed.includes(value as T)) throw this.bad(field, `one of ${allowed.join(', ')}`);
+    return value as T;
+  }
+
+  ints(field: string, below: number, want: string): number[] {
+    const value = this.get(field);
+    if (!Array.isArray(value) || value.length === 0 || value.some((v) => !Number.isInteger(v) || v < 0 || v >= below) || new Set(value).size !== value.length) {
+      throw this.bad(field, want);
+    }
+    return value as number[];
+  }
+
   /** Call after reading every field: anything else in the object is a typo or an option that does not exist. */
   done(): void {
     const unknown = Object.keys(this.json).find((k) => !this.used.has(k));
     if (unknown !== undefined) throw new PretrainConfigError(`${this.source}: ${this.name(unknown)} is not a field of a pretraining config; the fields here are ${[...this.used].join(', ')}`);
   }
+}
+
+function guides(loss: Fields, model: { readonly layers: number; readonly heads: number }): ConfigGuide[] {
+  return loss.list('attention').map((g) => {
+    const guide = {
+      layer: g.int('layer', undefined, 0),
+      heads: g.ints('heads', model.heads, `a non-empty list of distinct heads of 0..${model.heads - 1}`),
+      toward: g.string('toward', GUIDANCE_TARGETS),
+      weight: g.number('weight', 1, (v) => v > 0, 'a positive number such as 1'),
+    };
+    if (guide.layer >= model.layers) throw g.bad('layer', `a layer of the model (0..${model.layers - 1})`);
+    g.done();
+    return guide;
+  });
 }
 
 export function parsePretrainConfig(json: unknown, source: string): PretrainConfig {
@@ -195,7 +249,7 @@ export function parsePretrainConfig(json: unknown, source: string): PretrainConf
 
   const steps = top.int('steps', undefined, 1);
   const l = top.object('loss');
-  const loss = { otherTokens: l.number('otherTokens', 1, (v) => v >= 0 && v <= 1, 'between 0 and 1') };
+  const loss = { otherTokens: l.number('otherTokens', 1, (v) => v >= 0 && v <= 1, 'between 0 and 1'), attention: guides(l, model) };
   l.done();
   const b = top.object('batch');
   const sequences = b.int('sequences', 8, 1);
@@ -209,6 +263,7 @@ export function parsePretrainConfig(json: unknown, source: string): PretrainConf
   const optimizer = {
     lr,
     warmupSteps,
+    decaySteps: o.int('decaySteps', steps, steps),
     minLr: o.number('minLr', lr / 10, (v) => v >= 0 && v <= lr, `between 0 and optimizer.lr (${lr})`),
     weightDecay: o.number('weightDecay', 0.1, (v) => v >= 0, 'a number of 0 or more'),
     clip: o.number('clip', 1, (v) => v >= 0, 'a number of 0 or more (0: no clipping)'),
@@ -224,6 +279,7 @@ export function parsePretrainConfig(json: unknown, source: string): PretrainConf
   if (evaluation.seed === corpus.seed) throw ev.bad('seed', `another seed than corpus.seed (${corpus.seed}): the same seed measures the sequences trained on`);
   ev.done();
   const checkpointEvery = top.int('checkpointEvery', 0, 0);
+  const keepCheckpoints = top.bool('keepCheckpoints', false);
   top.done();
-  return { architecture: arch as Architecture, model, corpus, steps, loss, batch, optimizer, seed, logEvery, eval: evaluation, checkpointEvery };
+  return { architecture: arch as Architecture, model, corpus, steps, loss, batch, optimizer, seed, logEvery, eval: evaluation, checkpointEvery, keepCheckpoints };
 }

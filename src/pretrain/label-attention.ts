@@ -2,41 +2,24 @@
  * The induction signal per head, for watching induction heads form during pretraining: at each
  * position that predicts a recoverable label (the label prefix before a label token whose key an
  * earlier line showed), the attention mass a head puts on the earlier label tokens equal to the
- * label that follows. An induction head that matches the key and copies its label puts most of
+ * label that follows (the 'matching-labels' targets of attention-targets.ts). An induction head that matches the key and copies its label puts most of
  * its attention there; a head that ignores labels puts almost none. Averaged over those
  * positions of a small fixed set of evaluation-corpus sequences, so one number per layer × head
  * in [0, 1] that is comparable from one measurement to the next.
  */
-import { corpusChunk, RECOVERABLE_LABEL, type CorpusChunk } from '../classroom/corpus';
+import { corpusChunk, type CorpusChunk } from '../classroom/corpus';
 import { IDS } from '../classroom/vocabulary';
 import type { Engine } from '../engine/engine';
 import { packBatch } from '../model/batch';
 import { forward } from '../model/forward';
 import type { ModelSpec, ModelWeights } from '../model/spec';
+import { guidanceTargets, type RowTargets } from './attention-targets';
 import type { PretrainConfig } from './config';
 import { withoutPadding } from './icl-eval';
 import { trainingCorpus } from './loop';
 
 /** Sequences of the probe: enough recoverable labels for a steady mean (about 15 a sequence at length 64), a forward cheap beside a step. */
 export const PROBE_SEQUENCES = 8;
-
-/** One query row of the score: the label prefix at `row`, and the earlier label tokens it should attend to. */
-export interface LabelQuery {
-  readonly row: number;
-  readonly keys: readonly number[];
-}
-
-/** The queries of sequence `s` of `chunk`: one per recoverable label, each with the earlier positions of the same label token. */
-export function labelQueries(chunk: CorpusChunk, s: number): LabelQuery[] {
-  const L = chunk.length;
-  const positions = chunk.info[s].labelPositions;
-  return positions.flatMap((at, i) => {
-    if (chunk.labelMask[s * L + at] !== RECOVERABLE_LABEL) return [];
-    const label = chunk.tokens[s * L + at];
-    const keys = positions.slice(0, i).filter((p) => chunk.tokens[s * L + p] === label);
-    return [{ row: at - 1, keys }];
-  });
-}
 
 /**
  * The probe's sequences: the first PROBE_SEQUENCES of the evaluation corpus (the config's
@@ -50,7 +33,7 @@ export function labelAttentionProbe(config: PretrainConfig): CorpusChunk {
  * Adds, for each head, the attention mass of each query's row on its keys. `probs` is one layer's
  * [B, H, R, T] attention of rows `queries[b][r]` (rows past a sequence's own queries repeat its first and are skipped).
  */
-export function addLabelMass(sums: Float64Array, probs: Float32Array, queries: readonly (readonly LabelQuery[])[], H: number, R: number, T: number): void {
+export function addLabelMass(sums: Float64Array, probs: Float32Array, queries: readonly (readonly RowTargets[])[], H: number, R: number, T: number): void {
   queries.forEach((list, b) => {
     list.forEach(({ keys }, r) => {
       for (let h = 0; h < H; h++) {
@@ -71,7 +54,7 @@ export async function labelAttentionScores(e: Engine, spec: ModelSpec, weights: 
   const layers = Array.from({ length: spec.numLayers }, (_, l) => l);
   for (let first = 0; first < probe.count; first += microBatch) {
     const members = Array.from({ length: Math.min(microBatch, probe.count - first) }, (_, i) => first + i);
-    const queries = members.map((s) => labelQueries(probe, s));
+    const queries = members.map((s) => guidanceTargets(probe, s, 'matching-labels'));
     const R = Math.max(1, ...queries.map((q) => q.length));
     if (queries.every((q) => q.length === 0)) continue;
     // Every sequence asks for R rows; a shorter list repeats its first (or row 0 without any), and addLabelMass skips them.

@@ -1,8 +1,8 @@
 /**
  * The pretraining loop of a config, one attempt at a time, shared by `abft pretrain` and the app's
  * worker so both train the same way: each attempt draws the next sequences of the classroom corpus
- * (a skipped step's batch is not retried), scores the positions the config's loss counts, and runs
- * one Pretrainer step; a run of non-finite gradients ends the run as diverged. The caller decides
+ * (a skipped step's batch is not retried), scores the positions the config's loss counts, points
+ * its attention guides at their targets, and runs one Pretrainer step; a run of non-finite gradients ends the run as diverged. The caller decides
  * what to log, when to evaluate (`evalDue`) and where the weights go.
  */
 import { corpusChunk, type CorpusOptions } from '../classroom/corpus';
@@ -12,6 +12,7 @@ import type { Engine } from '../engine/engine';
 import type { LoadedModel } from '../model/load';
 import type { PretrainConfig } from './config';
 import { withoutPadding } from './icl-eval';
+import { guidanceTargets } from './attention-targets';
 import { scoredPositions } from './scored-positions';
 import { Pretrainer, type PretrainStepResult } from './step';
 
@@ -49,7 +50,7 @@ export class PretrainLoop {
     const o = config.optimizer;
     this.trainer = new Pretrainer(e, model.spec, model.weights, {
       optimizer: {
-        schedule: { peakLr: o.lr, warmupSteps: o.warmupSteps, totalSteps: config.steps, minLr: o.minLr },
+        schedule: { peakLr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.decaySteps, minLr: o.minLr },
         beta1: o.beta1,
         beta2: o.beta2,
         eps: 1e-8,
@@ -84,7 +85,8 @@ export class PretrainLoop {
     const sequences = Array.from({ length: chunk.count }, (_, i) => withoutPadding(chunk.tokens.subarray(i * chunk.length, (i + 1) * chunk.length)));
     const scored = config.loss.otherTokens < 1 ? sequences.map((_, i) => scoredPositions(chunk, i, config.loss.otherTokens, config.corpus.seed, first + i)) : undefined;
     const t0 = performance.now();
-    const result = await this.trainer.step(sequences, scored);
+    const guides = config.loss.attention.map((g) => ({ ...g, targets: sequences.map((_, i) => guidanceTargets(chunk, i, g.toward)) }));
+    const result = await this.trainer.step(sequences, scored, guides);
     const ms = performance.now() - t0;
     if (result.skipped) {
       this.skippedInARow++;

@@ -7,16 +7,16 @@ describe("the app's pretraining recipe", () => {
   it('is the committed classroom config by default', () => {
     const recipe = classroomRecipe(DEFAULT_RECIPE_EDITS);
     expect(recipe.ok && recipe.config).toEqual(parsePretrainConfig(CLASSROOM_CONFIG, 'committed'));
-    expect(recipe.ok && headScoreEvery(recipe.config)).toBe(50);
+    expect(recipe.ok && headScoreEvery(recipe.config)).toBe(12);
   });
 
   it('takes the steps and sequences per step typed, the warm-up keeping its share of the steps', () => {
     const recipe = classroomRecipe({ steps: ' 1000', batch: '8' });
     if (!recipe.ok) throw new Error(JSON.stringify(recipe.problems));
-    expect(recipe.config).toMatchObject({ steps: 1000, batch: { sequences: 8, microBatch: 8 }, optimizer: { warmupSteps: 20, lr: 3e-3 }, model: { layers: 2, hidden: 64, heads: 4 } });
+    expect(recipe.config).toMatchObject({ steps: 1000, batch: { sequences: 8, microBatch: 8 }, optimizer: { warmupSteps: 167, decaySteps: 5000, lr: 3e-3 }, model: { layers: 2, hidden: 64, heads: 4 } });
     expect(headScoreEvery(recipe.config)).toBe(10);
     const tiny = classroomRecipe({ steps: '3', batch: '4' });
-    expect(tiny.ok && tiny.config.optimizer.warmupSteps).toBe(0);
+    expect(tiny.ok && tiny.config.optimizer.warmupSteps).toBe(1);
     expect(tiny.ok && headScoreEvery(tiny.config)).toBe(1);
     const one = classroomRecipe({ steps: '1', batch: '1' });
     expect(one.ok && one.config.optimizer.warmupSteps).toBe(0);

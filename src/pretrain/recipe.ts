@@ -1,8 +1,9 @@
 /**
  * The app's pretraining recipe: the committed classroom config (the recipe of the shipped
  * classroom model) with the two values a user may change, the steps and the sequences per step.
- * The warm-up keeps its share of the steps, so a short run still warms up and decays as the long
- * one does (and a run of fewer steps than the recipe's warm-up is possible at all).
+ * The warm-up and the schedule's length keep their share of the steps, so a short run still warms
+ * up and decays as the long one does (and a run of fewer steps than the recipe's warm-up is
+ * possible at all).
  */
 import CLASSROOM_CONFIG from '../classroom/classroom-model.config.json';
 import { parsePretrainConfig, type PretrainConfig } from './config';
@@ -44,8 +45,10 @@ export function classroomRecipe(edits: RecipeEdits): Recipe {
     return { ok: false, problems: { ...(typeof steps === 'string' && { steps }), ...(typeof batch === 'string' && { batch }) } };
   }
   const base = CLASSROOM_CONFIG;
-  const warmupSteps = Math.min(steps - 1, Math.round((base.optimizer.warmupSteps * steps) / base.steps));
-  const json = { ...base, steps, batch: { ...base.batch, sequences: batch }, optimizer: { ...base.optimizer, warmupSteps } };
+  const share = (n: number) => Math.round((n * steps) / base.steps);
+  const warmupSteps = Math.min(steps - 1, share(base.optimizer.warmupSteps));
+  const decaySteps = Math.max(steps, share(base.optimizer.decaySteps));
+  const json = { ...base, steps, batch: { ...base.batch, sequences: batch }, optimizer: { ...base.optimizer, warmupSteps, decaySteps } };
   return { ok: true, json, config: parsePretrainConfig(json, 'the pretraining recipe') };
 }
 

@@ -5,8 +5,12 @@ import { randomInts } from '../engine/random';
 import { releaseWeights } from '../model/load';
 import { frozenDTypeFor } from '../model/memory';
 import type { Architecture } from '../model/spec';
-import { loadTinyModel } from '../model/testing/tiny-loaded';
-import { Pretrainer, type PretrainerOptions } from './step';
+import { loadTinyModel, type TinyLoaded } from '../model/testing/tiny-loaded';
+import { finiteDifferenceAt } from '../engine/testing/finite-diff';
+import { packBatch } from '../model/batch';
+import { referenceForward } from '../model/reference/forward';
+import { GUIDANCE_EPS } from './attention-guidance';
+import { Pretrainer, type GuideTargets, type PretrainerOptions } from './step';
 
 const OPTIONS: PretrainerOptions = {
   optimizer: { schedule: { peakLr: 1e-2, warmupSteps: 3, totalSteps: 40, minLr: 1e-3 }, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 },
@@ -132,6 +136,94 @@ describe('Pretrainer', () => {
     expect(trainer.stepCount).toBe(1);
     expect(Array.from(await e.read(model.weights.layers[0].q.weight))).toEqual(Array.from(before));
     expect(r.skipped).toBe(false);
+    trainer.release();
+    releaseWeights(model.weights);
+  });
+});
+
+describe('Pretrainer with attention guides', () => {
+  const sequences = [
+    [5, 6, 7, 8, 9, 10, 11],
+    [12, 13, 14, 15],
+    [16, 17, 18, 19, 20, 21],
+  ];
+  // Two guides on different layers and heads; sequence 2 has no row of the first, one of the second.
+  const GUIDES: readonly GuideTargets[] = [
+    { layer: 1, heads: [0, 2], weight: 0.5, targets: [[{ row: 4, keys: [1, 2] }, { row: 6, keys: [3] }], [{ row: 3, keys: [0, 1, 2] }], []] },
+    { layer: 0, heads: [1], weight: 2, targets: [[{ row: 5, keys: [2] }], [], [{ row: 4, keys: [0, 3] }]] },
+  ];
+  const exact = { ...OPTIONS, optimizer: { ...OPTIONS.optimizer, maxGradNorm: undefined } };
+
+  /**
+   * In float64, Σ over `guides` of weight · tokens / (rows · heads) · Σ over their rows and heads of
+   * -log(mass + eps): the guides' part of the gradient sums, which the optimizer divides by tokens.
+   */
+  function referenceGuidance(m: TinyLoaded, guides: readonly GuideTargets[], tokens: number): number {
+    const batch = packBatch(sequences, 0);
+    const { B, T } = batch;
+    const H = m.model.spec.numHeads;
+    const rows = Int32Array.from({ length: B * T }, (_, i) => i % T);
+    const attention = referenceForward(m.model.spec, m.tensors, batch, { attention: { rows } }).attention!;
+    let total = 0;
+    for (const g of guides) {
+      const count = g.targets.reduce((n, t) => n + t.length, 0);
+      g.targets.forEach((list, b) => {
+        for (const { row, keys } of list) {
+          for (const h of g.heads) {
+            const mass = keys.reduce((sum, key) => sum + attention[g.layer][((b * H + h) * T + row) * T + key], 0);
+            total += ((g.weight * tokens) / (count * g.heads.length)) * -Math.log(mass + GUIDANCE_EPS);
+          }
+        }
+      });
+    }
+    return total;
+  }
+
+  it("reports each guide's loss as the float64 reference does, and adds its gradient: the difference from a step without guides equals finite differences", async () => {
+    const e = await testEngine();
+    const m = await loadTinyModel(e, 'llama');
+    releaseWeights(m.model.weights);
+    const run = async (guides: readonly GuideTargets[], microBatch: number) => {
+      const { model } = await loadTinyModel(e, 'llama');
+      const trainer = new Pretrainer(e, model.spec, model.weights, { ...exact, microBatch });
+      const r = await trainer.step(sequences, undefined, guides);
+      const grads = await Promise.all(trainer.grads.params.map((p) => e.read(p.grad)));
+      const q = trainer.grads.params.findIndex((p) => p.name === 'layers.0.q.weight');
+      trainer.release();
+      releaseWeights(model.weights);
+      return { r, grads, q };
+    };
+    const plain = await run([], 2);
+    const guided = await run(GUIDES, 2);
+    const whole = await run(GUIDES, 3);
+    expect(plain.r.attentionLoss).toEqual([]);
+    expect(guided.r.loss).toBeCloseTo(plain.r.loss, 6);
+    const tokens = guided.r.tokens;
+    const want = GUIDES.map((g) => referenceGuidance(m, [g], tokens) / tokens);
+    expectClose(guided.r.attentionLoss, want, { rtol: 1e-5 }, "the guides' losses");
+    // Split into micro-batches of 2 (the guides' targets sliced with them) or not: the same sums.
+    expectClose(whole.r.attentionLoss, guided.r.attentionLoss, { rtol: 1e-6 }, 'micro-batches of 3 against 2');
+    whole.grads.forEach((g, i) => expectClose(guided.grads[i], g, { rtol: 1e-5 }, `gradient ${i}, micro-batches of 3 against 2`));
+
+    // Layer 0's q weight feeds both guides. Engine layout [in, out]; HF's q_proj.weight is [out, in].
+    const hf = m.tensors.get('model.layers.0.self_attn.q_proj.weight')!;
+    const [outs, ins] = hf.shape;
+    const picks = Array.from({ length: 12 }, (_, k) => (k * 37 + 5) % (ins * outs));
+    const got = picks.map((k) => guided.grads[guided.q][k] - plain.grads[plain.q][k]);
+    const fd = picks.map((k) => finiteDifferenceAt(() => referenceGuidance(m, GUIDES, tokens), hf.data, (k % outs) * ins + Math.floor(k / outs), 1e-5));
+    expect(Math.max(...fd.map(Math.abs))).toBeGreaterThan(1e-3);
+    expectClose(got, fd, { rtol: 1e-4, atol: 1e-6 }, 'the guides\' gradient on layers.0.q.weight');
+  });
+
+  it('refuses a guide that does not fit the model or the step', async () => {
+    const e = await testEngine();
+    const { model } = await loadTinyModel(e, 'llama');
+    const trainer = new Pretrainer(e, model.spec, model.weights, exact);
+    const guide = GUIDES[0];
+    await expect(trainer.step(sequences, undefined, [{ ...guide, layer: 9 }])).rejects.toThrow(/layer 9 is not a layer of this 2-layer model/);
+    await expect(trainer.step(sequences, undefined, [{ ...guide, heads: [7] }])).rejects.toThrow(/heads \[7\] must be some of the/);
+    await expect(trainer.step(sequences, undefined, [{ ...guide, targets: [[]] }])).rejects.toThrow(/targets for 1 sequences, the step has 3/);
+    expect(trainer.stepCount).toBe(0);
     trainer.release();
     releaseWeights(model.weights);
   });

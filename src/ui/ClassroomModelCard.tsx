@@ -17,8 +17,8 @@ export function ClassroomModelCard({ disabled }: { disabled: boolean }) {
         <p className="muted">
           A tiny Llama ({CLASSROOM_MODEL.layers} layers × {CLASSROOM_MODEL.heads} heads) pretrained on the classroom language until it learned in-context
           learning: given a few demonstrations of a task whose labels change every prompt, it answers the query by reading them. It comes with a task it
-          has not learned well, word-first, on which ABFT raises its accuracy in a short run (Train, with the settings it brings). Its other tasks are under
-          Data → Classroom tasks; those held out of pretraining are new to it. Its recipe can run here too, under Pretrain from scratch.
+          never saw in pretraining, category-in-filler, which it answers from the demonstrations only part of the time; ABFT raises its accuracy there in a
+          short run (Train, with the settings it brings). Its other tasks are under Data → Classroom tasks. Its recipe can run here too, under Pretrain from scratch.
         </p>
         {loaded && taskInUse && (
           // The first open loads it by itself; this says where to go from here.

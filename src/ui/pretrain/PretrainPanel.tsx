@@ -17,9 +17,11 @@ export function PretrainPanel() {
     <section className="panel pretrain-panel" data-testid="pretrain" aria-labelledby="pretrain-title">
       <h2 id="pretrain-title">Pretrain from scratch</h2>
       <p>
-        Run the shipped classroom model's recipe from random weights on this GPU and watch it learn in-context learning. The loss sits on a plateau for
-        thousands of steps; then induction heads form: at the token before a label, a head looks back at the earlier lines with the same key and copies their
-        label. The label-attention score below is how much of a head's attention goes there; it jumps at that phase change.
+        Run the shipped classroom model's recipe from random weights on this GPU and watch it learn in-context learning. Beside the next-token loss, the
+        recipe tells two kinds of head where to look: layer 0's head 0 at the words of a line from its label, layer 1's heads from the token before a label
+        at the earlier labels of lines with the same key. Still the model sits on a plateau for some 800 steps, copying any earlier label; then induction
+        heads form: they match the key and copy its label. The label-attention score below is how much of a head's attention goes there; it jumps at that
+        phase change.
       </p>
       <RecipeForm disabled={active} />
       <PretrainControls />

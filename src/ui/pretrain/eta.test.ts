@@ -13,11 +13,11 @@ describe('the pretraining ETA', () => {
   });
 
   it('says the speed, the whole run and where the phase change came', () => {
-    expect(etaText({ msPerStep: 3600, steps: 10000, batch: 32, adapterName: 'Google / swiftshader' })).toBe(
-      '3.6 s per step on Google / swiftshader: the 10,000 steps would take about 10.0 h; with the next-token loss alone, the phase change of this recipe came at steps 3500-4000, about 3.5 h in at this speed.',
+    expect(etaText({ msPerStep: 3600, steps: 1200, batch: 32, adapterName: 'Google / swiftshader' })).toBe(
+      '3.6 s per step on Google / swiftshader: the 1,200 steps would take about 72 min; the phase change of this recipe came at steps 700-800, about 42 min in at this speed.',
     );
-    expect(etaText({ msPerStep: 12, steps: 1000, batch: 8, adapterName: 'nvidia' })).toBe(
-      "12 ms per step on nvidia: the 1,000 steps would take about 12 s; with the next-token loss alone, the phase change of this recipe came at steps 3500-4000 at 32 sequences a step, past this run's 1,000 steps.",
+    expect(etaText({ msPerStep: 12, steps: 500, batch: 8, adapterName: 'nvidia' })).toBe(
+      "12 ms per step on nvidia: the 500 steps would take about 6 s; the phase change of this recipe came at steps 700-800 at 32 sequences a step, past this run's 500 steps.",
     );
   });
 

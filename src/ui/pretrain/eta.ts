@@ -43,7 +43,7 @@ export function etaText({ msPerStep, steps, batch, adapterName }: EtaInput): str
   const whole = `${formatStepTime(msPerStep)} per step on ${adapterName}: the ${steps.toLocaleString('en-US')} steps would take about ${formatDuration(msPerStep * steps)}`;
   const atBatch = batch === phaseBatch ? '' : ` at ${phaseBatch} sequences a step`;
   const reach = steps < from ? `, past this run's ${steps.toLocaleString('en-US')} steps` : `, about ${formatDuration(msPerStep * from)} in at this speed`;
-  return `${whole}; with the next-token loss alone, the phase change of this recipe came at steps ${from}-${to}${atBatch}${reach}.`;
+  return `${whole}; the phase change of this recipe came at steps ${from}-${to}${atBatch}${reach}.`;
 }
 
 /** Said on a software adapter, with how long the run would take there. */
