@@ -48,7 +48,8 @@ describe('pretraining from scratch (SwiftShader)', () => {
       const panel = page.getByTestId('pretrain');
       const recipe = panel.getByTestId('pretrain-recipe');
       expect(await recipe.innerText()).toMatch(/Llama, 2 layers × 4 heads, hidden 64, MLP 256/);
-      expect(await panel.getByLabel('Steps', { exact: true }).inputValue()).toBe('10000');
+      expect(await panel.getByLabel('Steps', { exact: true }).inputValue()).toBe('1200');
+      expect(await recipe.innerText()).toMatch(/layer 0 head 0 at each label, toward the words of its own line; layer 1 heads 0, 1, 2, 3 before a label/);
       expect(await panel.getByLabel('Sequences per step').inputValue()).toBe('32');
       // SwiftShader is a software adapter: said before any step.
       expect(await panel.getByTestId('pretrain-software').innerText()).toMatch(/is a software adapter: it runs the GPU's work on the CPU, so pretraining here is slow\./);
@@ -58,7 +59,7 @@ describe('pretraining from scratch (SwiftShader)', () => {
       expect(await panel.getByRole('button', { name: 'Start pretraining' }).isDisabled()).toBe(true);
       await panel.getByLabel('Steps', { exact: true }).fill(String(STEPS));
       await panel.getByLabel('Sequences per step').fill('4');
-      expect(await recipe.innerText()).toMatch(/warm-up 0 steps/);
+      expect(await recipe.innerText()).toMatch(/warm-up 1 step, cosine over 40 steps/);
       expect(await panel.getByText(`Starting releases the loaded model, ${CLASSROOM_MODEL.label}.`).isVisible()).toBe(true);
 
       const started = Date.now();

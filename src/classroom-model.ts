@@ -22,8 +22,8 @@ export const CLASSROOM_MODEL = {
    * The Train settings it comes with on first open: ABFT with the paper's filter and PID, at a
    * learning rate fit for a model this small (the paper's 2e-5 moves it by nothing), 32 steps of
    * 16 prompts, and an evaluation of accuracy alone on 32 test queries. On 128 test prompts this
-   * run gained +0.27, +0.20, +0.13, +0.13, +0.12 on seeds 0-4 (README, "ABFT on the classroom
-   * model"); in headless Chromium on SwiftShader it takes 82 s with both evaluations (e2e/first-open.test.ts).
+   * run gained +0.12, +0.20, +0.05, +0.15, +0.11 on seeds 0-4 (README, "ABFT on the classroom
+   * model"); in headless Chromium on SwiftShader it takes 76 s with both evaluations (e2e/first-open.test.ts).
    */
   training: {
     lr: 2e-3,

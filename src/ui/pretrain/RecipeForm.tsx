@@ -1,3 +1,5 @@
+import type { GuidanceTarget } from '../../pretrain/attention-targets';
+import type { ConfigGuide } from '../../pretrain/config';
 import { classroomRecipe, DEFAULT_RECIPE_EDITS, RECIPE_BOUNDS, type RecipeField } from '../../pretrain/recipe';
 import { usePretrainStore } from '../../store/pretrain-store';
 
@@ -11,6 +13,19 @@ const BASE = (() => {
 })();
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+const TOWARD: Readonly<Record<GuidanceTarget, string>> = {
+  'own-line-text': 'at each label, toward the words of its own line',
+  'matching-labels': 'before a label an earlier line gives away, toward the earlier copies of it',
+};
+
+function steps(n: number): string {
+  return `${n.toLocaleString('en-US')} step${n === 1 ? '' : 's'}`;
+}
+
+function guideText(g: ConfigGuide): string {
+  return `layer ${g.layer} head${g.heads.length === 1 ? '' : 's'} ${g.heads.join(', ')} ${TOWARD[g.toward]}`;
+}
 
 /** The recipe the run will use: the classroom model's, with the two values a user may change and their problems. */
 export function RecipeForm({ disabled }: { disabled: boolean }) {
@@ -28,9 +43,15 @@ export function RecipeForm({ disabled }: { disabled: boolean }) {
         </dd>
         <dt>data</dt>
         <dd>classroom sequences of {corpus.length} tokens, a new batch every step; loss on the label words and {percent(loss.otherTokens)} of the other tokens</dd>
+        {loss.attention.length > 0 && (
+          <>
+            <dt>attention guides</dt>
+            <dd>{loss.attention.map(guideText).join('; ')}</dd>
+          </>
+        )}
         <dt>learning rate</dt>
         <dd>
-          {o.lr}, warm-up {recipe.ok ? `${o.warmupSteps} steps` : 'scaled with the steps'}, cosine down to {o.minLr}
+          {o.lr}, warm-up {recipe.ok ? steps(o.warmupSteps) : 'scaled with the steps'}, cosine over {recipe.ok ? steps(o.decaySteps) : 'a span scaled with the steps'} down to {o.minLr}
         </dd>
         <dt>ICL accuracy</dt>
         <dd>
