@@ -80,17 +80,20 @@ describe('abft pretrain', () => {
     expect(Math.round(again.recoverable.labelLoss * 1e4) / 1e4).toBeCloseTo(evals[2].eval.heldOut.recoverable.labelLoss, 3);
   });
 
-  it('repeats the same loss values, to the bit, from the same config on the same adapter', async () => {
-    const config = await configFile('again.json', { ...TINY, eval: { every: 0, sequences: 1 }, steps: 4 });
-    const losses = async (out: string) => {
-      const { code, out: lines } = await runAbft('pretrain', '--config', config, '--out', join(dir, out));
-      expect(code).toBe(0);
-      return lines.map((l) => JSON.parse(l)).filter((l) => 'loss' in l).map((l) => l.loss as number);
-    };
-    const first = await losses('a');
-    expect(first).toHaveLength(4);
-    expect(await losses('b')).toEqual(first);
-    expect(new Set(first).size).toBe(4);
+  it('repeats the same loss values, to the bit, from the same config on the same adapter, with attention guides or without', async () => {
+    const guided = { otherTokens: 0.5, attention: [{ layer: 0, heads: [0, 1], toward: 'matching-labels' }] };
+    for (const [name, loss] of [['plain', undefined], ['guided', guided]] as const) {
+      const config = await configFile(`again-${name}.json`, { ...TINY, loss, eval: { every: 0, sequences: 1 }, steps: 4 });
+      const losses = async (out: string) => {
+        const { code, out: lines } = await runAbft('pretrain', '--config', config, '--out', join(dir, `${name}-${out}`));
+        expect(code).toBe(0);
+        return lines.map((l) => JSON.parse(l)).filter((l) => 'loss' in l).map((l) => [l.loss as number, ...((l.attentionLoss as number[]) ?? [])]);
+      };
+      const first = await losses('a');
+      expect(first).toHaveLength(4);
+      expect(await losses('b')).toEqual(first);
+      expect(new Set(first.map((l) => l[0])).size).toBe(4);
+    }
   });
 
   it('guides attention, follows a longer schedule and keeps each checkpoint as its own folder', async () => {
