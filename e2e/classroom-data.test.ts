@@ -1,26 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { classroomPresetData } from '../src/data/classroom-presets';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { writeTinyModel } from '../src/model/testing/tiny-models';
 import { loadedSummary, loadFolder, openApp, waitForGpu } from './support/model-panel';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'classroom' });
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-classroom-'))]);
-  await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
+  await writeTinyModel(join(harness.folder, 'tiny-llama'), 'llama');
 });
 
 async function openDataStep(page: Page): Promise<void> {
@@ -31,7 +20,7 @@ async function openDataStep(page: Page): Promise<void> {
 it('picks a held-out classroom task in the Data panel: its rows, split and prompt preview, kept over a reload', async () => {
   const expected = classroomPresetData('classroom/word-last');
   const [word0, word1] = expected.template.labelWords;
-  const { context, page, errors } = await openApp(browser, server.url);
+  const { context, page, errors } = await openApp(harness.browser, harness.server.url);
   try {
     await page.setViewportSize({ width: 1360, height: 1000 });
     await openDataStep(page);
@@ -64,7 +53,7 @@ it('picks a held-out classroom task in the Data panel: its rows, split and promp
 
     // With a model of another tokenizer the rows are plain text: the preview tokenizes them and marks the 4 label words.
     await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Model/ }).click();
-    await loadFolder(page, join(folder, 'tiny-llama'));
+    await loadFolder(page, join(harness.folder, 'tiny-llama'));
     await loadedSummary(page);
     await openDataStep(page);
     await page.getByTestId('prompt-ok').waitFor({ timeout: 30_000 });

@@ -4,39 +4,27 @@
  * out of its pretraining) into Data, and Evaluate shows the model answering from the demonstrations
  * above chance (two classes). The first open, which does this by itself, is e2e/first-open.test.ts.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HELD_OUT_FAMILIES } from '../src/classroom/families';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { waitForGpu } from './support/model-panel';
 import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
+import { useHarness } from './support/harness';
 
 /** The model's task: a family held out of pretraining, which it still answers above chance (its card: 0.695). */
 const HELD_OUT = CLASSROOM_MODEL.dataset.replace('classroom/', '');
 
-let server: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const harness = useHarness();
 
 describe('the classroom model, offline (SwiftShader)', () => {
   it('loads with no network, and answers a held-out task above chance', { timeout: 240_000 }, async () => {
-    const { context, outside } = await offlineContext(browser, server.url, { viewport: { width: 1440, height: 1000 } });
+    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 } });
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      await page.goto(harness.server.url);
       await waitForGpu(page);
       await openStep(page, 'Model');
       await page.getByRole('button', { name: 'Load the classroom model' }).click();

@@ -1,22 +1,11 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const harness = useHarness();
 
 declare global {
   var cspViolations: string[];
@@ -42,7 +31,7 @@ interface PolicedPage {
 }
 
 async function openPoliced(): Promise<PolicedPage> {
-  const context = await returningUserContext(browser);
+  const context = await returningUserContext(harness.browser);
   await context.addInitScript(recordViolations);
   const page = await context.newPage();
   const errors: string[] = [];
@@ -50,7 +39,7 @@ async function openPoliced(): Promise<PolicedPage> {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  const response = await page.goto(server.url);
+  const response = await page.goto(harness.server.url);
   await waitForGpu(page);
   return { context, page, headerPolicy: response?.headers()['content-security-policy'], errors, violations: () => page.evaluate(() => globalThis.cspViolations) };
 }

@@ -3,17 +3,15 @@
  * semicolon-separated CSV, a field with a line break, a file with one 5 MB row; and the counts the
  * Data step states. Prints the main-thread tasks of the 5 MB import; saves screenshots in test-results/.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openApp } from './support/model-panel';
 import { mainThreadTasks } from './support/main-thread';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
 declare global {
   interface Window {
@@ -25,18 +23,10 @@ declare global {
 const SHOTS = 'test-results';
 const VIEWPORT = { width: 1360, height: 1000 };
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'data-files' });
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-data-files-'))]);
   await mkdir(SHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 async function openDataStep(page: Page): Promise<void> {
@@ -68,7 +58,7 @@ async function importFile(page: Page, name: string, bytes: Buffer): Promise<void
 
 describe('data files in the Data step', () => {
   it('says a Latin-1 file is not UTF-8, naming the byte and its line, and imports it as Latin-1 (Windows-1252) when asked', async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
       await openDataStep(page);
       // é is byte E9 in Latin-1, € is byte 80 in Windows-1252: neither is UTF-8.
@@ -91,7 +81,7 @@ describe('data files in the Data step', () => {
   });
 
   it('reads a semicolon-separated CSV (dropped) with its separator detected, and states "1 row appended"', async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
       await openDataStep(page);
       await dropFile(page, 'avis.csv', Buffer.from('text;label\n"bien, très bien";positive\nnul;negative\n'));
@@ -114,7 +104,7 @@ describe('data files in the Data step', () => {
   });
 
   it('shows a field with a line break on two lines in the row table', async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
       await openDataStep(page);
       await importFile(page, 'lines.csv', Buffer.from('text,label\n"first line\nsecond line",positive\none line,negative\n'));
@@ -137,10 +127,10 @@ describe('data files in the Data step', () => {
   });
 
   it('imports a file with one 5 MB row with no main-thread task over 50 ms, and shows only the start of its text', async () => {
-    const file = join(folder, 'huge.csv');
+    const file = join(harness.folder, 'huge.csv');
     const text = 'a long review '.repeat(Math.ceil((5 * 2 ** 20) / 14));
     await writeFile(file, `text,label\n${text},positive\n`);
-    const context = await returningUserContext(browser);
+    const context = await returningUserContext(harness.browser);
     await context.addInitScript(() => {
       window.__longTasks = [];
       new PerformanceObserver((list) => {
@@ -151,13 +141,13 @@ describe('data files in the Data step', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
-      await page.goto(server.url);
+      await page.goto(harness.server.url);
       await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
       await openDataStep(page);
       const row = page.getByTestId('data-row').first();
       let started = 0;
       let ended = 0;
-      const tasks = await mainThreadTasks(browser, page, async () => {
+      const tasks = await mainThreadTasks(harness.browser, page, async () => {
         started = await page.evaluate(() => performance.now());
         // A path, not a buffer: the browser reads the file itself, as for a user's pick.
         await page.getByLabel('Import a data file').setInputFiles(file);

@@ -4,35 +4,30 @@
  * progress per measure while it runs, the picked measures kept across a reload, and a failure
  * said in words. Tiny shapes: 1 test query with k = 2, 20 prompts in all.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUITE_MEASURES } from '../src/abft/suite';
 import { MEASURE_LABELS } from '../src/ui/evaluation-measures';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
+const harness = useHarness();
 let context: BrowserContext;
 let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await returningUserContext(browser, { viewport: { width: 1440, height: 1000 } });
+  context = await returningUserContext(harness.browser, { viewport: { width: 1440, height: 1000 } });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
+  await page.goto(harness.server.url);
   await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await server?.close();
 });
 
 const measureBox = (p: Page, label: string) => p.getByRole('group', { name: 'Evaluation measures' }).getByLabel(label);

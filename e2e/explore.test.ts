@@ -1,14 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../src/model/testing/tiny-models';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadFolder, loadedSummary, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
 /** The tiny Llama: 2 layers × 4 heads. */
 const LAYERS = 2;
@@ -17,25 +15,22 @@ const HEADS = 4;
 const GUTTER = { left: 68, top: 60 };
 const LONG_TOKENS = 1000;
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'explore' });
 let app: AppPage;
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-explore-'))]);
-  const model = join(folder, 'tiny-llama');
+  const model = join(harness.folder, 'tiny-llama');
   await writeTinyModel(model, 'llama');
   // RoPE has no position table, so the tiny model can take the 1,000-token prompt once its config allows it.
   const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(model, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 1024 }));
   await mkdir('test-results', { recursive: true });
   // As openApp does, but without expect.poll, which only works inside a test.
-  const context = await returningUserContext(browser, { viewport: { width: 1280, height: 1100 } });
+  const context = await returningUserContext(harness.browser, { viewport: { width: 1280, height: 1100 } });
   const page = await context.newPage();
   app = { context, page, errors: [] };
   page.on('pageerror', (e) => app.errors.push(e.message));
-  await page.goto(`${server.url}?test`);
+  await page.goto(`${harness.server.url}?test`);
   await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
   await loadFolder(app.page, model);
   await loadedSummary(app.page);
@@ -44,8 +39,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.context.close();
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 const panel = (page: Page) => page.getByTestId('explore-panel');

@@ -4,34 +4,24 @@
  * refused because one of its tensors is larger than a GPU buffer may be. The device loss and the
  * GPU error are caused in the trainer worker itself, through the WebGPU objects it uses.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page, Worker } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Worker } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyModelFiles, writeTinyModel } from '../src/model/testing/tiny-models';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadError, loadFolder, loadedSummary, openApp, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-let folders: string;
+const harness = useHarness({ scratch: 'failures' });
 
 beforeAll(async () => {
-  [server, browser, folders] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-failures-'))]);
-  await writeTinyModel(join(folders, 'tiny-llama'), 'llama');
-  const huge = join(folders, 'huge-llama');
+  await writeTinyModel(join(harness.folder, 'tiny-llama'), 'llama');
+  const huge = join(harness.folder, 'huge-llama');
   await writeTinyModel(huge, 'llama');
   const config = JSON.parse(tinyModelFiles('llama')['config.json'] as string) as Record<string, unknown>;
   await writeFile(join(huge, 'config.json'), JSON.stringify({ ...config, hidden_size: 8192, intermediate_size: 65536, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 128 }));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([server?.close(), folders && rm(folders, { recursive: true, force: true })]);
 });
 
 const CSV = 'text,label\na warm film .,positive\na cold film .,negative\nbright .,positive\ngrey .,negative\n';
@@ -72,7 +62,7 @@ async function startRun(page: Page): Promise<void> {
 
 describe('when the GPU fails', () => {
   it('says WebGPU is missing when the page has no navigator.gpu, and the data still works and persists', async () => {
-    const context = await returningUserContext(browser);
+    const context = await returningUserContext(harness.browser);
     try {
       // As in a browser without WebGPU: the attribute is not there at all.
       await context.addInitScript(() => {
@@ -81,7 +71,7 @@ describe('when the GPU fails', () => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      await page.goto(harness.server.url);
       const status = page.getByTestId('gpu-status');
       await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('unavailable');
       expect(await status.innerText()).toMatch(/WebGPU is not available[\s\S]*does not expose WebGPU[\s\S]*Your datasets, settings and run history are kept/);
@@ -97,10 +87,10 @@ describe('when the GPU fails', () => {
   });
 
   it('says the device was lost in the middle of a run, keeps the data, and works again after a reload', { timeout: 240_000 }, async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
       await page.setViewportSize({ width: 1440, height: 1000 });
-      await loadFolder(page, join(folders, 'tiny-llama'));
+      await loadFolder(page, join(harness.folder, 'tiny-llama'));
       await loadedSummary(page);
       await importRows(page);
       await startRun(page);
@@ -130,9 +120,9 @@ describe('when the GPU fails', () => {
   });
 
   it('stops a run on a GPU out-of-memory error with its message, keeps the device and the data', { timeout: 240_000 }, async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
-      await loadFolder(page, join(folders, 'tiny-llama'));
+      await loadFolder(page, join(harness.folder, 'tiny-llama'));
       await loadedSummary(page);
       await importRows(page);
       await startRun(page);
@@ -161,9 +151,9 @@ describe('when the GPU fails', () => {
   });
 
   it('refuses a model whose tensor is larger than one GPU buffer, naming the tensor and both sizes, before uploading it', async () => {
-    const { context, page, errors } = await openApp(browser, server.url);
+    const { context, page, errors } = await openApp(harness.browser, harness.server.url);
     try {
-      await loadFolder(page, join(folders, 'huge-llama'));
+      await loadFolder(page, join(harness.folder, 'huge-llama'));
       expect(await loadError(page)).toMatch(/MLP gate projection \[8192, 65536\] needs 2\.00 GiB in one buffer; this GPU allows at most [\d.]+ [GM]iB per buffer/);
       expect(await page.getByTestId('gpu-status').getAttribute('data-state')).toBe('ready');
       expect(errors).toEqual([]);

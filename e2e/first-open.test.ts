@@ -8,27 +8,16 @@
  * The run's time is printed (README, "ABFT on the classroom model"), not asserted: speed is measured, not tested.
  */
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
 import { classroomPresetData } from '../src/data/classroom-presets';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { waitForGpu } from './support/model-panel';
 import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const harness = useHarness();
 
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 const percent = (text: string) => Number(/(\d+(\.\d+)?)%/.exec(text)![1]) / 100;
@@ -41,12 +30,12 @@ async function runReport(page: Page): Promise<{ steps: { loss: number; passingHe
 
 describe('first open, offline (SwiftShader)', () => {
   it('loads the classroom model and its task, and the default ABFT run raises its accuracy', { timeout: 600_000 }, async () => {
-    const { context, outside } = await offlineContext(browser, server.url, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true }, 'new');
+    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true }, 'new');
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      await page.goto(harness.server.url);
       await waitForGpu(page);
       const summary = page.getByTestId('model-summary');
       await summary.waitFor({ timeout: 90_000 });

@@ -7,36 +7,31 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SuiteReport } from '../src/abft/suite';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { openStep } from './support/shell';
 import { pickMeasures } from './support/train-panel';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
+const harness = useHarness();
 let context: BrowserContext;
 let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await returningUserContext(browser, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  context = await returningUserContext(harness.browser, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   // Autosave after every step, so a reload at any step has a save to resume from.
-  await page.goto(`${server.url}?autosave-every=1`);
+  await page.goto(`${harness.server.url}?autosave-every=1`);
   await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await server?.close();
 });
 
 const runState = (p: Page) => p.getByTestId('training-progress').getAttribute('data-state');

@@ -1,35 +1,28 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor as HfTensor } from '@huggingface/transformers';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../src/model/checkpoint';
 import { nodeFolder } from '../src/model/files-node';
 import { tinyModelFiles, writeTinyModel } from '../src/model/testing/tiny-models';
 import { onnx } from '../src/onnx/schema';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { openAppWithModel, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'onnx' });
 let app: AppPage;
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-onnx-'))]);
-  await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
-  app = await openAppWithModel(browser, `${server.url}?test`, join(folder, 'tiny-llama'));
+  await writeTinyModel(join(harness.folder, 'tiny-llama'), 'llama');
+  app = await openAppWithModel(harness.browser, `${harness.server.url}?test`, join(harness.folder, 'tiny-llama'));
   await openStep(app.page, 'Train');
 });
 
 afterAll(async () => {
   await app?.context.close();
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 /** One ABFT step with a large learning rate, so the exported W_Q differ visibly from the base model's. */
@@ -68,14 +61,14 @@ describe('ONNX export in the app (tiny Llama, SwiftShader)', () => {
 
     // W_Q was trained in the browser; the frozen v_proj is the base model's, bit for bit.
     const model = files[`${root}/onnx/model.onnx`];
-    const baseCheckpoint = await openCheckpoint(await nodeFolder(join(folder, 'tiny-llama')));
+    const baseCheckpoint = await openCheckpoint(await nodeFolder(join(harness.folder, 'tiny-llama')));
     const q = 'model.layers.0.self_attn.q_proj.weight';
     const v = 'model.layers.0.self_attn.v_proj.weight';
     expect(initializer(model, q)).not.toEqual(await baseCheckpoint.read(q));
     expect(initializer(model, v)).toEqual(await baseCheckpoint.read(v));
 
     // The unzipped folder loads in transformers.js (Node) with remote models disabled.
-    const unzipped = join(folder, 'unzipped');
+    const unzipped = join(harness.folder, 'unzipped');
     for (const [name, bytes] of Object.entries(files)) {
       await mkdir(dirname(join(unzipped, name)), { recursive: true });
       await writeFile(join(unzipped, name), bytes);

@@ -7,40 +7,31 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadedSummary, waitForGpu } from './support/model-panel';
 import { offlineContext } from './support/offline';
 import { openStep } from './support/shell';
+import { useHarness } from './support/harness';
 
 const SHOTS = 'test-results';
 const STEPS = 8;
 
-let server: AppServer;
-let browser: Browser;
+const harness = useHarness();
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 describe('pretraining from scratch (SwiftShader)', () => {
   it('runs the classroom recipe with tiny values, charts it live, stops, and hosts the pretrained model', { timeout: 300_000 }, async () => {
     // Offline: pretraining needs nothing from outside. Tall, so the panel is screenshot whole, below the sticky header.
-    const { context, outside } = await offlineContext(browser, server.url, { viewport: { width: 1440, height: 1800 } });
+    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1800 } });
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      await page.goto(harness.server.url);
       await waitForGpu(page);
       await openStep(page, 'Model');
       await page.getByRole('button', { name: 'Load the classroom model' }).click();

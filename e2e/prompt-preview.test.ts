@@ -4,15 +4,14 @@
  * 5 MB row is named without our code holding the main thread or filling the page's memory, and
  * Start training is off, with the reason, while the preview reports a problem that would stop the run.
  */
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL } from '../src/demo-model';
 import { SHOWN_TOKENS } from '../src/worker/preview-host';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadedSummary } from './support/model-panel';
 import { openStep } from './support/shell';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
 interface LongFrame {
   readonly start: number;
@@ -33,16 +32,14 @@ declare global {
 const LONG_ROW = 'the film goes on and on '.repeat(218_000);
 const SHORT_ROWS = ['a fine film .,positive', 'a dull film .,negative', 'great acting .,positive', 'a boring plot .,negative', 'a lovely score .,positive', 'a weak ending .,negative'];
 
-let server: AppServer;
-let browser: Browser;
+const harness = useHarness();
 let context: BrowserContext;
 let page: Page;
 let cdp: CDPSession;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchChromium({ webgpu: true })]);
-  context = await returningUserContext(browser, { viewport: { width: 1360, height: 1000 } });
+  context = await returningUserContext(harness.browser, { viewport: { width: 1360, height: 1000 } });
   await context.addInitScript(() => {
     window.__longFrames = [];
     type Frame = PerformanceEntry & { scripts: { sourceURL: string; invoker: string; duration: number; forcedStyleAndLayoutDuration: number }[] };
@@ -57,7 +54,7 @@ beforeAll(async () => {
   page.on('pageerror', (e) => errors.push(e.message));
   cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
-  await page.goto(server.url);
+  await page.goto(harness.server.url);
   // As openAppWithModel: expect.poll only works inside a test.
   await page.locator('[data-testid="gpu-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
   await page.getByRole('button', { name: 'Load the demo model (random weights)' }).click();
@@ -68,8 +65,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await server?.close();
 });
 
 async function jsHeapMB(): Promise<number> {
@@ -154,7 +149,7 @@ describe('the prompt preview with hostile data (demo model)', () => {
     const shownMs = (await now()) - started;
     const heapAfter = await jsHeapMB();
     const frames = (await page.evaluate(() => window.__longFrames)).filter((f) => f.start >= started);
-    const origin = new URL(server.url).origin;
+    const origin = new URL(harness.server.url).origin;
     const preview = frames.map((f) => previewScriptMs(f, origin));
     const importScripts = frames.flatMap((f) => f.scripts.filter((s) => IMPORT_INVOKERS.has(s.invoker)).map((s) => `${s.invoker} ${Math.round(s.duration)} ms`));
     console.log(

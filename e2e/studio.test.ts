@@ -5,19 +5,17 @@
  * first usable control and the longest main-thread task while training; saves a screenshot of each
  * panel in test-results/.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODEL } from '../src/demo-model';
 import { tinyModelFiles } from '../src/model/testing/tiny-models';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadFolder, loadedSummary } from './support/model-panel';
 import { openStep, type StepLabel } from './support/shell';
 import { pickMeasures } from './support/train-panel';
 import { returningUserContext } from './support/context';
+import { useHarness } from './support/harness';
 
 declare global {
   interface Window {
@@ -34,17 +32,14 @@ const CSV = [
   'the ending was odd .,maybe',
 ].join('\n');
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'studio' });
 let context: BrowserContext;
 let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-studio-'))]);
   await mkdir(SHOTS, { recursive: true });
-  context = await returningUserContext(browser, { viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  context = await returningUserContext(harness.browser, { viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   await context.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
@@ -57,8 +52,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 async function shot(step: StepLabel, suffix = ''): Promise<void> {
@@ -92,7 +85,7 @@ function chartPoints(): Promise<Record<string, number>> {
 
 describe('ABFT Studio end to end (demo model, SwiftShader)', () => {
   it('opens, and loads the bundled demo model once the first control is usable', async () => {
-    await page.goto(server.url);
+    await page.goto(harness.server.url);
     // Polled every frame, so the time is within a frame of the button becoming usable.
     const ready = await page.waitForFunction(
       () => {
@@ -175,7 +168,7 @@ describe('ABFT Studio end to end (demo model, SwiftShader)', () => {
   it('exports the fine-tuned weights and loads them back', async () => {
     await openStep(page, 'Train');
     const exported = await exportWeights();
-    const back = join(folder, 'fine-tuned');
+    const back = join(harness.folder, 'fine-tuned');
     await mkdir(back);
     const demo = tinyModelFiles(DEMO_MODEL.arch, { layers: DEMO_MODEL.layers });
     for (const name of DEMO_MODEL.files) await writeFile(join(back, name), name === 'model.safetensors' ? exported : demo[name]);

@@ -1,22 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templateOf } from '../src/abft/prompts';
 import { syntheticPrompt, syntheticSentiment } from '../src/data/synthetic';
 import { tinyModelFiles, writeTinyModel } from '../src/model/testing/tiny-models';
 import { defaultTrainCount, splitRows } from '../src/store/data-store';
 import type { TrainingData } from '../src/train/protocol';
-import { startAppServer, type AppServer } from './support/app-server';
-import { launchChromium } from './support/chromium';
 import { loadedSummary, loadFolder, openAppWithModel, waitForGpu, type AppPage } from './support/model-panel';
 import { openStep } from './support/shell';
 import { pickMeasures } from './support/train-panel';
+import { useHarness } from './support/harness';
 
-let server: AppServer;
-let browser: Browser;
-let folder: string;
+const harness = useHarness({ scratch: 'training' });
 let app: AppPage;
 
 /** The tensor names and metadata of a safetensors file: an 8-byte little-endian header length, then the JSON header. */
@@ -27,17 +23,14 @@ function safetensorsHeader(bytes: Uint8Array): { names: string[]; metadata: Reco
 }
 
 beforeAll(async () => {
-  [server, browser, folder] = await Promise.all([startAppServer(), launchChromium({ webgpu: true }), mkdtemp(join(tmpdir(), 'abft-training-'))]);
-  await writeTinyModel(join(folder, 'tiny-llama'), 'llama');
-  app = await openAppWithModel(browser, `${server.url}?test`, join(folder, 'tiny-llama'));
+  await writeTinyModel(join(harness.folder, 'tiny-llama'), 'llama');
+  app = await openAppWithModel(harness.browser, `${harness.server.url}?test`, join(harness.folder, 'tiny-llama'));
   await app.page.setViewportSize({ width: 1440, height: 1000 });
   await openStep(app.page, 'Train');
 });
 
 afterAll(async () => {
   await app?.context.close();
-  await browser?.close();
-  await Promise.all([server?.close(), folder && rm(folder, { recursive: true, force: true })]);
 });
 
 interface Setup {
@@ -251,7 +244,7 @@ describe('training in the browser (tiny Llama, SwiftShader)', () => {
     const { page } = app;
     // The reload of the test before left the page with no model.
     await openStep(page, 'Model');
-    await loadFolder(page, join(folder, 'tiny-llama'));
+    await loadFolder(page, join(harness.folder, 'tiny-llama'));
     await loadedSummary(page);
     await openStep(page, 'Data');
     await page.getByLabel('Label scoring').selectOption('last');
