@@ -1,6 +1,6 @@
 """Pretrains the classroom model of an `abft pretrain` config in PyTorch on CPU, on the exact corpus
 `abft corpus` wrote, to rank corpus and optimizer settings faster than the engine runs on a software
-adapter (about 5x here). The same recipe: the next-token loss with other tokens sampled, the
+adapter (5-15x here). The same recipe: the next-token loss with other tokens sampled, the
 config's attention guides (loss.attention) and the optimizer schedule (decaySteps included), so a
 setting found here is the one `abft pretrain` (npm run make:classroom-model) then runs with the
 engine; their first step's objective agrees (10.628 here, 10.627 there from another initial
