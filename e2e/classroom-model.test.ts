@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { HELD_OUT_FAMILIES } from '../src/classroom/families';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
-import { waitForGpu } from './support/model-panel';
-import { offlineContext } from './support/offline';
+import { openOfflineApp } from './support/offline';
 import { openStep } from './support/shell';
 import { useHarness } from './support/harness';
 
@@ -19,13 +18,8 @@ const harness = useHarness();
 
 describe('the classroom model, offline (SwiftShader)', () => {
   it('loads with no network, and answers a held-out task above chance', { timeout: 240_000 }, async () => {
-    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 } });
+    const { context, outside, page, errors } = await openOfflineApp(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 } });
     try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(harness.server.url);
-      await waitForGpu(page);
       await openStep(page, 'Model');
       await page.getByRole('button', { name: 'Load the classroom model' }).click();
       await page.getByTestId('model-summary').waitFor({ timeout: 60_000 });

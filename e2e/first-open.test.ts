@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
 import { classroomPresetData } from '../src/data/classroom-presets';
 import { waitForGpu } from './support/model-panel';
-import { offlineContext } from './support/offline';
+import { openOfflineApp } from './support/offline';
 import { openStep } from './support/shell';
 import { useHarness } from './support/harness';
 
@@ -30,13 +30,8 @@ async function runReport(page: Page): Promise<{ steps: { loss: number; passingHe
 
 describe('first open, offline (SwiftShader)', () => {
   it('loads the classroom model and its task, and the default ABFT run raises its accuracy', { timeout: 600_000 }, async () => {
-    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true }, 'new');
+    const { context, outside, page, errors } = await openOfflineApp(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true }, 'new');
     try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(harness.server.url);
-      await waitForGpu(page);
       const summary = page.getByTestId('model-summary');
       await summary.waitFor({ timeout: 90_000 });
       expect(await summary.locator('h3').innerText()).toBe(CLASSROOM_MODEL.label);

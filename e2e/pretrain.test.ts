@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLASSROOM_MODEL } from '../src/classroom-model';
 import { loadedSummary, waitForGpu } from './support/model-panel';
-import { offlineContext } from './support/offline';
+import { openOfflineApp } from './support/offline';
 import { openStep } from './support/shell';
 import { useHarness } from './support/harness';
 
@@ -26,13 +26,8 @@ beforeAll(async () => {
 describe('pretraining from scratch (SwiftShader)', () => {
   it('runs the classroom recipe with tiny values, charts it live, stops, and hosts the pretrained model', { timeout: 300_000 }, async () => {
     // Offline: pretraining needs nothing from outside. Tall, so the panel is screenshot whole, below the sticky header.
-    const { context, outside } = await offlineContext(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1800 } });
+    const { context, outside, page, errors } = await openOfflineApp(harness.browser, harness.server.url, { viewport: { width: 1440, height: 1800 } });
     try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(harness.server.url);
-      await waitForGpu(page);
       await openStep(page, 'Model');
       await page.getByRole('button', { name: 'Load the classroom model' }).click();
       await loadedSummary(page);
