@@ -5,21 +5,18 @@ import { ShapeError } from '../errors';
 import { defineKernel, grid1d } from '../kernel';
 import { expectDType, expectShape, type Tensor } from '../tensor';
 import { sumColumns } from './reduce';
+/**
+ * The row kernels take softmax's row workgroup: the smallest power of two that holds a row, 32 to
+ * 256 (the shaders' WG). A row of C ≤ 256 gives every invocation at most one element either way,
+ * and the tree reduction then only adds zeros beyond it, so results are the same to the bit as with
+ * 256; but the idle invocations and their barriers are gone, which a software adapter (SwiftShader
+ * runs each invocation in turn) pays for in full: 64-wide rows (the classroom model) normed 4 times
+ * faster there.
+ */
+import { rowWorkgroupSize } from './softmax';
 
 const WG = 256;
 
-/**
- * The row kernels' workgroup: the smallest power of two that holds a row, 32 to WG. A row of C ≤ WG
- * gives every invocation at most one element either way, and the tree reduction then only adds
- * zeros beyond it, so results are the same to the bit as with WG; but the idle invocations and their
- * barriers are gone, which a software adapter (SwiftShader runs each invocation in turn) pays for in
- * full: 64-wide rows (the classroom model) normed 4 times faster there.
- */
-function rowWorkgroup(C: number): number {
-  let size = 32;
-  while (size < C && size < WG) size *= 2;
-  return size;
-}
 /** Rows per partial sum of the weight gradients: enough invocations to fill a GPU at a few thousand rows, short serial loops. */
 const GRAD_CHUNK = 32;
 const ROW = ['rows:u32', 'C:u32', 'eps:f32'] as const;
@@ -113,7 +110,7 @@ export function layerNorm(e: Engine, x: Tensor, weight: Tensor, bias: Tensor, ep
   const y = e.empty(x.shape);
   const mean = e.empty(statShape(x));
   const rstd = e.empty(statShape(x));
-  e.run(kernels.layerNorm, { constants: { WG: rowWorkgroup(C) }, params: { rows, C, eps }, tensors: [x, weight, bias, y, mean, rstd], workgroups: grid1d(rows, 1) });
+  e.run(kernels.layerNorm, { constants: { WG: rowWorkgroupSize(C) }, params: { rows, C, eps }, tensors: [x, weight, bias, y, mean, rstd], workgroups: grid1d(rows, 1) });
   return { y, mean, rstd };
 }
 
@@ -132,7 +129,7 @@ export function layerNormBackward(
   sameAsX(op, x, dy);
   const dx = e.empty(x.shape);
   // eps only enters the forward pass; rstd carries it here.
-  e.run(kernels.layerNormBackward, { constants: { WG: rowWorkgroup(C) }, params: { rows, C, eps: 0 }, tensors: [x, weight, mean, rstd, dy, dx], workgroups: grid1d(rows, 1) });
+  e.run(kernels.layerNormBackward, { constants: { WG: rowWorkgroupSize(C) }, params: { rows, C, eps: 0 }, tensors: [x, weight, mean, rstd, dy, dx], workgroups: grid1d(rows, 1) });
   if (!opts.needWeightGrads) return { dx };
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
   // Every (chunk, column) is written, so the partials need no clearing.
@@ -159,7 +156,7 @@ export function rmsNorm(e: Engine, x: Tensor, weight: Tensor, eps: number, opts:
   checkWeightOffset('rmsNorm', weightOffset);
   const y = e.empty(x.shape);
   const rstd = e.empty(statShape(x));
-  e.run(kernels.rmsNorm, { constants: { WG: rowWorkgroup(C) }, params: { rows, C, eps, weight_offset: weightOffset }, tensors: [x, weight, y, rstd], workgroups: grid1d(rows, 1) });
+  e.run(kernels.rmsNorm, { constants: { WG: rowWorkgroupSize(C) }, params: { rows, C, eps, weight_offset: weightOffset }, tensors: [x, weight, y, rstd], workgroups: grid1d(rows, 1) });
   return { y, rstd };
 }
 
@@ -178,7 +175,7 @@ export function rmsNormBackward(
   const weightOffset = opts.weightOffset ?? 0;
   checkWeightOffset(op, weightOffset);
   const dx = e.empty(x.shape);
-  e.run(kernels.rmsNormBackward, { constants: { WG: rowWorkgroup(C) }, params: { rows, C, eps: 0, weight_offset: weightOffset }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
+  e.run(kernels.rmsNormBackward, { constants: { WG: rowWorkgroupSize(C) }, params: { rows, C, eps: 0, weight_offset: weightOffset }, tensors: [x, weight, rstd, dy, dx], workgroups: grid1d(rows, 1) });
   if (!opts.needWeightGrads) return { dx };
   const chunks = Math.max(1, Math.ceil(rows / GRAD_CHUNK));
   // d y / d w = xhat whatever the offset, so the weight gradient pass is the plain one.
