@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { summarize } from '../bench/stats';
 import { InputError } from '../data/dataset';
 import { main } from './abft';
 import type { CliIo } from './abft-io';
@@ -86,12 +87,6 @@ interface RunResult {
   readonly out: string;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 export const classroomCheckTool: CliTool = {
   name: 'classroom-check',
   usage: CLASSROOM_CHECK_USAGE,
@@ -109,7 +104,7 @@ export const classroomCheckTool: CliTool = {
       const passing = report.steps.map((s: { passingHeads: number }) => s.passingHeads);
       const ms = report.steps.map((s: { ms: number }) => s.ms);
       return {
-        msPerStep: median(ms.length > 1 ? ms.slice(1) : ms),
+        msPerStep: summarize(ms.length > 1 ? ms.slice(1) : ms).median,
         before: before.test.accuracy,
         after: after.test.accuracy,
         passingHeads: passing.reduce((a: number, b: number) => a + b, 0) / passing.length,

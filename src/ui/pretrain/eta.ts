@@ -4,6 +4,7 @@
  * The first step is left out of the speed: it compiles every kernel's shader.
  */
 import { CLASSROOM_MODEL } from '../../classroom-model';
+import { summarize } from '../../bench/stats';
 import type { PretrainStepReport } from '../../train/protocol';
 
 /** Timed steps (after the first) the estimate waits for. */
@@ -12,10 +13,9 @@ export const ETA_AFTER_STEPS = 2;
 /** The median time of the steps after the first, once there are ETA_AFTER_STEPS of them; null before. */
 export function msPerStep(steps: readonly PretrainStepReport[]): number | null {
   // The latest steps: a long run's speed is the one it has now, not at its start.
-  const timed = steps.slice(1).slice(-50).map((s) => s.ms).sort((a, b) => a - b);
+  const timed = steps.slice(1).slice(-50).map((s) => s.ms);
   if (timed.length < ETA_AFTER_STEPS) return null;
-  const mid = Math.floor(timed.length / 2);
-  return timed.length % 2 ? timed[mid] : (timed[mid - 1] + timed[mid]) / 2;
+  return summarize(timed).median;
 }
 
 export function formatDuration(ms: number): string {
